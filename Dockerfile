@@ -1,0 +1,13 @@
+# kgrec API image. Neo4j runs as its own service (see docker-compose.yml).
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+COPY pyproject.toml README.md ./
+COPY graph ./graph
+COPY embeddings ./embeddings
+COPY recommender ./recommender
+COPY api ./api
+COPY data ./data
+RUN pip install --no-cache-dir .
+EXPOSE 8000
+CMD ["kgrec", "serve", "--host", "0.0.0.0", "--port", "8000"]

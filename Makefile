@@ -1,0 +1,53 @@
+# kgrec developer entry points. Everything runs from a local virtualenv in .venv.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+KGREC := $(VENV)/bin/kgrec
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+TOYS := data/amazon_toys_uk/amazon_co-ecommerce_sample.csv
+TOYS_MAP := --map id=uniq_id --map title=product_name \
+	--map category_path=amazon_category_and_sub_category --map brand=manufacturer
+
+.PHONY: install neo4j-jars demo demo-load test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+neo4j-jars: install
+	$(KGREC) neo4j install
+
+demo-load: install
+	$(KGREC) neo4j start
+	$(KGREC) load taxonomy data/google_taxonomy/taxonomy-with-ids.en-US.2021-09-21.txt
+	$(KGREC) load taxonomy data/google_taxonomy/taxonomy-with-ids.zh-CN.2015-02-19.txt
+	$(KGREC) load products $(TOYS) --taxonomy amazon_uk --currency GBP $(TOYS_MAP)
+	$(KGREC) stats
+
+demo: demo-load
+	@echo
+	@echo "Neo4j Browser: http://127.0.0.1:7474/browser/?dbms=bolt://127.0.0.1:7687"
+	@echo "  user neo4j, password in var/secrets/neo4j_password (or \$$KGREC_NEO4J_PASSWORD)"
+	@echo "Paste this into the Browser:"
+	@echo "  MATCH path = (p:Product)-[:IN_CATEGORY]->(:Category)-[:SUBCATEGORY_OF*0..3]->(:Category)"
+	@echo "  WHERE p.title CONTAINS 'Hornby' RETURN path LIMIT 25"
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check graph embeddings recommender api tests bench
+	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) -m bench.load_bench
+
+clean:
+	-$(KGREC) neo4j stop
+	rm -rf var reports

@@ -1,0 +1,1 @@
+"""Interfaces: settings, the `kgrec` command line and the HTTP API."""

@@ -1,0 +1,39 @@
+"""Builds the long-lived objects (driver, store, launcher) from settings, in one place."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from neo4j import Driver, GraphDatabase
+
+from api.settings import Settings
+from graph.neo4j_launcher import LocalNeo4j
+from graph.neo4j_store import Neo4jGraphStore
+
+
+def open_driver(settings: Settings) -> Driver:
+    return GraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=(settings.neo4j_user, settings.neo4j_password_value()),
+        connection_timeout=5.0,
+        connection_acquisition_timeout=10.0,
+        max_transaction_retry_time=5.0,
+        notifications_min_severity="OFF",
+    )
+
+
+def open_store(settings: Settings, driver: Driver) -> Neo4jGraphStore:
+    return Neo4jGraphStore(driver, database=settings.neo4j_database)
+
+
+def local_server(settings: Settings, bolt_port: int | None = None, http_port: int | None = None) -> LocalNeo4j:
+    uri_port = urlparse(settings.neo4j_uri).port or 7687
+    return LocalNeo4j(
+        home=settings.server_home,
+        lib_dir=settings.lib_dir,
+        password=settings.neo4j_password_value(),
+        bolt_port=bolt_port or uri_port,
+        http_port=http_port or 7474,
+        heap=settings.neo4j_heap,
+        pagecache=settings.neo4j_pagecache,
+    )

@@ -1,0 +1,244 @@
+"""Every Cypher statement kgrec runs, as builders returning `(query, params)`.
+
+User input only ever travels in `params`; query text is built from constants in this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+Statement = tuple[str, dict[str, Any]]
+
+NODE_LABELS = ("Taxonomy", "Category", "Product", "Brand", "AttributeValue", "User")
+RELATIONSHIP_TYPES = (
+    "SUBCATEGORY_OF",
+    "IN_TAXONOMY",
+    "IN_CATEGORY",
+    "HAS_BRAND",
+    "HAS_ATTRIBUTE",
+    "INTERACTED",
+)
+PRODUCT_FULLTEXT_INDEX = "product_text"
+CATEGORY_FULLTEXT_INDEX = "category_names"
+
+_SCHEMA = [
+    "CREATE CONSTRAINT taxonomy_name IF NOT EXISTS FOR (t:Taxonomy) REQUIRE t.name IS UNIQUE",
+    "CREATE CONSTRAINT category_id IF NOT EXISTS FOR (c:Category) REQUIRE c.id IS UNIQUE",
+    "CREATE CONSTRAINT product_id IF NOT EXISTS FOR (p:Product) REQUIRE p.id IS UNIQUE",
+    "CREATE CONSTRAINT brand_id IF NOT EXISTS FOR (b:Brand) REQUIRE b.id IS UNIQUE",
+    "CREATE CONSTRAINT attribute_value_id IF NOT EXISTS FOR (a:AttributeValue) REQUIRE a.id IS UNIQUE",
+    "CREATE CONSTRAINT user_id IF NOT EXISTS FOR (u:User) REQUIRE u.id IS UNIQUE",
+    "CREATE INDEX category_taxonomy IF NOT EXISTS FOR (c:Category) ON (c.taxonomy)",
+    "CREATE INDEX category_path IF NOT EXISTS FOR (c:Category) ON (c.taxonomy, c.path)",
+    f"CREATE FULLTEXT INDEX {PRODUCT_FULLTEXT_INDEX} IF NOT EXISTS "
+    "FOR (p:Product) ON EACH [p.title, p.description]",
+]
+
+
+def schema_statements() -> list[str]:
+    return list(_SCHEMA)
+
+
+def category_fulltext_properties(locale_properties: Sequence[str]) -> list[str]:
+    return ["name", "path", *sorted(set(locale_properties))]
+
+
+def show_category_fulltext() -> Statement:
+    return (
+        "SHOW INDEXES YIELD name, properties WHERE name = $name RETURN properties",
+        {"name": CATEGORY_FULLTEXT_INDEX},
+    )
+
+
+def drop_category_fulltext() -> str:
+    return f"DROP INDEX {CATEGORY_FULLTEXT_INDEX} IF EXISTS"
+
+
+def create_category_fulltext(properties: Sequence[str]) -> str:
+    """Property names come from `locale_property` over validated locale codes, never raw input."""
+    for prop in properties:
+        if not prop.replace("_", "").isalnum():
+            raise ValueError(f"unsafe property name {prop!r}")
+    fields = ", ".join(f"c.`{p}`" for p in properties)
+    return (
+        f"CREATE FULLTEXT INDEX {CATEGORY_FULLTEXT_INDEX} IF NOT EXISTS "
+        f"FOR (c:Category) ON EACH [{fields}]"
+    )
+
+
+def taxonomy_locales(name: str) -> Statement:
+    return ("MATCH (t:Taxonomy {name: $name}) RETURN t.locales AS locales", {"name": name})
+
+
+def merge_taxonomy(name: str, locales: Sequence[str]) -> Statement:
+    return (
+        "MERGE (t:Taxonomy {name: $name}) SET t.id = $name "
+        ", t.locales = coalesce(t.locales, []) + "
+        "[l IN $locales WHERE NOT l IN coalesce(t.locales, [])]",
+        {"name": name, "locales": list(locales)},
+    )
+
+
+def categories_of(taxonomy: str) -> Statement:
+    return (
+        "MATCH (c:Category {taxonomy: $taxonomy}) "
+        "OPTIONAL MATCH (c)-[:SUBCATEGORY_OF]->(parent:Category) "
+        "RETURN c.id AS id, parent.id AS parent_id, c.path AS path",
+        {"taxonomy": taxonomy},
+    )
+
+
+def existing_ids(label: str, ids: Sequence[str]) -> Statement:
+    if label not in NODE_LABELS:
+        raise ValueError(f"unknown label {label!r}")
+    return (f"UNWIND $ids AS id MATCH (n:{label} {{id: id}}) RETURN n.id AS id", {"ids": list(ids)})
+
+
+def merge_categories(rows: Sequence[dict[str, Any]]) -> Statement:
+    """Rows: {id, parent_id, taxonomy, props}; parents must already exist (loaders sort by depth)."""
+    return (
+        "UNWIND $rows AS row "
+        "OPTIONAL MATCH (old:Category {id: row.id}) "
+        "OPTIONAL MATCH (old)-[:SUBCATEGORY_OF]->(old_parent:Category) "
+        "WITH row, CASE WHEN old IS NULL THEN 'created' "
+        "  WHEN all(k IN keys(row.props) WHERE old[k] = row.props[k]) "
+        "   AND coalesce(old_parent.id, '') = coalesce(row.parent_id, '') THEN 'skipped' "
+        "  ELSE 'updated' END AS status "
+        "MERGE (c:Category {id: row.id}) SET c += row.props "
+        "WITH c, row, status "
+        "MATCH (t:Taxonomy {name: row.taxonomy}) MERGE (c)-[:IN_TAXONOMY]->(t) "
+        "WITH c, row, status "
+        "OPTIONAL MATCH (c)-[stale:SUBCATEGORY_OF]->(p:Category) "
+        "WHERE p.id <> coalesce(row.parent_id, '') DELETE stale "
+        "WITH DISTINCT c, row, status "
+        "OPTIONAL MATCH (parent:Category {id: row.parent_id}) "
+        "FOREACH (_ IN CASE WHEN parent IS NULL THEN [] ELSE [1] END | "
+        "  MERGE (c)-[:SUBCATEGORY_OF]->(parent)) "
+        "RETURN status, count(*) AS n",
+        {"rows": list(rows)},
+    )
+
+
+def set_category_names(prop: str, rows: Sequence[dict[str, str]]) -> Statement:
+    """Adds one locale's names to existing categories; the property name is passed as a param."""
+    return (
+        "UNWIND $rows AS row "
+        "OPTIONAL MATCH (c:Category {id: row.id}) "
+        "WITH c, row, CASE WHEN c IS NULL THEN 'skipped' "
+        "  WHEN c[$prop] = row.name THEN 'skipped' ELSE 'updated' END AS status "
+        "FOREACH (_ IN CASE WHEN c IS NULL THEN [] ELSE [1] END | SET c[$prop] = row.name) "
+        "RETURN status, count(*) AS n",
+        {"prop": prop, "rows": list(rows)},
+    )
+
+
+def category_ids_by_path(taxonomy: str, paths: Sequence[str]) -> Statement:
+    return (
+        "UNWIND $paths AS path MATCH (c:Category {taxonomy: $taxonomy, path: path}) "
+        "RETURN c.path AS path, c.id AS id",
+        {"taxonomy": taxonomy, "paths": list(paths)},
+    )
+
+
+_PRODUCT_KEYS = ["title", "description", "price", "currency"]
+
+
+def merge_products(rows: Sequence[dict[str, Any]]) -> Statement:
+    """Rows: {id, title, description, price, currency, category_id, brand_id, brand_name, attributes}.
+
+    The product's category, brand and attribute edges are replaced by the row's.
+    """
+    return (
+        "UNWIND $rows AS row "
+        "OPTIONAL MATCH (old:Product {id: row.id}) "
+        "WITH row, old, [(old)-[:IN_CATEGORY]->(c) | c.id] AS old_cats, "
+        "  [(old)-[:HAS_BRAND]->(b) | b.id] AS old_brands, "
+        "  [(old)-[:HAS_ATTRIBUTE]->(a) | a.id] AS old_attrs "
+        "WITH row, CASE WHEN old IS NULL THEN 'created' "
+        "  WHEN all(k IN $keys WHERE coalesce(old[k] = row[k], old[k] IS NULL AND row[k] IS NULL)) "
+        "   AND old_cats = CASE WHEN row.category_id IS NULL THEN [] ELSE [row.category_id] END "
+        "   AND old_brands = CASE WHEN row.brand_id IS NULL THEN [] ELSE [row.brand_id] END "
+        "   AND size(old_attrs) = size(row.attributes) "
+        "   AND all(a IN row.attributes WHERE a.id IN old_attrs) THEN 'skipped' "
+        "  ELSE 'updated' END AS status "
+        "MERGE (p:Product {id: row.id}) "
+        "SET p.title = row.title, p.description = row.description, p.price = row.price, "
+        "  p.currency = row.currency "
+        "WITH p, row, status "
+        "OPTIONAL MATCH (p)-[r:IN_CATEGORY|HAS_BRAND|HAS_ATTRIBUTE]->() DELETE r "
+        "WITH DISTINCT p, row, status "
+        "OPTIONAL MATCH (cat:Category {id: row.category_id}) "
+        "FOREACH (_ IN CASE WHEN cat IS NULL THEN [] ELSE [1] END | MERGE (p)-[:IN_CATEGORY]->(cat)) "
+        "FOREACH (_ IN CASE WHEN row.brand_id IS NULL THEN [] ELSE [1] END | "
+        "  MERGE (b:Brand {id: row.brand_id}) ON CREATE SET b.name = row.brand_name "
+        "  MERGE (p)-[:HAS_BRAND]->(b)) "
+        "FOREACH (attr IN row.attributes | "
+        "  MERGE (a:AttributeValue {id: attr.id}) ON CREATE SET a.key = attr.key, a.value = attr.value "
+        "  MERGE (p)-[:HAS_ATTRIBUTE]->(a)) "
+        "RETURN status, count(*) AS n",
+        {"rows": list(rows), "keys": _PRODUCT_KEYS},
+    )
+
+
+def merge_interactions(rows: Sequence[dict[str, Any]]) -> Statement:
+    """Events are identified by (user, item, kind, timestamp), so a re-run adds nothing."""
+    return (
+        "UNWIND $rows AS row "
+        "MATCH (p:Product {id: row.item_id}) "
+        "MERGE (u:User {id: row.user_id}) "
+        "MERGE (u)-[r:INTERACTED {kind: row.kind}]->(p) "
+        "WITH r, row, r.event_ts IS NULL AS is_new, coalesce(r.event_ts, []) AS old_ts "
+        "WITH r, row, is_new, old_ts, [t IN row.timestamps WHERE NOT t IN old_ts] AS fresh "
+        "WITH r, row, is_new, fresh, old_ts + fresh AS all_ts "
+        "SET r.event_ts = all_ts, r.count = size(all_ts), "
+        "  r.first_ts = reduce(m = head(all_ts), t IN all_ts | CASE WHEN t < m THEN t ELSE m END), "
+        "  r.last_ts = reduce(m = head(all_ts), t IN all_ts | CASE WHEN t > m THEN t ELSE m END), "
+        "  r.value = CASE WHEN size(fresh) > 0 AND row.value IS NOT NULL THEN row.value ELSE r.value END, "
+        "  r.session_id = CASE WHEN size(fresh) > 0 AND row.session_id IS NOT NULL "
+        "    THEN row.session_id ELSE r.session_id END "
+        "RETURN CASE WHEN is_new THEN 'created' WHEN size(fresh) > 0 THEN 'updated' "
+        "  ELSE 'skipped' END AS status, count(*) AS n",
+        {"rows": list(rows)},
+    )
+
+
+def count_label(label: str) -> str:
+    if label not in NODE_LABELS:
+        raise ValueError(f"unknown label {label!r}")
+    return f"MATCH (n:{label}) RETURN count(n) AS n"
+
+
+def count_relationship(rel_type: str) -> str:
+    if rel_type not in RELATIONSHIP_TYPES:
+        raise ValueError(f"unknown relationship type {rel_type!r}")
+    return f"MATCH ()-[r:{rel_type}]->() RETURN count(r) AS n"
+
+
+def taxonomy_stats() -> Statement:
+    return (
+        "MATCH (t:Taxonomy) "
+        "OPTIONAL MATCH (c:Category {taxonomy: t.name}) "
+        "RETURN t.name AS name, t.locales AS locales, count(c) AS categories, "
+        "  sum(CASE WHEN c IS NOT NULL AND NOT (c)-[:SUBCATEGORY_OF]->() THEN 1 ELSE 0 END) AS roots, "
+        "  coalesce(max(c.depth), 0) AS max_depth",
+        {},
+    )
+
+
+def relationships_of_type(rel_type: str) -> str:
+    """Streams one relationship type for the triples export."""
+    if rel_type not in RELATIONSHIP_TYPES:
+        raise ValueError(f"unknown relationship type {rel_type!r}")
+    return (
+        f"MATCH (h)-[r:{rel_type}]->(t) "
+        "RETURN labels(h)[0] AS head_label, h.id AS head, labels(t)[0] AS tail_label, "
+        "t.id AS tail, r.kind AS kind"
+    )
+
+
+def clear_batch(batch_size: int) -> Statement:
+    return (
+        "MATCH (n) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS n",
+        {"limit": batch_size},
+    )

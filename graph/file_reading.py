@@ -1,0 +1,87 @@
+"""Streaming readers that report the file and line of anything they cannot read."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from graph.errors import InputFileError
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Yields (line number, text) decoding each line strictly as UTF-8 (a BOM is dropped)."""
+    if not path.is_file():
+        raise InputFileError(path, None, "file not found")
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputFileError(
+                    path, number, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})"
+                ) from exc
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            yield number, text
+
+
+def iter_csv_rows(path: Path, required: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yields (line number, row); multi-line quoted fields report the line they start on."""
+    lines = iter_text_lines(path)
+    current = [0]
+
+    def text() -> Iterator[str]:
+        for number, line in lines:
+            current[0] = number
+            yield line
+
+    reader = csv.reader(text(), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputFileError(path, 1, "empty file: expected a CSV header") from None
+    except csv.Error as exc:
+        raise InputFileError(path, current[0], f"malformed CSV header: {exc}") from exc
+    header = [h.strip() for h in header]
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise InputFileError(
+            path, 1, f"missing required column(s) {', '.join(missing)}; found {', '.join(header)}"
+        )
+    while True:
+        start = current[0] + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputFileError(path, current[0], f"malformed CSV: {exc}") from exc
+        if not values or all(not v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            raise InputFileError(
+                path, start, f"expected {len(header)} fields as in the header, found {len(values)}"
+            )
+        yield start, dict(zip(header, values, strict=True))
+
+
+def iter_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFileError(path, number, f"malformed JSON: {exc.msg}") from exc
+        if not isinstance(value, dict):
+            raise InputFileError(path, number, "expected a JSON object on each line")
+        yield number, value
+
+
+def is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() in JSONL_SUFFIXES

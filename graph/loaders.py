@@ -1,0 +1,283 @@
+"""Catalogue loaders: validate the whole file first, then write idempotent `UNWIND` batches.
+
+A file with any error is rejected before the first write, so a failed load leaves the graph
+as it was; writes are MERGEs, so an interrupted load can be re-run to the same result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import TypeVar
+
+from tqdm import tqdm
+
+from graph.errors import InputFileError, InvalidArgumentError
+from graph.interaction_parsing import RawInteraction, iter_interactions
+from graph.product_parsing import RawProduct, iter_products
+from graph.pseudonym import pseudonymise
+from graph.records import (
+    CategoryRecord,
+    InteractionRecord,
+    ProductRecord,
+    WriteCounts,
+    category_id,
+)
+from graph.store import GraphStore
+from graph.taxonomy_parsing import PATH_SEPARATOR, build_tree, parse_taxonomy
+
+T = TypeVar("T")
+DEFAULT_BATCH = 5_000
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    file: str
+    kind: str
+    rows: int = 0
+    counts: WriteCounts = field(default_factory=WriteCounts)
+    categories: WriteCounts = field(default_factory=WriteCounts)
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "rows": self.rows,
+            **self.counts.as_dict(),
+            "categories": self.categories.as_dict(),
+            "seconds": round(self.seconds, 3),
+            "notes": self.notes,
+        }
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _bar(desc: str, progress: bool, total: int | None = None) -> tqdm:  # type: ignore[type-arg]
+    return tqdm(desc=desc, total=total, unit="rows", disable=not progress, leave=False)
+
+
+def load_taxonomy(
+    store: GraphStore,
+    path: Path,
+    *,
+    fmt: str | None = None,
+    taxonomy: str | None = None,
+    locale: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: bool = False,
+) -> LoadSummary:
+    started = time.perf_counter()
+    parsed = parse_taxonomy(path, fmt=fmt, locale=locale)
+    name = taxonomy or ("google" if parsed.format == "google" else None)
+    if not name:
+        raise InvalidArgumentError("taxonomy", f"pass --taxonomy NAME for a {parsed.format} file")
+    store.ensure_schema()
+    existing = store.categories(name)
+    records = build_tree(parsed, name, existing)
+    known_locales = store.taxonomy_locales(name) or []
+    summary = LoadSummary(file=str(path), kind="taxonomy", rows=len(records))
+    bar = _bar(f"taxonomy {path.name}", progress, total=len(records))
+    if existing and parsed.locale not in known_locales:
+        # A new locale of a taxonomy already in the graph only names existing categories.
+        extra = {loc for r in records for loc in r.names}
+        store.merge_taxonomy(name, sorted(extra))
+        for loc in sorted(extra):
+            pairs = [(r.id, r.names[loc]) for r in records if loc in r.names]
+            for chunk in batched(pairs, batch_size):
+                counts = store.set_category_names(loc, chunk)
+                if loc == parsed.locale:
+                    summary.counts.add(counts)
+                    bar.update(len(chunk))
+        missing = sum(1 for r in records if r.id not in existing)
+        if missing:
+            summary.notes.append(
+                f"{missing} categories of {path.name} are not in taxonomy {name!r}: "
+                f"locale {parsed.locale} only adds names, so they were skipped"
+            )
+    else:
+        store.merge_taxonomy(name, sorted({loc for r in records for loc in r.names}))
+        for chunk in batched(records, batch_size):
+            summary.counts.add(store.merge_categories(chunk))
+            bar.update(len(chunk))
+    bar.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _resolve_category_id(raw: str, taxonomy: str | None) -> str:
+    if ":" in raw or taxonomy is None:
+        return raw
+    return category_id(taxonomy, raw)
+
+
+def _path_categories(
+    store: GraphStore, taxonomy: str, paths: set[str]
+) -> list[CategoryRecord]:
+    """Categories named by product paths that the graph lacks, parents first."""
+    prefixes: set[str] = set()
+    for full in paths:
+        segments = full.split(PATH_SEPARATOR)
+        prefixes.update(PATH_SEPARATOR.join(segments[: i + 1]) for i in range(len(segments)))
+    known: dict[str, str] = {}
+    for chunk in batched(sorted(prefixes), DEFAULT_BATCH):
+        known.update(store.category_ids_by_path(taxonomy, chunk))
+    records = []
+    for prefix in sorted(prefixes, key=lambda p: (p.count(PATH_SEPARATOR), p)):
+        if prefix in known:
+            continue
+        segments = prefix.split(PATH_SEPARATOR)
+        parent = PATH_SEPARATOR.join(segments[:-1]) or None
+        known[prefix] = category_id(taxonomy, prefix)
+        records.append(
+            CategoryRecord(
+                id=known[prefix],
+                taxonomy=taxonomy,
+                code=prefix,
+                name=segments[-1],
+                path=prefix,
+                depth=len(segments),
+                parent_id=known[parent] if parent else None,
+            )
+        )
+    return records
+
+
+def load_products(
+    store: GraphStore,
+    path: Path,
+    *,
+    taxonomy: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    currency: str | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: bool = False,
+) -> LoadSummary:
+    started = time.perf_counter()
+    store.ensure_schema()
+    summary = LoadSummary(file=str(path), kind="products")
+    paths: set[str] = set()
+    first_line_of_id: dict[str, int] = {}
+    with _bar(f"validating {path.name}", progress) as bar:
+        for chunk in batched(iter_products(path, mapping, currency), batch_size):
+            for product in chunk:
+                if product.category_path:
+                    if taxonomy is None:
+                        raise InputFileError(
+                            path, product.line, "category_path needs --taxonomy NAME to say whose path it is"
+                        )
+                    paths.add(product.category_path)
+                if product.category_id:
+                    cid = _resolve_category_id(product.category_id, taxonomy)
+                    first_line_of_id.setdefault(cid, product.line)
+            summary.rows += len(chunk)
+            bar.update(len(chunk))
+    if summary.rows == 0:
+        raise InputFileError(path, None, "no products in file")
+    known = set()
+    for chunk in batched(sorted(first_line_of_id), batch_size):
+        known |= store.existing_ids("Category", chunk)
+    unknown = sorted(set(first_line_of_id) - known, key=first_line_of_id.__getitem__)
+    if unknown:
+        raise InputFileError(
+            path, first_line_of_id[unknown[0]], f"unknown category_id {unknown[0]!r}"
+            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+        )
+    path_ids: dict[str, str] = {}
+    if paths and taxonomy is not None:
+        new_categories = _path_categories(store, taxonomy, paths)
+        store.merge_taxonomy(taxonomy, [])
+        for chunk in batched(new_categories, batch_size):
+            summary.categories.add(store.merge_categories(chunk))
+        for chunk in batched(sorted(paths), batch_size):
+            path_ids.update(store.category_ids_by_path(taxonomy, chunk))
+
+    def records() -> Iterator[ProductRecord]:
+        for raw in iter_products(path, mapping, currency):
+            yield _product_record(raw, taxonomy, path_ids)
+
+    with _bar(f"loading {path.name}", progress, total=summary.rows) as bar:
+        for chunk in batched(records(), batch_size):
+            summary.counts.add(store.merge_products(chunk))
+            bar.update(len(chunk))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _product_record(raw: RawProduct, taxonomy: str | None, path_ids: Mapping[str, str]) -> ProductRecord:
+    if raw.category_id:
+        cid: str | None = _resolve_category_id(raw.category_id, taxonomy)
+    elif raw.category_path:
+        cid = path_ids[raw.category_path]
+    else:
+        cid = None
+    return ProductRecord(
+        id=raw.id,
+        title=raw.title,
+        description=raw.description,
+        price=raw.price,
+        currency=raw.currency,
+        brand=raw.brand,
+        category_id=cid,
+        attributes=raw.attributes,
+    )
+
+
+def _aggregate(rows: Sequence[RawInteraction], key: bytes) -> list[InteractionRecord]:
+    """One record per (user, item, kind) in a batch, so a batch never MERGEs the same edge twice."""
+    groups: dict[tuple[str, str, str], list[RawInteraction]] = defaultdict(list)
+    for row in rows:
+        groups[(row.user_id, row.item_id, row.kind)].append(row)
+    records = []
+    for (user, item, kind), events in groups.items():
+        latest = max(events, key=lambda e: e.timestamp)
+        records.append(
+            InteractionRecord(
+                user_id=pseudonymise(user, key),
+                item_id=item,
+                kind=kind,
+                timestamps=tuple(sorted({e.timestamp for e in events})),
+                value=latest.value,
+                session_id=latest.session_id,
+            )
+        )
+    return records
+
+
+def load_interactions(
+    store: GraphStore,
+    path: Path,
+    *,
+    pseudonym_key: bytes,
+    batch_size: int = DEFAULT_BATCH,
+    progress: bool = False,
+) -> LoadSummary:
+    started = time.perf_counter()
+    store.ensure_schema()
+    summary = LoadSummary(file=str(path), kind="interactions")
+    with _bar(f"validating {path.name}", progress) as bar:
+        for chunk in batched(iter_interactions(path), batch_size):
+            items = sorted({row.item_id for row in chunk})
+            known = store.existing_ids("Product", items)
+            for row in chunk:
+                if row.item_id not in known:
+                    raise InputFileError(path, row.line, f"unknown item_id {row.item_id!r}")
+            summary.rows += len(chunk)
+            bar.update(len(chunk))
+    if summary.rows == 0:
+        raise InputFileError(path, None, "no interactions in file")
+    with _bar(f"loading {path.name}", progress, total=summary.rows) as bar:
+        for chunk in batched(iter_interactions(path), batch_size):
+            summary.counts.add(store.merge_interactions(_aggregate(chunk, pseudonym_key)))
+            bar.update(len(chunk))
+    summary.seconds = time.perf_counter() - started
+    return summary

@@ -1,0 +1,228 @@
+"""`GraphStore` in memory over networkx, for fast unit tests; the contract suite keeps it honest."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import networkx as nx
+
+from graph import cypher
+from graph.records import (
+    CategoryRecord,
+    GraphStats,
+    InteractionRecord,
+    ProductRecord,
+    TaxonomyStats,
+    WriteCounts,
+    attribute_id,
+    brand_id,
+    locale_property,
+)
+from graph.store import CategoryRef, RelationshipRecord
+
+Node = tuple[str, str]
+
+
+class MemoryGraphStore:
+    def __init__(self) -> None:
+        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+
+    def _props(self, label: str, node_id: str) -> dict[str, Any] | None:
+        key = (label, node_id)
+        return self.graph.nodes[key] if key in self.graph else None
+
+    def _merge_node(self, label: str, node_id: str) -> dict[str, Any]:
+        key = (label, node_id)
+        if key not in self.graph:
+            self.graph.add_node(key, id=node_id)
+        props: dict[str, Any] = self.graph.nodes[key]
+        return props
+
+    def _targets(self, node: Node, rel_type: str) -> list[Node]:
+        if node not in self.graph:
+            return []
+        return [t for _, t, k in self.graph.out_edges(node, keys=True) if k[0] == rel_type]
+
+    def _set_edge(self, head: Node, rel_type: str, tail: Node, kind: str = "") -> dict[str, Any]:
+        key = (rel_type, kind)
+        if not self.graph.has_edge(head, tail, key):
+            self.graph.add_edge(head, tail, key=key)
+        data: dict[str, Any] = self.graph.edges[head, tail, key]
+        return data
+
+    def _drop_edges(self, head: Node, rel_types: Sequence[str]) -> None:
+        doomed = [
+            (head, t, k) for _, t, k in self.graph.out_edges(head, keys=True) if k[0] in rel_types
+        ]
+        self.graph.remove_edges_from(doomed)
+
+    def ensure_schema(self) -> None:
+        return None
+
+    def taxonomy_locales(self, taxonomy: str) -> list[str] | None:
+        props = self._props("Taxonomy", taxonomy)
+        return None if props is None else list(props.get("locales", []))
+
+    def categories(self, taxonomy: str) -> dict[str, CategoryRef]:
+        out: dict[str, CategoryRef] = {}
+        for (label, node_id), props in self.graph.nodes(data=True):
+            if label == "Category" and props.get("taxonomy") == taxonomy:
+                parents = self._targets((label, node_id), "SUBCATEGORY_OF")
+                out[node_id] = CategoryRef(node_id, parents[0][1] if parents else None, props["path"])
+        return out
+
+    def category_ids_by_path(self, taxonomy: str, paths: Sequence[str]) -> dict[str, str]:
+        wanted = set(paths)
+        return {
+            ref.path: ref.id for ref in self.categories(taxonomy).values() if ref.path in wanted
+        }
+
+    def existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
+        return {i for i in ids if (label, i) in self.graph}
+
+    def merge_taxonomy(self, name: str, locales: Sequence[str]) -> None:
+        props = self._merge_node("Taxonomy", name)
+        props["name"] = name
+        current = list(props.get("locales", []))
+        props["locales"] = current + [x for x in locales if x not in current]
+
+    def merge_categories(self, rows: Sequence[CategoryRecord]) -> WriteCounts:
+        counts = WriteCounts()
+        for row in rows:
+            node = ("Category", row.id)
+            old = self._props(*node)
+            new_props = row.properties()
+            if old is None:
+                status = "created"
+            else:
+                parents = self._targets(node, "SUBCATEGORY_OF")
+                old_parent = parents[0][1] if parents else None
+                same = all(old.get(k) == v for k, v in new_props.items())
+                status = "skipped" if same and old_parent == row.parent_id else "updated"
+            self._merge_node(*node).update(new_props)
+            self._set_edge(node, "IN_TAXONOMY", ("Taxonomy", row.taxonomy))
+            self._drop_edges(node, ["SUBCATEGORY_OF"])
+            if row.parent_id is not None and ("Category", row.parent_id) in self.graph:
+                self._set_edge(node, "SUBCATEGORY_OF", ("Category", row.parent_id))
+            setattr(counts, status, getattr(counts, status) + 1)
+        return counts
+
+    def set_category_names(self, locale: str, names: Sequence[tuple[str, str]]) -> WriteCounts:
+        counts = WriteCounts()
+        prop = locale_property(locale)
+        for cid, name in names:
+            props = self._props("Category", cid)
+            if props is None or props.get(prop) == name:
+                counts.skipped += 1
+                continue
+            props[prop] = name
+            counts.updated += 1
+        return counts
+
+    def merge_products(self, rows: Sequence[ProductRecord]) -> WriteCounts:
+        counts = WriteCounts()
+        for row in rows:
+            node = ("Product", row.id)
+            old = self._props(*node)
+            brand = brand_id(row.brand) if row.brand else None
+            attrs = {attribute_id(k, v): (k, v) for k, v in row.attributes.items()}
+            if old is None:
+                status = "created"
+            else:
+                same = (
+                    all(
+                        old.get(k) == getattr(row, k)
+                        for k in ("title", "description", "price", "currency")
+                    )
+                    and [t[1] for t in self._targets(node, "IN_CATEGORY")]
+                    == ([row.category_id] if row.category_id else [])
+                    and [t[1] for t in self._targets(node, "HAS_BRAND")] == ([brand] if brand else [])
+                    and {t[1] for t in self._targets(node, "HAS_ATTRIBUTE")} == set(attrs)
+                )
+                status = "skipped" if same else "updated"
+            props = self._merge_node(*node)
+            for key in ("description", "price", "currency"):
+                props.pop(key, None)
+            props.update(row.properties())
+            self._drop_edges(node, ["IN_CATEGORY", "HAS_BRAND", "HAS_ATTRIBUTE"])
+            if row.category_id and ("Category", row.category_id) in self.graph:
+                self._set_edge(node, "IN_CATEGORY", ("Category", row.category_id))
+            if brand is not None:
+                if ("Brand", brand) not in self.graph:
+                    self._merge_node("Brand", brand)["name"] = row.brand
+                self._set_edge(node, "HAS_BRAND", ("Brand", brand))
+            for aid, (key, value) in attrs.items():
+                if ("AttributeValue", aid) not in self.graph:
+                    self._merge_node("AttributeValue", aid).update(key=key, value=value)
+                self._set_edge(node, "HAS_ATTRIBUTE", ("AttributeValue", aid))
+            setattr(counts, status, getattr(counts, status) + 1)
+        return counts
+
+    def merge_interactions(self, rows: Sequence[InteractionRecord]) -> WriteCounts:
+        counts = WriteCounts()
+        for row in rows:
+            item = ("Product", row.item_id)
+            if item not in self.graph:
+                continue
+            user = ("User", row.user_id)
+            self._merge_node(*user)
+            is_new = not self.graph.has_edge(user, item, ("INTERACTED", row.kind))
+            edge = self._set_edge(user, "INTERACTED", item, row.kind)
+            old_ts: list[int] = list(edge.get("event_ts", []))
+            fresh = [t for t in row.timestamps if t not in old_ts]
+            all_ts = old_ts + fresh
+            edge.update(
+                kind=row.kind,
+                event_ts=all_ts,
+                count=len(all_ts),
+                first_ts=min(all_ts),
+                last_ts=max(all_ts),
+            )
+            if fresh and row.value is not None:
+                edge["value"] = row.value
+            if fresh and row.session_id is not None:
+                edge["session_id"] = row.session_id
+            if is_new:
+                counts.created += 1
+            elif fresh:
+                counts.updated += 1
+            else:
+                counts.skipped += 1
+        return counts
+
+    def stats(self) -> GraphStats:
+        labels = Counter(label for label, _ in self.graph.nodes)
+        types = Counter(k[0] for _, _, k in self.graph.edges(keys=True))
+        taxonomies = []
+        for (label, name), props in self.graph.nodes(data=True):
+            if label != "Taxonomy":
+                continue
+            cats = self.categories(name)
+            depths = [self.graph.nodes[("Category", c)]["depth"] for c in cats]
+            taxonomies.append(
+                TaxonomyStats(
+                    name=name,
+                    categories=len(cats),
+                    roots=sum(1 for ref in cats.values() if ref.parent_id is None),
+                    max_depth=max(depths, default=0),
+                    locales=list(props.get("locales", [])),
+                )
+            )
+        return GraphStats(
+            nodes={label: labels.get(label, 0) for label in cypher.NODE_LABELS},
+            relationships={t: types.get(t, 0) for t in cypher.RELATIONSHIP_TYPES},
+            taxonomies=taxonomies,
+        )
+
+    def iter_relationships(self, types: Sequence[str]) -> Iterator[RelationshipRecord]:
+        for rel_type in types:
+            for head, tail, key, data in self.graph.edges(keys=True, data=True):
+                if key[0] == rel_type:
+                    yield RelationshipRecord(
+                        rel_type, head[0], head[1], tail[0], tail[1], data.get("kind")
+                    )
+
+    def clear(self) -> None:
+        self.graph.clear()

@@ -1,0 +1,200 @@
+"""`GraphStore` over a real Neo4j 5 server, through the official driver passed in by the caller."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import Driver
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+
+from graph import cypher
+from graph.errors import GraphUnavailableError
+from graph.records import (
+    CategoryRecord,
+    GraphStats,
+    InteractionRecord,
+    ProductRecord,
+    TaxonomyStats,
+    WriteCounts,
+    attribute_id,
+    brand_id,
+    locale_property,
+)
+from graph.store import CategoryRef, RelationshipRecord
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _counts(records: Sequence[Any]) -> WriteCounts:
+    counts = WriteCounts()
+    for record in records:
+        setattr(counts, record["status"], getattr(counts, record["status"]) + record["n"])
+    return counts
+
+
+class Neo4jGraphStore:
+    def __init__(self, driver: Driver, database: str = "neo4j") -> None:
+        self._driver = driver
+        self._database = database
+
+    @property
+    def driver(self) -> Driver:
+        return self._driver
+
+    @property
+    def database(self) -> str:
+        return self._database
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except (ServiceUnavailable, SessionExpired, ConnectionError, OSError) as exc:
+            raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
+        except AuthError as exc:
+            raise GraphUnavailableError(
+                "Neo4j refused the credentials (check KGREC_NEO4J_USER / KGREC_NEO4J_PASSWORD)"
+            ) from exc
+
+    def run(self, query: str, params: dict[str, Any] | None = None) -> list[neo4j.Record]:
+        def work() -> list[neo4j.Record]:
+            records, _, _ = self._driver.execute_query(
+                query, params or {}, database_=self._database
+            )
+            return list(records)
+
+        return self._call(work)
+
+    def write(self, query: str, params: dict[str, Any]) -> list[neo4j.Record]:
+        def tx_work(tx: neo4j.ManagedTransaction) -> list[neo4j.Record]:
+            return list(tx.run(query, params))
+
+        def work() -> list[neo4j.Record]:
+            with self._driver.session(database=self._database) as session:
+                return session.execute_write(tx_work)
+
+        return self._call(work)
+
+    def ping(self) -> None:
+        self.run("RETURN 1 AS ok")
+
+    def ensure_schema(self) -> None:
+        for statement in cypher.schema_statements():
+            self.run(statement)
+        if not self.run(*cypher.show_category_fulltext()):
+            self.run(cypher.create_category_fulltext(cypher.category_fulltext_properties([])))
+
+    def _ensure_category_fulltext(self) -> None:
+        locales: set[str] = set()
+        for record in self.run("MATCH (t:Taxonomy) RETURN t.locales AS locales"):
+            locales.update(record["locales"] or [])
+        wanted = cypher.category_fulltext_properties([locale_property(x) for x in locales])
+        current = self.run(*cypher.show_category_fulltext())
+        if current and sorted(current[0]["properties"]) == sorted(wanted):
+            return
+        log.info("rebuilding category full-text index over %s", wanted)
+        self.run(cypher.drop_category_fulltext())
+        self.run(cypher.create_category_fulltext(wanted))
+
+    def taxonomy_locales(self, taxonomy: str) -> list[str] | None:
+        records = self.run(*cypher.taxonomy_locales(taxonomy))
+        return list(records[0]["locales"] or []) if records else None
+
+    def categories(self, taxonomy: str) -> dict[str, CategoryRef]:
+        return {
+            r["id"]: CategoryRef(r["id"], r["parent_id"], r["path"])
+            for r in self.run(*cypher.categories_of(taxonomy))
+        }
+
+    def category_ids_by_path(self, taxonomy: str, paths: Sequence[str]) -> dict[str, str]:
+        return {
+            r["path"]: r["id"] for r in self.run(*cypher.category_ids_by_path(taxonomy, paths))
+        }
+
+    def existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
+        return {r["id"] for r in self.run(*cypher.existing_ids(label, ids))}
+
+    def merge_taxonomy(self, name: str, locales: Sequence[str]) -> None:
+        self.write(*cypher.merge_taxonomy(name, locales))
+        self._ensure_category_fulltext()
+
+    def merge_categories(self, rows: Sequence[CategoryRecord]) -> WriteCounts:
+        payload = [
+            {"id": r.id, "parent_id": r.parent_id, "taxonomy": r.taxonomy, "props": r.properties()}
+            for r in rows
+        ]
+        return _counts(self.write(*cypher.merge_categories(payload)))
+
+    def set_category_names(self, locale: str, names: Sequence[tuple[str, str]]) -> WriteCounts:
+        rows = [{"id": cid, "name": name} for cid, name in names]
+        return _counts(self.write(*cypher.set_category_names(locale_property(locale), rows)))
+
+    def merge_products(self, rows: Sequence[ProductRecord]) -> WriteCounts:
+        payload = [
+            {
+                "id": r.id,
+                "title": r.title,
+                "description": r.description,
+                "price": r.price,
+                "currency": r.currency,
+                "category_id": r.category_id,
+                "brand_id": brand_id(r.brand) if r.brand else None,
+                "brand_name": r.brand,
+                "attributes": [
+                    {"id": attribute_id(k, v), "key": k, "value": v}
+                    for k, v in sorted(r.attributes.items())
+                ],
+            }
+            for r in rows
+        ]
+        return _counts(self.write(*cypher.merge_products(payload)))
+
+    def merge_interactions(self, rows: Sequence[InteractionRecord]) -> WriteCounts:
+        payload = [
+            {
+                "user_id": r.user_id,
+                "item_id": r.item_id,
+                "kind": r.kind,
+                "timestamps": list(r.timestamps),
+                "value": r.value,
+                "session_id": r.session_id,
+            }
+            for r in rows
+        ]
+        return _counts(self.write(*cypher.merge_interactions(payload)))
+
+    def stats(self) -> GraphStats:
+        nodes = {label: self.run(cypher.count_label(label))[0]["n"] for label in cypher.NODE_LABELS}
+        rels = {
+            t: self.run(cypher.count_relationship(t))[0]["n"] for t in cypher.RELATIONSHIP_TYPES
+        }
+        taxonomies = [
+            TaxonomyStats(
+                name=r["name"],
+                categories=r["categories"],
+                roots=r["roots"],
+                max_depth=r["max_depth"],
+                locales=list(r["locales"] or []),
+            )
+            for r in self.run(*cypher.taxonomy_stats())
+        ]
+        return GraphStats(nodes=nodes, relationships=rels, taxonomies=taxonomies)
+
+    def iter_relationships(self, types: Sequence[str]) -> Iterator[RelationshipRecord]:
+        for rel_type in types:
+            query = cypher.relationships_of_type(rel_type)
+            try:
+                with self._driver.session(database=self._database) as session:
+                    for r in session.run(query):
+                        yield RelationshipRecord(
+                            rel_type, r["head_label"], r["head"], r["tail_label"], r["tail"], r["kind"]
+                        )
+            except (ServiceUnavailable, SessionExpired) as exc:
+                raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
+
+    def clear(self) -> None:
+        while self.write(*cypher.clear_batch(10_000))[0]["n"]:
+            pass

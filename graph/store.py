@@ -1,0 +1,61 @@
+"""The `GraphStore` seam: loaders and the embedding export talk to this, never to a driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple, Protocol
+
+from graph.records import (
+    CategoryRecord,
+    GraphStats,
+    InteractionRecord,
+    ProductRecord,
+    WriteCounts,
+)
+
+
+class CategoryRef(NamedTuple):
+    id: str
+    parent_id: str | None
+    path: str
+
+
+class RelationshipRecord(NamedTuple):
+    type: str
+    head_label: str
+    head: str
+    tail_label: str
+    tail: str
+    kind: str | None
+
+
+class GraphStore(Protocol):
+    """Behaviour shared by the Neo4j store and the in-memory one (checked by one contract suite)."""
+
+    def ensure_schema(self) -> None: ...
+
+    def taxonomy_locales(self, taxonomy: str) -> list[str] | None:
+        """The locales loaded for a taxonomy, or None when it does not exist."""
+
+    def categories(self, taxonomy: str) -> dict[str, CategoryRef]: ...
+
+    def category_ids_by_path(self, taxonomy: str, paths: Sequence[str]) -> dict[str, str]: ...
+
+    def existing_ids(self, label: str, ids: Sequence[str]) -> set[str]: ...
+
+    def merge_taxonomy(self, name: str, locales: Sequence[str]) -> None: ...
+
+    def merge_categories(self, rows: Sequence[CategoryRecord]) -> WriteCounts:
+        """Upserts categories and their parent edges; parents come earlier in `rows` or exist."""
+
+    def set_category_names(self, locale: str, names: Sequence[tuple[str, str]]) -> WriteCounts: ...
+
+    def merge_products(self, rows: Sequence[ProductRecord]) -> WriteCounts: ...
+
+    def merge_interactions(self, rows: Sequence[InteractionRecord]) -> WriteCounts: ...
+
+    def stats(self) -> GraphStats: ...
+
+    def iter_relationships(self, types: Sequence[str]) -> Iterator[RelationshipRecord]: ...
+
+    def clear(self) -> None: ...

@@ -1,0 +1,78 @@
+"""One real Neo4j per test session, on ports other than 7687/7474, in a temp home."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from neo4j import Driver, GraphDatabase
+
+from graph.memory_store import MemoryGraphStore
+from graph.neo4j_launcher import LocalNeo4j
+from graph.neo4j_store import Neo4jGraphStore
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA = REPO / "data"
+SHARED_DATA = Path(os.environ.get("KGREC_SHARED_DATA", REPO.parent / "shared" / "data"))
+TEST_BOLT_PORT = int(os.environ.get("KGREC_TEST_BOLT_PORT", "17687"))
+TEST_HTTP_PORT = int(os.environ.get("KGREC_TEST_HTTP_PORT", "17474"))
+TEST_PASSWORD = "kgrec-test-password"
+
+
+@pytest.fixture(scope="session")
+def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
+    lib_dir = Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib"))
+    server = LocalNeo4j(
+        home=tmp_path_factory.mktemp("neo4j-home"),
+        lib_dir=lib_dir,
+        password=TEST_PASSWORD,
+        bolt_port=TEST_BOLT_PORT,
+        http_port=TEST_HTTP_PORT,
+        heap="768m",
+        pagecache="256m",
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_server: LocalNeo4j) -> Iterator[Driver]:
+    driver = GraphDatabase.driver(
+        neo4j_server.bolt_uri, auth=("neo4j", TEST_PASSWORD), notifications_min_severity="OFF"
+    )
+    yield driver
+    driver.close()
+
+
+@pytest.fixture
+def neo4j_store(neo4j_driver: Driver) -> Iterator[Neo4jGraphStore]:
+    """A clean database for each test; whatever the test wrote is removed afterwards."""
+    store = Neo4jGraphStore(neo4j_driver)
+    store.clear()
+    yield store
+    store.clear()
+
+
+@pytest.fixture
+def memory_store() -> MemoryGraphStore:
+    return MemoryGraphStore()
+
+
+@pytest.fixture(params=["memory", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def any_store(request: pytest.FixtureRequest) -> Iterator[object]:
+    """Runs a contract test once per GraphStore implementation."""
+    if request.param == "memory":
+        yield MemoryGraphStore()
+    else:
+        yield request.getfixturevalue("neo4j_store")
+
+
+def shared_data(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not present (public data kept outside the repo)")
+    return path

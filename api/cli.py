@@ -93,7 +93,9 @@ def emit(payload: Any, as_json: bool, lines: list[str]) -> None:
 @neo4j_app.command("start")
 @handle_errors
 def neo4j_start(
-    bolt_port: Annotated[int | None, typer.Option(help="Bolt port (default from KGREC_NEO4J_URI, 7687)")] = None,
+    bolt_port: Annotated[
+        int | None, typer.Option(help="Bolt port (default from KGREC_NEO4J_URI, 7687)")
+    ] = None,
     http_port: Annotated[int, typer.Option(help="HTTP port for Neo4j Browser")] = 7474,
 ) -> None:
     """Start Neo4j 5 Community from Maven Central jars; waits until Bolt answers."""
@@ -151,6 +153,12 @@ def neo4j_status(
         raise typer.Exit(1)
 
 
+def _require_file(path: Path) -> Path:
+    if not path.is_file():
+        raise InputFileError(path, None, "file not found")
+    return path
+
+
 def _print_summary(summary: LoadSummary, as_json: bool) -> None:
     c = summary.counts
     lines = [
@@ -175,6 +183,7 @@ def load_taxonomy_cmd(
 ) -> None:
     """Load a category tree; a second locale of a loaded taxonomy only adds names."""
     settings = Settings()
+    _require_file(path)
     with graph_store(settings) as store:
         summary = load_taxonomy(store, path, fmt=fmt, taxonomy=taxonomy, locale=locale, progress=not as_json)
     _print_summary(summary, as_json)
@@ -192,6 +201,7 @@ def load_products_cmd(
     """Load products (CSV or JSON Lines) with brands, attributes and categories."""
     settings = Settings()
     mapping = parse_mapping(map_ or [])
+    _require_file(path)
     with graph_store(settings) as store:
         summary = load_products(
             store, path, taxonomy=taxonomy, mapping=mapping, currency=currency, progress=not as_json
@@ -204,6 +214,7 @@ def load_products_cmd(
 def load_interactions_cmd(path: Path, as_json: JsonFlag = False) -> None:
     """Load user_id,item_id,kind,timestamp events; user ids are pseudonymised first."""
     settings = Settings()
+    _require_file(path)
     with graph_store(settings) as store:
         summary = load_interactions(
             store, path, pseudonym_key=settings.pseudonym_key_bytes(), progress=not as_json

@@ -26,7 +26,9 @@ def open_store(settings: Settings, driver: Driver) -> Neo4jGraphStore:
     return Neo4jGraphStore(driver, database=settings.neo4j_database)
 
 
-def local_server(settings: Settings, bolt_port: int | None = None, http_port: int | None = None) -> LocalNeo4j:
+def local_server(
+    settings: Settings, bolt_port: int | None = None, http_port: int | None = None
+) -> LocalNeo4j:
     uri_port = urlparse(settings.neo4j_uri).port or 7687
     return LocalNeo4j(
         home=settings.server_home,

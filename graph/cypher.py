@@ -62,8 +62,7 @@ def create_category_fulltext(properties: Sequence[str]) -> str:
             raise ValueError(f"unsafe property name {prop!r}")
     fields = ", ".join(f"c.`{p}`" for p in properties)
     return (
-        f"CREATE FULLTEXT INDEX {CATEGORY_FULLTEXT_INDEX} IF NOT EXISTS "
-        f"FOR (c:Category) ON EACH [{fields}]"
+        f"CREATE FULLTEXT INDEX {CATEGORY_FULLTEXT_INDEX} IF NOT EXISTS FOR (c:Category) ON EACH [{fields}]"
     )
 
 
@@ -242,3 +241,14 @@ def clear_batch(batch_size: int) -> Statement:
         "MATCH (n) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS n",
         {"limit": batch_size},
     )
+
+
+_LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
+
+
+def lucene_escape(text: str) -> str:
+    """Full-text queries take Lucene syntax; shopper text must match literally."""
+    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in text)
+    for word in ("AND", "OR", "NOT", "TO"):
+        escaped = escaped.replace(f" {word} ", f" {word.lower()} ")
+    return escaped

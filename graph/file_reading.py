@@ -23,7 +23,7 @@ def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
                 raise InputFileError(
-                    path, number, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start:exc.start + 1]!r})"
+                    path, number, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})"
                 ) from exc
             if number == 1 and text.startswith("\ufeff"):
                 text = text[1:]

@@ -62,7 +62,7 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _bar(desc: str, progress: bool, total: int | None = None) -> tqdm:  # type: ignore[type-arg]
+def _bar(desc: str, progress: bool, total: int | None = None) -> tqdm:
     return tqdm(desc=desc, total=total, unit="rows", disable=not progress, leave=False)
 
 
@@ -93,11 +93,11 @@ def load_taxonomy(
         store.merge_taxonomy(name, sorted(extra))
         for loc in sorted(extra):
             pairs = [(r.id, r.names[loc]) for r in records if loc in r.names]
-            for chunk in batched(pairs, batch_size):
-                counts = store.set_category_names(loc, chunk)
+            for pair_chunk in batched(pairs, batch_size):
+                counts = store.set_category_names(loc, pair_chunk)
                 if loc == parsed.locale:
                     summary.counts.add(counts)
-                    bar.update(len(chunk))
+                    bar.update(len(pair_chunk))
         missing = sum(1 for r in records if r.id not in existing)
         if missing:
             summary.notes.append(
@@ -106,9 +106,9 @@ def load_taxonomy(
             )
     else:
         store.merge_taxonomy(name, sorted({loc for r in records for loc in r.names}))
-        for chunk in batched(records, batch_size):
-            summary.counts.add(store.merge_categories(chunk))
-            bar.update(len(chunk))
+        for record_chunk in batched(records, batch_size):
+            summary.counts.add(store.merge_categories(record_chunk))
+            bar.update(len(record_chunk))
     bar.close()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -120,9 +120,7 @@ def _resolve_category_id(raw: str, taxonomy: str | None) -> str:
     return category_id(taxonomy, raw)
 
 
-def _path_categories(
-    store: GraphStore, taxonomy: str, paths: set[str]
-) -> list[CategoryRecord]:
+def _path_categories(store: GraphStore, taxonomy: str, paths: set[str]) -> list[CategoryRecord]:
     """Categories named by product paths that the graph lacks, parents first."""
     prefixes: set[str] = set()
     for full in paths:
@@ -184,31 +182,33 @@ def load_products(
     if summary.rows == 0:
         raise InputFileError(path, None, "no products in file")
     known = set()
-    for chunk in batched(sorted(first_line_of_id), batch_size):
-        known |= store.existing_ids("Category", chunk)
+    for id_chunk in batched(sorted(first_line_of_id), batch_size):
+        known |= store.existing_ids("Category", id_chunk)
     unknown = sorted(set(first_line_of_id) - known, key=first_line_of_id.__getitem__)
     if unknown:
         raise InputFileError(
-            path, first_line_of_id[unknown[0]], f"unknown category_id {unknown[0]!r}"
-            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+            path,
+            first_line_of_id[unknown[0]],
+            f"unknown category_id {unknown[0]!r}"
+            + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""),
         )
     path_ids: dict[str, str] = {}
     if paths and taxonomy is not None:
         new_categories = _path_categories(store, taxonomy, paths)
         store.merge_taxonomy(taxonomy, [])
-        for chunk in batched(new_categories, batch_size):
-            summary.categories.add(store.merge_categories(chunk))
-        for chunk in batched(sorted(paths), batch_size):
-            path_ids.update(store.category_ids_by_path(taxonomy, chunk))
+        for category_chunk in batched(new_categories, batch_size):
+            summary.categories.add(store.merge_categories(category_chunk))
+        for path_chunk in batched(sorted(paths), batch_size):
+            path_ids.update(store.category_ids_by_path(taxonomy, path_chunk))
 
     def records() -> Iterator[ProductRecord]:
         for raw in iter_products(path, mapping, currency):
             yield _product_record(raw, taxonomy, path_ids)
 
     with _bar(f"loading {path.name}", progress, total=summary.rows) as bar:
-        for chunk in batched(records(), batch_size):
-            summary.counts.add(store.merge_products(chunk))
-            bar.update(len(chunk))
+        for product_chunk in batched(records(), batch_size):
+            summary.counts.add(store.merge_products(product_chunk))
+            bar.update(len(product_chunk))
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -53,9 +53,7 @@ class MemoryGraphStore:
         return data
 
     def _drop_edges(self, head: Node, rel_types: Sequence[str]) -> None:
-        doomed = [
-            (head, t, k) for _, t, k in self.graph.out_edges(head, keys=True) if k[0] in rel_types
-        ]
+        doomed = [(head, t, k) for _, t, k in self.graph.out_edges(head, keys=True) if k[0] in rel_types]
         self.graph.remove_edges_from(doomed)
 
     def ensure_schema(self) -> None:
@@ -75,9 +73,7 @@ class MemoryGraphStore:
 
     def category_ids_by_path(self, taxonomy: str, paths: Sequence[str]) -> dict[str, str]:
         wanted = set(paths)
-        return {
-            ref.path: ref.id for ref in self.categories(taxonomy).values() if ref.path in wanted
-        }
+        return {ref.path: ref.id for ref in self.categories(taxonomy).values() if ref.path in wanted}
 
     def existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
         return {i for i in ids if (label, i) in self.graph}
@@ -132,10 +128,7 @@ class MemoryGraphStore:
                 status = "created"
             else:
                 same = (
-                    all(
-                        old.get(k) == getattr(row, k)
-                        for k in ("title", "description", "price", "currency")
-                    )
+                    all(old.get(k) == getattr(row, k) for k in ("title", "description", "price", "currency"))
                     and [t[1] for t in self._targets(node, "IN_CATEGORY")]
                     == ([row.category_id] if row.category_id else [])
                     and [t[1] for t in self._targets(node, "HAS_BRAND")] == ([brand] if brand else [])
@@ -220,9 +213,7 @@ class MemoryGraphStore:
         for rel_type in types:
             for head, tail, key, data in self.graph.edges(keys=True, data=True):
                 if key[0] == rel_type:
-                    yield RelationshipRecord(
-                        rel_type, head[0], head[1], tail[0], tail[1], data.get("kind")
-                    )
+                    yield RelationshipRecord(rel_type, head[0], head[1], tail[0], tail[1], data.get("kind"))
 
     def clear(self) -> None:
         self.graph.clear()

@@ -114,15 +114,23 @@ class LocalNeo4j:
         log.info("resolving Neo4j jars from Maven Central into %s", self.lib_dir)
         result = subprocess.run(
             [
-                mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-                f"-DoutputDirectory={self.lib_dir}", "-DincludeScope=runtime",
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(pom),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.lib_dir}",
+                "-DincludeScope=runtime",
             ],
             capture_output=True,
             text=True,
             check=False,
         )
         if result.returncode != 0:
-            raise KgrecError(f"Maven could not resolve the Neo4j jars:\n{(result.stdout + result.stderr)[-2000:]}")
+            raise KgrecError(
+                f"Maven could not resolve the Neo4j jars:\n{(result.stdout + result.stderr)[-2000:]}"
+            )
         self._marker().write_text("ok\n", encoding="utf-8")
 
     def _write_config(self) -> None:
@@ -157,7 +165,15 @@ class LocalNeo4j:
         if (self.home / "data" / "databases" / "system").exists():
             return
         result = subprocess.run(
-            ["java", "-cp", f"{self.lib_dir}/*", ADMIN_ENTRY_POINT, "dbms", "set-initial-password", self.password],
+            [
+                "java",
+                "-cp",
+                f"{self.lib_dir}/*",
+                ADMIN_ENTRY_POINT,
+                "dbms",
+                "set-initial-password",
+                self.password,
+            ],
             capture_output=True,
             text=True,
             env=self._java_env(),
@@ -209,8 +225,15 @@ class LocalNeo4j:
         console = (self.home / "logs" / "console.log").open("ab")
         process = subprocess.Popen(
             [
-                "java", f"-Xmx{self.heap}", *JVM_FLAGS, "-cp", f"{self.lib_dir}/*", ENTRY_POINT,
-                f"--home-dir={self.home}", f"--config-dir={self.home / 'conf'}", "--console-mode",
+                "java",
+                f"-Xmx{self.heap}",
+                *JVM_FLAGS,
+                "-cp",
+                f"{self.lib_dir}/*",
+                ENTRY_POINT,
+                f"--home-dir={self.home}",
+                f"--config-dir={self.home / 'conf'}",
+                "--console-mode",
             ],
             stdout=console,
             stderr=subprocess.STDOUT,

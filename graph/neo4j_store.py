@@ -61,9 +61,7 @@ class Neo4jGraphStore:
 
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[neo4j.Record]:
         def work() -> list[neo4j.Record]:
-            records, _, _ = self._driver.execute_query(
-                query, params or {}, database_=self._database
-            )
+            records, _, _ = self._driver.execute_query(query, params or {}, database_=self._database)
             return list(records)
 
         return self._call(work)
@@ -110,9 +108,7 @@ class Neo4jGraphStore:
         }
 
     def category_ids_by_path(self, taxonomy: str, paths: Sequence[str]) -> dict[str, str]:
-        return {
-            r["path"]: r["id"] for r in self.run(*cypher.category_ids_by_path(taxonomy, paths))
-        }
+        return {r["path"]: r["id"] for r in self.run(*cypher.category_ids_by_path(taxonomy, paths))}
 
     def existing_ids(self, label: str, ids: Sequence[str]) -> set[str]:
         return {r["id"] for r in self.run(*cypher.existing_ids(label, ids))}
@@ -144,8 +140,7 @@ class Neo4jGraphStore:
                 "brand_id": brand_id(r.brand) if r.brand else None,
                 "brand_name": r.brand,
                 "attributes": [
-                    {"id": attribute_id(k, v), "key": k, "value": v}
-                    for k, v in sorted(r.attributes.items())
+                    {"id": attribute_id(k, v), "key": k, "value": v} for k, v in sorted(r.attributes.items())
                 ],
             }
             for r in rows
@@ -168,9 +163,7 @@ class Neo4jGraphStore:
 
     def stats(self) -> GraphStats:
         nodes = {label: self.run(cypher.count_label(label))[0]["n"] for label in cypher.NODE_LABELS}
-        rels = {
-            t: self.run(cypher.count_relationship(t))[0]["n"] for t in cypher.RELATIONSHIP_TYPES
-        }
+        rels = {t: self.run(cypher.count_relationship(t))[0]["n"] for t in cypher.RELATIONSHIP_TYPES}
         taxonomies = [
             TaxonomyStats(
                 name=r["name"],

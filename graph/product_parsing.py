@@ -83,7 +83,9 @@ def iter_products(
 ) -> Iterator[RawProduct]:
     mapping = dict(mapping or {})
     source_of = {f: mapping.get(f, f) for f in PRODUCT_FIELDS}
-    attr_sources = {k[len(ATTRIBUTE_PREFIX):]: v for k, v in mapping.items() if k.startswith(ATTRIBUTE_PREFIX)}
+    attr_sources = {
+        k[len(ATTRIBUTE_PREFIX) :]: v for k, v in mapping.items() if k.startswith(ATTRIBUTE_PREFIX)
+    }
     mapped_columns = set(mapping.values())
     rows: Iterator[tuple[int, Mapping[str, Any]]]
     if is_jsonl(path):
@@ -95,7 +97,9 @@ def iter_products(
         if not values["id"]:
             raise InputFileError(path, number, f"missing required field 'id' (column {source_of['id']!r})")
         if not values["title"]:
-            raise InputFileError(path, number, f"missing required field 'title' (column {source_of['title']!r})")
+            raise InputFileError(
+                path, number, f"missing required field 'title' (column {source_of['title']!r})"
+            )
         try:
             price = parse_price(row.get(source_of["price"]))
         except ValueError:
@@ -112,7 +116,7 @@ def iter_products(
             if column.startswith(ATTRIBUTE_PREFIX) and column not in mapped_columns:
                 value = _clean(raw)
                 if value:
-                    attributes[column[len(ATTRIBUTE_PREFIX):]] = value
+                    attributes[column[len(ATTRIBUTE_PREFIX) :]] = value
         for name, column in attr_sources.items():
             value = _clean(row.get(column))
             if value:

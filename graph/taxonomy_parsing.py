@@ -89,7 +89,7 @@ def _parse_google(path: Path) -> list[RawCategory]:
 
 
 def _locale_columns(columns: list[str]) -> dict[str, str]:
-    return {c: normalise_locale(c[len("name_"):]) for c in columns if c.startswith("name_")}
+    return {c: normalise_locale(c[len("name_") :]) for c in columns if c.startswith("name_")}
 
 
 def _parse_csv(path: Path) -> list[RawCategory]:
@@ -117,9 +117,7 @@ def _parse_jsonl(path: Path) -> list[RawCategory]:
         if parent is not None and (isinstance(parent, bool) or not isinstance(parent, (str, int))):
             raise InputFileError(path, number, "'parent_id' must be a string, a number or null")
         names_obj = obj.get("names") or {}
-        if not isinstance(names_obj, dict) or not all(
-            isinstance(v, str) for v in names_obj.values()
-        ):
+        if not isinstance(names_obj, dict) or not all(isinstance(v, str) for v in names_obj.values()):
             raise InputFileError(path, number, "'names' must map locales to strings")
         try:
             names = {normalise_locale(k): v.strip() for k, v in names_obj.items() if v.strip()}
@@ -159,7 +157,9 @@ def build_tree(
             by_code[row.code] = row
         elif (first.parent_code, first.parent_path) != (row.parent_code, row.parent_path):
             raise InputFileError(
-                path, row.line, f"id {row.code!r} given again with a different parent (first on line {first.line})"
+                path,
+                row.line,
+                f"id {row.code!r} given again with a different parent (first on line {first.line})",
             )
     parents: dict[str, str | None] = {}
     if parsed.format == "google":
@@ -208,14 +208,12 @@ def _order_and_path(
         code: str | None = start
         while code is not None and code in by_code and code not in resolved:
             if code in on_chain:
-                cycle = " -> ".join([*chain[chain.index(code):], code])
-                raise InputFileError(
-                    parsed.path, by_code[code].line, f"cycle in taxonomy: {cycle}"
-                )
+                cycle = " -> ".join([*chain[chain.index(code) :], code])
+                raise InputFileError(parsed.path, by_code[code].line, f"cycle in taxonomy: {cycle}")
             chain.append(code)
             on_chain.add(code)
             parent_id = parents[code]
-            code = parent_id[len(prefix):] if parent_id is not None else None
+            code = parent_id[len(prefix) :] if parent_id is not None else None
         if code is not None and code in resolved:
             base_path, base_depth = resolved[code]
         elif code is not None:

@@ -59,12 +59,17 @@ def test_rerunning_loads_changes_nothing(any_store: Any, tmp_path: Path) -> None
 
 def test_changed_product_is_updated_and_its_edges_replaced(any_store: Any, tmp_path: Path) -> None:
     load_all(any_store, tmp_path)
-    changed = PRODUCTS_CSV.replace("p1,Oak train set,Brio,29.99,3,wood,3+", "p1,Oak train set,Hape,25,4,wood,")
+    changed = PRODUCTS_CSV.replace(
+        "p1,Oak train set,Brio,29.99,3,wood,3+", "p1,Oak train set,Hape,25,4,wood,"
+    )
     summary = load_products(
         any_store, write(tmp_path / "p2.csv", changed), taxonomy="shop", mapping=PRODUCT_MAP
     )
     assert (summary.counts.created, summary.counts.updated, summary.counts.skipped) == (0, 1, 3)
-    rels = {(r.head, r.type, r.tail) for r in any_store.iter_relationships(["IN_CATEGORY", "HAS_BRAND", "HAS_ATTRIBUTE"])}
+    rels = {
+        (r.head, r.type, r.tail)
+        for r in any_store.iter_relationships(["IN_CATEGORY", "HAS_BRAND", "HAS_ATTRIBUTE"])
+    }
     assert ("p1", "IN_CATEGORY", "shop:4") in rels
     assert ("p1", "IN_CATEGORY", "shop:3") not in rels
     assert ("p1", "HAS_BRAND", "hape") in rels
@@ -88,7 +93,9 @@ def test_new_events_are_counted_and_old_ones_not_twice(any_store: Any, tmp_path:
 
 
 def test_second_locale_only_adds_names(any_store: Any, tmp_path: Path) -> None:
-    load_taxonomy(any_store, write(tmp_path / "t.csv", "id,parent_id,name\n1,,Toys\n2,1,Trains\n"), taxonomy="shop")
+    load_taxonomy(
+        any_store, write(tmp_path / "t.csv", "id,parent_id,name\n1,,Toys\n2,1,Trains\n"), taxonomy="shop"
+    )
     zh = write(tmp_path / "t.zh.csv", "id,parent_id,name\n1,,玩具\n2,1,火车\n3,1,新的\n")
     summary = load_taxonomy(any_store, zh, taxonomy="shop", locale="zh-CN")
     assert summary.counts.updated == 2

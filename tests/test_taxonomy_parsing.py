@@ -68,7 +68,11 @@ def test_google_errors_name_the_line(tmp_path: Path, text: str, line: int, messa
     [
         ("id,parent_id,name\n1,2,A\n2,3,B\n3,1,C\n", 2, "cycle in taxonomy"),
         ("id,parent_id,name\n1,,A\n2,99,B\n", 3, "parent_id '99' is not in the file or the graph"),
-        ("id,parent_id,name\n1,,A\n2,1,B\n2,,B\n", 4, "given again with a different parent (first on line 3)"),
+        (
+            "id,parent_id,name\n1,,A\n2,1,B\n2,,B\n",
+            4,
+            "given again with a different parent (first on line 3)",
+        ),
         ("id,name\n1,A\n", 1, "missing required column(s) parent_id"),
         ("id,parent_id,name\n1,,A,extra\n", 2, "expected 3 fields"),
         ("id,parent_id,name\n1,,\n", 2, "must not be empty"),

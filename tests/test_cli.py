@@ -1,0 +1,76 @@
+"""The `kgrec` command line against the real test Neo4j: output, JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from graph.neo4j_launcher import LocalNeo4j
+from graph.neo4j_store import Neo4jGraphStore
+from tests.conftest import TEST_PASSWORD
+from tests.helpers import PRODUCTS_CSV, TAXONOMY_CSV, write
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(neo4j_server: LocalNeo4j, neo4j_store: Neo4jGraphStore, tmp_path: Path) -> dict[str, str]:
+    return {
+        "KGREC_HOME": str(tmp_path / "home"),
+        "KGREC_NEO4J_URI": neo4j_server.bolt_uri,
+        "KGREC_NEO4J_PASSWORD": TEST_PASSWORD,
+        "KGREC_PSEUDONYM_KEY": "cli-test-key",
+    }
+
+
+@pytest.mark.neo4j
+def test_load_and_stats_json(env: dict[str, str], tmp_path: Path) -> None:
+    tax = write(tmp_path / "tax.csv", TAXONOMY_CSV)
+    result = runner.invoke(app, ["load", "taxonomy", str(tax), "--taxonomy", "shop", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["created"] == 5
+    products = write(tmp_path / "p.csv", PRODUCTS_CSV)
+    args = ["load", "products", str(products), "--taxonomy", "shop", "--json"]
+    for pair in ("id=sku", "title=name", "brand=maker", "price=cost", "category_id=cat"):
+        args += ["--map", pair]
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["stats", "--json"], env=env)
+    stats = json.loads(result.stdout)
+    assert stats["nodes"]["Product"] == 4
+    assert stats["taxonomies"][0]["locales"] == ["de-DE", "en-US"]
+
+
+@pytest.mark.neo4j
+def test_bad_file_exits_2_naming_file_and_line(env: dict[str, str], tmp_path: Path) -> None:
+    bad = write(tmp_path / "cycle.csv", "id,parent_id,name\n1,2,A\n2,1,B\n")
+    result = runner.invoke(app, ["load", "taxonomy", str(bad), "--taxonomy", "shop"], env=env)
+    assert result.exit_code == 2
+    assert f"{bad}:2: cycle in taxonomy" in result.stderr
+
+
+@pytest.mark.neo4j
+def test_unknown_map_field_exits_2(env: dict[str, str], tmp_path: Path) -> None:
+    products = write(tmp_path / "p.csv", PRODUCTS_CSV)
+    result = runner.invoke(app, ["load", "products", str(products), "--map", "colour=x"], env=env)
+    assert result.exit_code == 2
+    assert "map: unknown field 'colour'" in result.stderr
+
+
+def test_neo4j_down_exits_3_with_a_clear_message(tmp_path: Path) -> None:
+    env = {"KGREC_HOME": str(tmp_path), "KGREC_NEO4J_URI": "bolt://127.0.0.1:1", "KGREC_NEO4J_PASSWORD": "x"}
+    result = runner.invoke(app, ["stats"], env=env)
+    assert result.exit_code == 3
+    assert "Neo4j is not reachable" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_exits_2(tmp_path: Path) -> None:
+    env = {"KGREC_HOME": str(tmp_path), "KGREC_NEO4J_URI": "bolt://127.0.0.1:1", "KGREC_NEO4J_PASSWORD": "x"}
+    result = runner.invoke(app, ["load", "taxonomy", str(tmp_path / "nope.txt")], env=env)
+    assert result.exit_code == 2
+    assert "file not found" in result.stderr

@@ -140,43 +140,68 @@ def category_ids_by_path(taxonomy: str, paths: Sequence[str]) -> Statement:
     )
 
 
-_PRODUCT_KEYS = ["title", "description", "price", "currency"]
+PRODUCT_KEYS = ("title", "description", "price", "currency")
 
 
-def merge_products(rows: Sequence[dict[str, Any]]) -> Statement:
-    """Rows: {id, title, description, price, currency, category_id, brand_id, brand_name, attributes}.
+def product_snapshots(ids: Sequence[str]) -> Statement:
+    """What a product looks like now, to tell created / updated / unchanged rows apart."""
+    return (
+        "UNWIND $ids AS id MATCH (p:Product {id: id}) "
+        "RETURN p.id AS id, p.title AS title, p.description AS description, p.price AS price, "
+        "  p.currency AS currency, [(p)-[:IN_CATEGORY]->(c) | c.id] AS categories, "
+        "  [(p)-[:HAS_BRAND]->(b) | b.id] AS brands, [(p)-[:HAS_ATTRIBUTE]->(a) | a.id] AS attributes",
+        {"ids": list(ids)},
+    )
 
-    The product's category, brand and attribute edges are replaced by the row's.
-    """
+
+def merge_brands(brands: Sequence[dict[str, str]]) -> Statement:
+    return (
+        "UNWIND $brands AS b MERGE (n:Brand {id: b.id}) ON CREATE SET n.name = b.name",
+        {"brands": list(brands)},
+    )
+
+
+def merge_attribute_values(values: Sequence[dict[str, str]]) -> Statement:
+    return (
+        "UNWIND $values AS v MERGE (a:AttributeValue {id: v.id}) "
+        "ON CREATE SET a.key = v.key, a.value = v.value",
+        {"values": list(values)},
+    )
+
+
+_PRODUCT_EDGES = (
+    "WITH p, row "
+    "OPTIONAL MATCH (cat:Category {id: row.category_id}) "
+    "OPTIONAL MATCH (brand:Brand {id: row.brand_id}) "
+    "FOREACH (_ IN CASE WHEN cat IS NULL THEN [] ELSE [1] END | CREATE (p)-[:IN_CATEGORY]->(cat)) "
+    "FOREACH (_ IN CASE WHEN brand IS NULL THEN [] ELSE [1] END | CREATE (p)-[:HAS_BRAND]->(brand)) "
+    "WITH p, row UNWIND row.attribute_ids AS aid "
+    "MATCH (a:AttributeValue {id: aid}) CREATE (p)-[:HAS_ATTRIBUTE]->(a)"
+)
+
+
+def create_products(rows: Sequence[dict[str, Any]]) -> Statement:
+    """Rows known not to exist yet: CREATE is safe and much cheaper than MERGE."""
     return (
         "UNWIND $rows AS row "
-        "OPTIONAL MATCH (old:Product {id: row.id}) "
-        "WITH row, old, [(old)-[:IN_CATEGORY]->(c) | c.id] AS old_cats, "
-        "  [(old)-[:HAS_BRAND]->(b) | b.id] AS old_brands, "
-        "  [(old)-[:HAS_ATTRIBUTE]->(a) | a.id] AS old_attrs "
-        "WITH row, CASE WHEN old IS NULL THEN 'created' "
-        "  WHEN all(k IN $keys WHERE coalesce(old[k] = row[k], old[k] IS NULL AND row[k] IS NULL)) "
-        "   AND old_cats = CASE WHEN row.category_id IS NULL THEN [] ELSE [row.category_id] END "
-        "   AND old_brands = CASE WHEN row.brand_id IS NULL THEN [] ELSE [row.brand_id] END "
-        "   AND size(old_attrs) = size(row.attributes) "
-        "   AND all(a IN row.attributes WHERE a.id IN old_attrs) THEN 'skipped' "
-        "  ELSE 'updated' END AS status "
-        "MERGE (p:Product {id: row.id}) "
+        "CREATE (p:Product {id: row.id}) "
+        "SET p.title = row.title, p.description = row.description, p.price = row.price, "
+        "  p.currency = row.currency " + _PRODUCT_EDGES,
+        {"rows": list(rows)},
+    )
+
+
+def update_products(rows: Sequence[dict[str, Any]]) -> Statement:
+    """Rows that exist and changed: properties set, category/brand/attribute edges replaced."""
+    return (
+        "UNWIND $rows AS row "
+        "MATCH (p:Product {id: row.id}) "
         "SET p.title = row.title, p.description = row.description, p.price = row.price, "
         "  p.currency = row.currency "
-        "WITH p, row, status "
+        "WITH p, row "
         "OPTIONAL MATCH (p)-[r:IN_CATEGORY|HAS_BRAND|HAS_ATTRIBUTE]->() DELETE r "
-        "WITH DISTINCT p, row, status "
-        "OPTIONAL MATCH (cat:Category {id: row.category_id}) "
-        "FOREACH (_ IN CASE WHEN cat IS NULL THEN [] ELSE [1] END | MERGE (p)-[:IN_CATEGORY]->(cat)) "
-        "FOREACH (_ IN CASE WHEN row.brand_id IS NULL THEN [] ELSE [1] END | "
-        "  MERGE (b:Brand {id: row.brand_id}) ON CREATE SET b.name = row.brand_name "
-        "  MERGE (p)-[:HAS_BRAND]->(b)) "
-        "FOREACH (attr IN row.attributes | "
-        "  MERGE (a:AttributeValue {id: attr.id}) ON CREATE SET a.key = attr.key, a.value = attr.value "
-        "  MERGE (p)-[:HAS_ATTRIBUTE]->(a)) "
-        "RETURN status, count(*) AS n",
-        {"rows": list(rows), "keys": _PRODUCT_KEYS},
+        "WITH DISTINCT p, row " + _PRODUCT_EDGES[len("WITH p, row ") :],
+        {"rows": list(rows)},
     )
 
 

@@ -36,6 +36,31 @@ def _counts(records: Sequence[Any]) -> WriteCounts:
     return counts
 
 
+def _product_payload(r: ProductRecord) -> dict[str, Any]:
+    attributes = [{"id": attribute_id(k, v), "key": k, "value": v} for k, v in sorted(r.attributes.items())]
+    return {
+        "id": r.id,
+        "title": r.title,
+        "description": r.description,
+        "price": r.price,
+        "currency": r.currency,
+        "category_id": r.category_id,
+        "brand_id": brand_id(r.brand) if r.brand else None,
+        "brand_name": r.brand,
+        "attributes": attributes,
+        "attribute_ids": [a["id"] for a in attributes],
+    }
+
+
+def _unchanged(snapshot: neo4j.Record, row: dict[str, Any]) -> bool:
+    return (
+        all(snapshot[k] == row[k] for k in cypher.PRODUCT_KEYS)
+        and snapshot["categories"] == ([row["category_id"]] if row["category_id"] else [])
+        and snapshot["brands"] == ([row["brand_id"]] if row["brand_id"] else [])
+        and sorted(snapshot["attributes"]) == row["attribute_ids"]
+    )
+
+
 class Neo4jGraphStore:
     def __init__(self, driver: Driver, database: str = "neo4j") -> None:
         self._driver = driver
@@ -129,23 +154,34 @@ class Neo4jGraphStore:
         return _counts(self.write(*cypher.set_category_names(locale_property(locale), rows)))
 
     def merge_products(self, rows: Sequence[ProductRecord]) -> WriteCounts:
-        payload = [
-            {
-                "id": r.id,
-                "title": r.title,
-                "description": r.description,
-                "price": r.price,
-                "currency": r.currency,
-                "category_id": r.category_id,
-                "brand_id": brand_id(r.brand) if r.brand else None,
-                "brand_name": r.brand,
-                "attributes": [
-                    {"id": attribute_id(k, v), "key": k, "value": v} for k, v in sorted(r.attributes.items())
-                ],
-            }
-            for r in rows
+        payload = {r.id: _product_payload(r) for r in rows}
+        snapshots = {s["id"]: s for s in self.run(*cypher.product_snapshots(list(payload)))}
+        created = [row for pid, row in payload.items() if pid not in snapshots]
+        changed = [
+            row for pid, row in payload.items() if pid in snapshots and not _unchanged(snapshots[pid], row)
         ]
-        return _counts(self.write(*cypher.merge_products(payload)))
+        brands = {r["brand_id"]: r["brand_name"] for r in created + changed if r["brand_id"]}
+        values = {a["id"]: a for r in created + changed for a in r["attributes"]}
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            if brands:
+                tx.run(*cypher.merge_brands([{"id": k, "name": v} for k, v in brands.items()])).consume()
+            if values:
+                tx.run(*cypher.merge_attribute_values(list(values.values()))).consume()
+            if created:
+                tx.run(*cypher.create_products(created)).consume()
+            if changed:
+                tx.run(*cypher.update_products(changed)).consume()
+
+        if created or changed:
+            self._call(lambda: self._execute_write(work))
+        return WriteCounts(
+            created=len(created), updated=len(changed), skipped=len(payload) - len(created) - len(changed)
+        )
+
+    def _execute_write(self, work: Callable[[neo4j.ManagedTransaction], None]) -> None:
+        with self._driver.session(database=self._database) as session:
+            session.execute_write(work)
 
     def merge_interactions(self, rows: Sequence[InteractionRecord]) -> WriteCounts:
         payload = [

@@ -94,27 +94,36 @@ def existing_ids(label: str, ids: Sequence[str]) -> Statement:
     return (f"UNWIND $ids AS id MATCH (n:{label} {{id: id}}) RETURN n.id AS id", {"ids": list(ids)})
 
 
-def merge_categories(rows: Sequence[dict[str, Any]]) -> Statement:
-    """Rows: {id, parent_id, taxonomy, props}; parents must already exist (loaders sort by depth)."""
+def category_snapshots(ids: Sequence[str]) -> Statement:
     return (
-        "UNWIND $rows AS row "
-        "OPTIONAL MATCH (old:Category {id: row.id}) "
-        "OPTIONAL MATCH (old)-[:SUBCATEGORY_OF]->(old_parent:Category) "
-        "WITH row, CASE WHEN old IS NULL THEN 'created' "
-        "  WHEN all(k IN keys(row.props) WHERE old[k] = row.props[k]) "
-        "   AND coalesce(old_parent.id, '') = coalesce(row.parent_id, '') THEN 'skipped' "
-        "  ELSE 'updated' END AS status "
-        "MERGE (c:Category {id: row.id}) SET c += row.props "
-        "WITH c, row, status "
-        "MATCH (t:Taxonomy {name: row.taxonomy}) MERGE (c)-[:IN_TAXONOMY]->(t) "
-        "WITH c, row, status "
-        "OPTIONAL MATCH (c)-[stale:SUBCATEGORY_OF]->(p:Category) "
-        "WHERE p.id <> coalesce(row.parent_id, '') DELETE stale "
-        "WITH DISTINCT c, row, status "
-        "OPTIONAL MATCH (parent:Category {id: row.parent_id}) "
+        "UNWIND $ids AS id MATCH (c:Category {id: id}) "
+        "OPTIONAL MATCH (c)-[:SUBCATEGORY_OF]->(parent:Category) "
+        "RETURN c.id AS id, properties(c) AS props, parent.id AS parent_id",
+        {"ids": list(ids)},
+    )
+
+
+def create_categories(rows: Sequence[dict[str, Any]]) -> Statement:
+    """Rows known not to exist: CREATE nodes; edges follow in `link_categories`."""
+    return ("UNWIND $rows AS row CREATE (c:Category) SET c = row.props", {"rows": list(rows)})
+
+
+def update_categories(rows: Sequence[dict[str, Any]]) -> Statement:
+    return (
+        "UNWIND $rows AS row MATCH (c:Category {id: row.id}) SET c += row.props "
+        "WITH c OPTIONAL MATCH (c)-[r:SUBCATEGORY_OF|IN_TAXONOMY]->() DELETE r",
+        {"rows": list(rows)},
+    )
+
+
+def link_categories(rows: Sequence[dict[str, Any]]) -> Statement:
+    """Creates taxonomy and parent edges for categories whose edges were just created or cleared."""
+    return (
+        "UNWIND $rows AS row MATCH (c:Category {id: row.id}) "
+        "MATCH (t:Taxonomy {name: row.taxonomy}) CREATE (c)-[:IN_TAXONOMY]->(t) "
+        "WITH c, row OPTIONAL MATCH (parent:Category {id: row.parent_id}) "
         "FOREACH (_ IN CASE WHEN parent IS NULL THEN [] ELSE [1] END | "
-        "  MERGE (c)-[:SUBCATEGORY_OF]->(parent)) "
-        "RETURN status, count(*) AS n",
+        "  CREATE (c)-[:SUBCATEGORY_OF]->(parent))",
         {"rows": list(rows)},
     )
 
@@ -261,11 +270,13 @@ def relationships_of_type(rel_type: str) -> str:
     )
 
 
-def clear_batch(batch_size: int) -> Statement:
-    return (
-        "MATCH (n) WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS n",
-        {"limit": batch_size},
-    )
+def clear_relationships_batch(batch_size: int) -> Statement:
+    """Relationships first, so that dense nodes never make one delete too large."""
+    return ("MATCH ()-[r]->() WITH r LIMIT $limit DELETE r RETURN count(*) AS n", {"limit": batch_size})
+
+
+def clear_nodes_batch(batch_size: int) -> Statement:
+    return ("MATCH (n) WITH n LIMIT $limit DELETE n RETURN count(*) AS n", {"limit": batch_size})
 
 
 _LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _counts(records: Sequence[Any]) -> WriteCounts:
+def _status_counts(records: Sequence[Any]) -> WriteCounts:
     counts = WriteCounts()
     for record in records:
         setattr(counts, record["status"], getattr(counts, record["status"]) + record["n"])
@@ -143,15 +143,38 @@ class Neo4jGraphStore:
         self._ensure_category_fulltext()
 
     def merge_categories(self, rows: Sequence[CategoryRecord]) -> WriteCounts:
-        payload = [
-            {"id": r.id, "parent_id": r.parent_id, "taxonomy": r.taxonomy, "props": r.properties()}
+        payload: dict[str, dict[str, Any]] = {
+            r.id: {"id": r.id, "parent_id": r.parent_id, "taxonomy": r.taxonomy, "props": r.properties()}
             for r in rows
+        }
+        snapshots = {s["id"]: s for s in self.run(*cypher.category_snapshots(list(payload)))}
+        created = [row for cid, row in payload.items() if cid not in snapshots]
+        changed = [
+            row
+            for cid, row in payload.items()
+            if cid in snapshots
+            and not (
+                all(snapshots[cid]["props"].get(k) == v for k, v in row["props"].items())
+                and snapshots[cid]["parent_id"] == row["parent_id"]
+            )
         ]
-        return _counts(self.write(*cypher.merge_categories(payload)))
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            if created:
+                tx.run(*cypher.create_categories(created)).consume()
+            if changed:
+                tx.run(*cypher.update_categories(changed)).consume()
+            tx.run(*cypher.link_categories(created + changed)).consume()
+
+        if created or changed:
+            self._call(lambda: self._execute_write(work))
+        return WriteCounts(
+            created=len(created), updated=len(changed), skipped=len(payload) - len(created) - len(changed)
+        )
 
     def set_category_names(self, locale: str, names: Sequence[tuple[str, str]]) -> WriteCounts:
         rows = [{"id": cid, "name": name} for cid, name in names]
-        return _counts(self.write(*cypher.set_category_names(locale_property(locale), rows)))
+        return _status_counts(self.write(*cypher.set_category_names(locale_property(locale), rows)))
 
     def merge_products(self, rows: Sequence[ProductRecord]) -> WriteCounts:
         payload = {r.id: _product_payload(r) for r in rows}
@@ -195,7 +218,7 @@ class Neo4jGraphStore:
             }
             for r in rows
         ]
-        return _counts(self.write(*cypher.merge_interactions(payload)))
+        return _status_counts(self.write(*cypher.merge_interactions(payload)))
 
     def stats(self) -> GraphStats:
         nodes = {label: self.run(cypher.count_label(label))[0]["n"] for label in cypher.NODE_LABELS}
@@ -225,5 +248,7 @@ class Neo4jGraphStore:
                 raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
 
     def clear(self) -> None:
-        while self.write(*cypher.clear_batch(10_000))[0]["n"]:
+        while self.write(*cypher.clear_relationships_batch(50_000))[0]["n"]:
+            pass
+        while self.write(*cypher.clear_nodes_batch(50_000))[0]["n"]:
             pass

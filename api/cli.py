@@ -241,5 +241,11 @@ def stats_cmd(as_json: JsonFlag = False) -> None:
     emit(stats.as_dict(), as_json, lines)
 
 
+def _register_commands() -> None:
+    """Commands living in other modules attach themselves to `app` on import."""
+    import api.cli_embeddings  # noqa: F401
+
+
 def run() -> None:
+    _register_commands()
     app()

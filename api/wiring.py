@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 from neo4j import Driver, GraphDatabase
 
 from api.settings import Settings
+from embeddings.text_encoder import HFTextEncoder
 from graph.neo4j_launcher import LocalNeo4j
 from graph.neo4j_store import Neo4jGraphStore
 
@@ -24,6 +25,10 @@ def open_driver(settings: Settings) -> Driver:
 
 def open_store(settings: Settings, driver: Driver) -> Neo4jGraphStore:
     return Neo4jGraphStore(driver, database=settings.neo4j_database)
+
+
+def text_encoder(settings: Settings) -> HFTextEncoder:
+    return HFTextEncoder(settings.text_model, threads=settings.torch_threads, quantize=settings.text_quantize)
 
 
 def local_server(

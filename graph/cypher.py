@@ -288,3 +288,66 @@ def lucene_escape(text: str) -> str:
     for word in ("AND", "OR", "NOT", "TO"):
         escaped = escaped.replace(f" {word} ", f" {word.lower()} ")
     return escaped
+
+
+def product_texts() -> str:
+    return (
+        "MATCH (p:Product) "
+        "OPTIONAL MATCH (p)-[:IN_CATEGORY]->(c:Category) "
+        "OPTIONAL MATCH (p)-[:HAS_BRAND]->(b:Brand) "
+        "RETURN p.id AS id, p.title AS title, p.description AS description, b.name AS brand, "
+        "  c.id AS category_id, c.path AS category_path, "
+        "  [(p)-[:HAS_ATTRIBUTE]->(a:AttributeValue) | a.key + ': ' + a.value] AS attributes"
+    )
+
+
+def category_texts() -> str:
+    return "MATCH (c:Category) RETURN c.id AS id, c.name AS name, c.path AS path"
+
+
+VECTOR_PROPERTIES = ("kg_embedding", "text_embedding")
+VECTOR_LABELS = ("Product", "Category")
+
+
+def vector_index_name(label: str, prop: str) -> str:
+    if label not in VECTOR_LABELS or prop not in VECTOR_PROPERTIES:
+        raise ValueError(f"no vector index for {label}.{prop}")
+    return f"{label.lower()}_{prop}"
+
+
+def write_vectors(label: str, prop: str, rows: Sequence[dict[str, Any]]) -> Statement:
+    vector_index_name(label, prop)
+    return (
+        f"UNWIND $rows AS row MATCH (n:{label} {{id: row.id}}) "
+        f"CALL db.create.setNodeVectorProperty(n, $prop, row.vector) RETURN count(n) AS n",
+        {"rows": list(rows), "prop": prop},
+    )
+
+
+def show_vector_index(label: str, prop: str) -> Statement:
+    return (
+        "SHOW INDEXES YIELD name, type, options WHERE name = $name AND type = 'VECTOR' "
+        "RETURN options.indexConfig['vector.dimensions'] AS dim",
+        {"name": vector_index_name(label, prop)},
+    )
+
+
+def drop_vector_index(label: str, prop: str) -> str:
+    return f"DROP INDEX {vector_index_name(label, prop)} IF EXISTS"
+
+
+def create_vector_index(label: str, prop: str, dim: int) -> str:
+    """`dim` is an int computed by kgrec; label and property are checked against constants."""
+    name = vector_index_name(label, prop)
+    return (
+        f"CREATE VECTOR INDEX {name} IF NOT EXISTS FOR (n:{label}) ON n.{prop} "
+        f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dim)}, "
+        "`vector.similarity_function`: 'cosine'}}"
+    )
+
+
+def query_vector_index(label: str, prop: str, k: int, vector: Sequence[float]) -> Statement:
+    return (
+        "CALL db.index.vector.queryNodes($name, $k, $vector) YIELD node, score RETURN node.id AS id, score",
+        {"name": vector_index_name(label, prop), "k": k, "vector": list(vector)},
+    )

@@ -20,7 +20,7 @@ from graph.records import (
     brand_id,
     locale_property,
 )
-from graph.store import CategoryRef, RelationshipRecord
+from graph.store import CategoryRef, CategoryText, ProductText, RelationshipRecord
 
 Node = tuple[str, str]
 
@@ -28,6 +28,7 @@ Node = tuple[str, str]
 class MemoryGraphStore:
     def __init__(self) -> None:
         self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
+        self.vector_indexes: dict[tuple[str, str], int] = {}
 
     def _props(self, label: str, node_id: str) -> dict[str, Any] | None:
         key = (label, node_id)
@@ -214,6 +215,41 @@ class MemoryGraphStore:
             for head, tail, key, data in self.graph.edges(keys=True, data=True):
                 if key[0] == rel_type:
                     yield RelationshipRecord(rel_type, head[0], head[1], tail[0], tail[1], data.get("kind"))
+
+    def iter_product_texts(self) -> Iterator[ProductText]:
+        for (label, node_id), props in list(self.graph.nodes(data=True)):
+            if label != "Product":
+                continue
+            node = (label, node_id)
+            cats = self._targets(node, "IN_CATEGORY")
+            brands = self._targets(node, "HAS_BRAND")
+            attrs = [self.graph.nodes[a] for a in self._targets(node, "HAS_ATTRIBUTE")]
+            yield ProductText(
+                node_id,
+                props["title"],
+                props.get("description"),
+                self.graph.nodes[brands[0]].get("name") if brands else None,
+                cats[0][1] if cats else None,
+                self.graph.nodes[cats[0]]["path"] if cats else None,
+                tuple(sorted(f"{a['key']}: {a['value']}" for a in attrs)),
+            )
+
+    def iter_category_texts(self) -> Iterator[CategoryText]:
+        for (label, node_id), props in list(self.graph.nodes(data=True)):
+            if label == "Category":
+                yield CategoryText(node_id, props["name"], props["path"])
+
+    def write_vectors(self, label: str, prop: str, rows: Sequence[tuple[str, Sequence[float]]]) -> int:
+        found = 0
+        for node_id, vector in rows:
+            props = self._props(label, node_id)
+            if props is not None:
+                props[prop] = [float(x) for x in vector]
+                found += 1
+        return found
+
+    def ensure_vector_index(self, label: str, prop: str, dim: int) -> None:
+        self.vector_indexes[(label, prop)] = dim
 
     def clear(self) -> None:
         self.graph.clear()

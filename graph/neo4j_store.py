@@ -23,7 +23,7 @@ from graph.records import (
     brand_id,
     locale_property,
 )
-from graph.store import CategoryRef, RelationshipRecord
+from graph.store import CategoryRef, CategoryText, ProductText, RelationshipRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -235,17 +235,56 @@ class Neo4jGraphStore:
         ]
         return GraphStats(nodes=nodes, relationships=rels, taxonomies=taxonomies)
 
+    def _stream(self, query: str) -> Iterator[neo4j.Record]:
+        """Yields records as the server sends them, without holding the result in memory."""
+        try:
+            with self._driver.session(database=self._database) as session:
+                yield from session.run(query)
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
+
     def iter_relationships(self, types: Sequence[str]) -> Iterator[RelationshipRecord]:
         for rel_type in types:
-            query = cypher.relationships_of_type(rel_type)
-            try:
-                with self._driver.session(database=self._database) as session:
-                    for r in session.run(query):
-                        yield RelationshipRecord(
-                            rel_type, r["head_label"], r["head"], r["tail_label"], r["tail"], r["kind"]
-                        )
-            except (ServiceUnavailable, SessionExpired) as exc:
-                raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
+            for r in self._stream(cypher.relationships_of_type(rel_type)):
+                yield RelationshipRecord(
+                    rel_type, r["head_label"], r["head"], r["tail_label"], r["tail"], r["kind"]
+                )
+
+    def iter_product_texts(self) -> Iterator[ProductText]:
+        for r in self._stream(cypher.product_texts()):
+            yield ProductText(
+                r["id"],
+                r["title"],
+                r["description"],
+                r["brand"],
+                r["category_id"],
+                r["category_path"],
+                tuple(sorted(r["attributes"])),
+            )
+
+    def iter_category_texts(self) -> Iterator[CategoryText]:
+        for r in self._stream(cypher.category_texts()):
+            yield CategoryText(r["id"], r["name"], r["path"])
+
+    def write_vectors(self, label: str, prop: str, rows: Sequence[tuple[str, Sequence[float]]]) -> int:
+        payload = [{"id": node_id, "vector": [float(x) for x in vector]} for node_id, vector in rows]
+        records = self.write(*cypher.write_vectors(label, prop, payload))
+        return int(records[0]["n"]) if records else 0
+
+    def ensure_vector_index(self, label: str, prop: str, dim: int) -> None:
+        current = self.run(*cypher.show_vector_index(label, prop))
+        if current and current[0]["dim"] == dim:
+            return
+        if current:
+            self.run(cypher.drop_vector_index(label, prop))
+        self.run(cypher.create_vector_index(label, prop, dim))
+
+    def vector_search(
+        self, label: str, prop: str, vector: Sequence[float], k: int
+    ) -> list[tuple[str, float]]:
+        self.run("CALL db.awaitIndexes(120)")
+        records = self.run(*cypher.query_vector_index(label, prop, k, vector))
+        return [(r["id"], r["score"]) for r in records]
 
     def clear(self) -> None:
         while self.write(*cypher.clear_relationships_batch(50_000))[0]["n"]:

@@ -29,6 +29,22 @@ class RelationshipRecord(NamedTuple):
     kind: str | None
 
 
+class ProductText(NamedTuple):
+    id: str
+    title: str
+    description: str | None
+    brand: str | None
+    category_id: str | None
+    category_path: str | None
+    attributes: tuple[str, ...]
+
+
+class CategoryText(NamedTuple):
+    id: str
+    name: str
+    path: str
+
+
 class GraphStore(Protocol):
     """Behaviour shared by the Neo4j store and the in-memory one (checked by one contract suite)."""
 
@@ -57,5 +73,15 @@ class GraphStore(Protocol):
     def stats(self) -> GraphStats: ...
 
     def iter_relationships(self, types: Sequence[str]) -> Iterator[RelationshipRecord]: ...
+
+    def iter_product_texts(self) -> Iterator[ProductText]:
+        """Everything that describes a product in words, for the text encoder."""
+
+    def iter_category_texts(self) -> Iterator[CategoryText]: ...
+
+    def write_vectors(self, label: str, prop: str, rows: Sequence[tuple[str, Sequence[float]]]) -> int:
+        """Stores vectors as node properties; returns how many nodes were found."""
+
+    def ensure_vector_index(self, label: str, prop: str, dim: int) -> None: ...
 
     def clear(self) -> None: ...

@@ -155,3 +155,14 @@ def test_memory_store_matches_neo4j(neo4j_store: Neo4jGraphStore, tmp_path: Path
     assert memory.stats().as_dict() == neo4j_store.stats().as_dict()
     types = ["SUBCATEGORY_OF", "IN_CATEGORY", "HAS_BRAND", "HAS_ATTRIBUTE", "INTERACTED", "IN_TAXONOMY"]
     assert sorted(memory.iter_relationships(types)) == sorted(neo4j_store.iter_relationships(types))
+
+
+def test_product_and_category_texts(any_store: Any, tmp_path: Path) -> None:
+    load_all(any_store, tmp_path)
+    texts = {t.id: t for t in any_store.iter_product_texts()}
+    assert texts["p1"].brand == "Brio"
+    assert texts["p1"].category_path == "Toys > Trains > Wooden Trains"
+    assert texts["p1"].attributes == ("age: 3+", "material: wood")
+    assert texts["p4"].brand is None
+    cats = {c.id: c.path for c in any_store.iter_category_texts()}
+    assert cats["shop:4"] == "Toys > Puzzles"

@@ -1,0 +1,101 @@
+"""`kgrec train | encode | models | embed-new`: the embedding commands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli import JsonFlag, app, emit, graph_store, handle_errors
+from api.settings import Settings
+from api.wiring import text_encoder
+from embeddings.artifacts import Artifact, list_artifacts, use_artifact
+from embeddings.build import build_embeddings
+from embeddings.cold_start import embed_new_products
+from embeddings.training import TrainingConfig, resolve_model
+
+DEFAULTS = TrainingConfig()
+models_app = typer.Typer(help="List or switch trained artifacts.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@app.command("train")
+@handle_errors
+def train_cmd(
+    model: Annotated[str, typer.Option(help="Any PyKEEN model name")] = DEFAULTS.model,
+    dim: Annotated[int, typer.Option(help="Embedding dimension")] = DEFAULTS.dim,
+    epochs: Annotated[
+        int, typer.Option(help="Maximum epochs (early stopping may end sooner)")
+    ] = DEFAULTS.epochs,
+    batch_size: Annotated[int, typer.Option()] = DEFAULTS.batch_size,
+    lr: Annotated[float, typer.Option(help="Adam learning rate")] = DEFAULTS.lr,
+    seed: Annotated[int, typer.Option()] = DEFAULTS.seed,
+    eval_sample: Annotated[int, typer.Option(help="Most triples evaluated per split")] = DEFAULTS.eval_sample,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train KG embeddings on the graph in Neo4j, encode product texts, write vectors back."""
+    resolve_model(model)
+    config = TrainingConfig(
+        model=model, dim=dim, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, eval_sample=eval_sample
+    )
+    settings = Settings()
+    encoder = text_encoder(settings)
+    with graph_store(settings) as store:
+        summary = build_embeddings(store, settings.home, config, encoder, progress=not as_json)
+    d = summary.as_dict()
+    emit(
+        d,
+        as_json,
+        [
+            f"trained {d['model']} (dim {d['dim']}) on {d['triples']} triples, {d['entities']} entities "
+            f"in {d['seconds']}s ({d['epochs_run']} epochs)",
+            f"  test MRR {d['metrics']['mrr']}, Hits@10 {d['metrics']['hits_at_10']} "
+            f"(random weights: MRR {d['random_baseline']['mrr']}, "
+            f"Hits@10 {d['random_baseline']['hits_at_10']})",
+            f"  text->KG alignment on held-out entities: R2 {d['alignment']['r2']}, "
+            f"Hits@10 {d['alignment']['hits_at_10']}",
+            f"  artifact {d['artifact']} (now current)",
+        ],
+    )
+
+
+@app.command("encode")
+@handle_errors
+def encode_cmd(query: str, as_json: JsonFlag = False) -> None:
+    """Encode a shopper query with the BERT text encoder."""
+    encoder = text_encoder(Settings())
+    vector = [round(float(x), 6) for x in encoder.encode([query])[0]]
+    payload = {"model": encoder.name, "dim": encoder.dim, "vector": vector}
+    emit(payload, as_json, [f"{encoder.name} ({encoder.dim} dims): {vector[:8]} ..."])
+
+
+@models_app.command("list")
+@handle_errors
+def models_list(as_json: JsonFlag = False) -> None:
+    """Trained artifacts, newest last; the current one is marked."""
+    items = list_artifacts(Settings().home)
+    lines = [
+        f"{'*' if a['current'] else ' '} {a['name']}  {a['model']} d{a['dim']}  "
+        f"MRR {a['metrics']['mrr']:.4f}  {a['created']}"
+        for a in items
+    ] or ["no artifacts yet: run `kgrec train`"]
+    emit(items, as_json, lines)
+
+
+@models_app.command("use")
+@handle_errors
+def models_use(name: str) -> None:
+    """Make NAME the artifact that serving uses."""
+    use_artifact(Settings().home, name)
+    typer.echo(f"current artifact: {name}")
+
+
+@app.command("embed-new")
+@handle_errors
+def embed_new_cmd(as_json: JsonFlag = False) -> None:
+    """Give products loaded after training a KG-space vector, without retraining."""
+    settings = Settings()
+    artifact = Artifact.open_current(settings.home)
+    with graph_store(settings) as store:
+        count = embed_new_products(store, artifact, text_encoder(settings))
+    emit({"embedded": count, "artifact": artifact.name}, as_json, [f"embedded {count} new products"])

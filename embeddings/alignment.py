@@ -39,8 +39,10 @@ def apply_alignment(weights: Matrix, text: Matrix) -> Matrix:
     single = text.ndim == 1
     rows = text.reshape(1, -1) if single else text
     out: Matrix = (rows @ weights[:-1] + weights[-1]).astype(np.float32)
-    result: Matrix = out[0] if single else out
-    return result
+    if single:
+        first: Matrix = out[0]
+        return first
+    return out
 
 
 def r2_score(truth: Matrix, predicted: Matrix) -> float:

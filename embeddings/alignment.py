@@ -52,7 +52,8 @@ def r2_score(truth: Matrix, predicted: Matrix) -> float:
 
 
 def _normalise(m: Matrix) -> Matrix:
-    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+    out: Matrix = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+    return out
 
 
 def fit_and_evaluate(

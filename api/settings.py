@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     browser_url: str = "http://127.0.0.1:7474/browser/"
     text_model: Path | None = Field(default=None, description="local BERT-family model folder")
-    text_quantize: bool = Field(default=True, description="dynamic int8 quantisation of the encoder")
+    text_quantize: bool = Field(default=False, description="dynamic int8 quantisation of the encoder")
     torch_threads: int = Field(default=2, ge=1)
 
     @property

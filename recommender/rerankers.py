@@ -1,0 +1,256 @@
+"""Diversity re-rankers: pure numpy functions registered by name.
+
+Every re-ranker has the signature `rerank(relevance, item_vectors, regions, k, diversity,
+target=None) -> indices`. `diversity` means the same everywhere: 0 returns the relevance
+order, 1 asks for the most coverage the method can give. `relevance` is any real score
+(higher is better), `item_vectors` are L2-normalised rows, `regions` is an int region id per
+item, `target` an optional distribution over region ids (the query's or the user's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from graph.errors import InvalidArgumentError
+
+Vector = NDArray[np.float64]
+Indices = NDArray[np.int64]
+_EPS = 1e-9
+
+
+class Reranker(Protocol):
+    def __call__(
+        self,
+        relevance: NDArray[np.floating],
+        item_vectors: NDArray[np.floating],
+        regions: NDArray[np.integer],
+        k: int,
+        diversity: float,
+        target: Mapping[int, float] | None = None,
+    ) -> Indices: ...
+
+
+def _scaled(relevance: NDArray[np.floating]) -> Vector:
+    """Min-max to [0, 1] so that one `diversity` value trades off alike on every request."""
+    rel = np.asarray(relevance, dtype=np.float64)
+    span = rel.max() - rel.min() if rel.size else 0.0
+    return (rel - rel.min()) / span if span > _EPS else np.ones_like(rel)
+
+
+def _relevance_order(relevance: NDArray[np.floating], k: int) -> Indices:
+    return np.argsort(-np.asarray(relevance, dtype=np.float64), kind="stable")[:k].astype(np.int64)
+
+
+def rerank_none(
+    relevance: NDArray[np.floating],
+    item_vectors: NDArray[np.floating],
+    regions: NDArray[np.integer],
+    k: int,
+    diversity: float,
+    target: Mapping[int, float] | None = None,
+) -> Indices:
+    return _relevance_order(relevance, k)
+
+
+def rerank_mmr(
+    relevance: NDArray[np.floating],
+    item_vectors: NDArray[np.floating],
+    regions: NDArray[np.integer],
+    k: int,
+    diversity: float,
+    target: Mapping[int, float] | None = None,
+) -> Indices:
+    """Carbonell & Goldstein 1998: argmax (1-d)·rel - d·max cosine to the items already picked."""
+    if diversity <= 0:
+        return _relevance_order(relevance, k)
+    rel = _scaled(relevance)
+    vectors = np.asarray(item_vectors, dtype=np.float64)
+    n = rel.size
+    k = min(k, n)
+    picked: list[int] = []
+    max_sim = np.full(n, -np.inf)
+    available = np.ones(n, dtype=bool)
+    for _ in range(k):
+        penalty = np.where(np.isfinite(max_sim), max_sim, 0.0)
+        score = np.where(available, (1 - diversity) * rel - diversity * penalty, -np.inf)
+        best = int(np.argmax(score))
+        picked.append(best)
+        available[best] = False
+        max_sim = np.maximum(max_sim, vectors @ vectors[best])
+    return np.array(picked, dtype=np.int64)
+
+
+def rerank_dpp(
+    relevance: NDArray[np.floating],
+    item_vectors: NDArray[np.floating],
+    regions: NDArray[np.integer],
+    k: int,
+    diversity: float,
+    target: Mapping[int, float] | None = None,
+) -> Indices:
+    """Fast greedy MAP for a DPP (Chen, Zhang & Zhou 2018), incremental Cholesky.
+
+    Kernel L = diag(q)·S·diag(q), q = exp(α·rel), α = (1-d)/(2d) (their θ = 1-d), S = (1 + cos)/2
+    so the kernel is positive semi-definite and similar items repel.
+    """
+    if diversity <= 0:
+        return _relevance_order(relevance, k)
+    rel = _scaled(relevance)
+    alpha = (1 - diversity) / (2 * diversity)
+    quality = np.exp(alpha * (rel - rel.max()))
+    vectors = np.asarray(item_vectors, dtype=np.float64)
+    n = rel.size
+    k = min(k, n)
+    similarity = (1.0 + np.clip(vectors @ vectors.T, -1.0, 1.0)) / 2.0
+    kernel = quality[:, None] * similarity * quality[None, :] + 1e-6 * np.eye(n)
+    cis = np.zeros((k, n))
+    gains = np.diag(kernel).copy()
+    picked: list[int] = []
+    best = int(np.argmax(gains))
+    for step in range(k):
+        picked.append(best)
+        if step == k - 1:
+            break
+        ci_best = cis[:step, best]
+        di_best = np.sqrt(max(gains[best], _EPS))
+        eis = (kernel[best, :] - ci_best @ cis[:step, :]) / di_best
+        cis[step, :] = eis
+        gains = gains - eis**2
+        gains[picked] = -np.inf
+        candidate = int(np.argmax(gains))
+        if not np.isfinite(gains[candidate]) or gains[candidate] < 1e-10:
+            rest = [i for i in _relevance_order(relevance, n).tolist() if i not in picked]
+            picked.extend(rest[: k - len(picked)])
+            break
+        best = candidate
+    return np.array(picked[:k], dtype=np.int64)
+
+
+def _region_target(
+    rel: Vector, regions: NDArray[np.integer], target: Mapping[int, float] | None
+) -> dict[int, float]:
+    """The given distribution, or the candidates' relevance mass per region."""
+    if target:
+        total = sum(target.values())
+        return {int(r): float(w) / total for r, w in target.items() if w > 0}
+    mass: dict[int, float] = {}
+    for score, region in zip(rel.tolist(), np.asarray(regions).tolist(), strict=True):
+        mass[int(region)] = mass.get(int(region), 0.0) + score + _EPS
+    total = sum(mass.values())
+    return {r: m / total for r, m in mass.items()}
+
+
+def rerank_xquad(
+    relevance: NDArray[np.floating],
+    item_vectors: NDArray[np.floating],
+    regions: NDArray[np.integer],
+    k: int,
+    diversity: float,
+    target: Mapping[int, float] | None = None,
+) -> Indices:
+    """Santos et al. 2010 with aspects = graph regions: (1-d)·rel + d·Σ_r P(r)·[i∈r]·Π_{j∈S}(1-[j∈r])·rel_i."""
+    if diversity <= 0:
+        return _relevance_order(relevance, k)
+    rel = _scaled(relevance)
+    regs = np.asarray(regions)
+    weights = _region_target(rel, regs, target)
+    n = rel.size
+    k = min(k, n)
+    uncovered = dict.fromkeys(weights, 1.0)
+    available = np.ones(n, dtype=bool)
+    picked: list[int] = []
+    region_weight = np.array([weights.get(int(r), 0.0) for r in regs])
+    for _ in range(k):
+        novelty = np.array([uncovered.get(int(r), 0.0) for r in regs])
+        score = (1 - diversity) * rel + diversity * region_weight * novelty * (0.5 + 0.5 * rel)
+        score = np.where(available, score, -np.inf)
+        best = int(np.argmax(score))
+        picked.append(best)
+        available[best] = False
+        if int(regs[best]) in uncovered:
+            uncovered[int(regs[best])] = 0.0
+    return np.array(picked, dtype=np.int64)
+
+
+def kl_divergence(p: Mapping[int, float], q: Mapping[int, float], smoothing: float = 0.01) -> float:
+    """KL(p || q̃) with q̃ = (1-a)·q + a·p, as Steck (2018) does so that it stays finite."""
+    total = 0.0
+    for region, pr in p.items():
+        if pr <= 0:
+            continue
+        qr = (1 - smoothing) * q.get(region, 0.0) + smoothing * pr
+        total += pr * np.log(pr / qr)
+    return float(total)
+
+
+def rerank_calibrated(
+    relevance: NDArray[np.floating],
+    item_vectors: NDArray[np.floating],
+    regions: NDArray[np.integer],
+    k: int,
+    diversity: float,
+    target: Mapping[int, float] | None = None,
+) -> Indices:
+    """Steck 2018: greedy max of (1-d)·Σ rel - d·KL(target || list's region distribution).
+
+    The target is the user's region distribution mixed with an exploration share spread over
+    the candidates' other regions, so the list mirrors the user's interests without
+    collapsing onto their favourite one.
+    """
+    if diversity <= 0:
+        return _relevance_order(relevance, k)
+    rel = _scaled(relevance)
+    regs = np.asarray(regions).astype(np.int64)
+    base = _region_target(rel, regs, target)
+    others = sorted(set(regs.tolist()) - set(base))
+    exploration = 0.2 * diversity if others else 0.0
+    p = {r: (1 - exploration) * w for r, w in base.items()}
+    for r in others:
+        p[r] = p.get(r, 0.0) + exploration / len(others)
+    space = sorted(set(p) | set(regs.tolist()))
+    position = {r: j for j, r in enumerate(space)}
+    p_vec = np.array([p.get(r, 0.0) for r in space])
+    item_region = np.array([position[int(r)] for r in regs])
+    counts = np.zeros(len(space))
+    n = rel.size
+    k = min(k, n)
+    picked: list[int] = []
+    available = np.ones(n, dtype=bool)
+    rel_sum = 0.0
+    smoothing = 0.01
+    support = p_vec > 0
+    for size in range(1, k + 1):
+        # Row j: the list's region distribution if the next item came from region j.
+        q = (counts[None, :] + np.eye(len(space))) / size
+        q_smooth = (1 - smoothing) * q + smoothing * p_vec[None, :]
+        kl = (p_vec[support] * np.log(p_vec[support] / q_smooth[:, support])).sum(axis=1)
+        score = (1 - diversity) * (rel_sum + rel) / size - diversity * kl[item_region]
+        score = np.where(available, score, -np.inf)
+        best = int(np.argmax(score))
+        picked.append(best)
+        available[best] = False
+        rel_sum += rel[best]
+        counts[item_region[best]] += 1
+    return np.array(picked, dtype=np.int64)
+
+
+RERANKERS: dict[str, Callable[..., Indices]] = {
+    "none": rerank_none,
+    "mmr": rerank_mmr,
+    "dpp": rerank_dpp,
+    "xquad": rerank_xquad,
+    "calibrated": rerank_calibrated,
+}
+
+
+def get_reranker(name: str) -> Callable[..., Indices]:
+    try:
+        return RERANKERS[name]
+    except KeyError:
+        raise InvalidArgumentError(
+            "strategy", f"unknown strategy {name!r}; use one of {', '.join(RERANKERS)}"
+        ) from None

@@ -1,0 +1,110 @@
+"""Re-rankers against small cases worked out by hand, and their shared `diversity` knob."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graph.errors import InvalidArgumentError
+from recommender.rerankers import RERANKERS, get_reranker, kl_divergence
+
+# Three items: 0 and 1 are identical vectors in region 0, item 2 is orthogonal in region 1.
+REL = np.array([1.0, 0.9, 0.5])
+VECS = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+REGIONS = np.array([0, 0, 1])
+
+
+@pytest.mark.parametrize("name", list(RERANKERS))
+def test_zero_diversity_is_the_relevance_order(name: str) -> None:
+    rng = np.random.default_rng(3)
+    rel = rng.random(50)
+    vecs = rng.normal(size=(50, 8))
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    picked = get_reranker(name)(rel, vecs, rng.integers(0, 6, 50), 10, 0.0)
+    assert picked.tolist() == np.argsort(-rel)[:10].tolist()
+
+
+def test_mmr_by_hand() -> None:
+    # Scaled relevance [1, .8, 0]. d=.5, step 1: scores .5, .4, 0 -> item 0.
+    # Step 2: item 1: .5*.8 - .5*cos(1,0)=.4-.5=-.1 ; item 2: 0 - .5*0 = 0 -> item 2, then item 1.
+    assert get_reranker("mmr")(REL, VECS, REGIONS, 3, 0.5).tolist() == [0, 2, 1]
+
+
+def test_dpp_by_hand() -> None:
+    # d=.5 -> alpha=.5, q = exp(.5*(rel-1)) = [1, .905, .607]; S = (1+cos)/2 -> S01=1, S02=S12=.5.
+    # Greedy MAP: first argmax q_i^2 -> item 0. Gain of i after {0}: L_ii - L_0i^2/L_00:
+    # item 1: .819 - .819 = 0 ; item 2: .368 - (.5*.607)^2 = .276 -> item 2, then item 1.
+    assert get_reranker("dpp")(REL, VECS, REGIONS, 3, 0.5).tolist() == [0, 2, 1]
+
+
+def test_xquad_by_hand() -> None:
+    target = {0: 0.5, 1: 0.5}
+    # Step 1 at d=.9: item 0: .1*1 + .9*.5*1*(.5+.5*1) = .55; item 1: .08 + .9*.5*.9 = .485;
+    # item 2: 0 + .9*.5*.5 = .225 -> item 0. Step 2 (region 0 covered): item 1: .08; item 2: .225.
+    assert get_reranker("xquad")(REL, VECS, REGIONS, 3, 0.9, target).tolist() == [0, 2, 1]
+    # At d=.5 step 2: item 1: .4 ; item 2: .5*.5*.5 = .125 -> relevance wins.
+    assert get_reranker("xquad")(REL, VECS, REGIONS, 3, 0.5, target).tolist() == [0, 1, 2]
+
+
+def test_calibrated_matches_the_target_distribution() -> None:
+    target = {0: 0.5, 1: 0.5}
+    assert sorted(get_reranker("calibrated")(REL, VECS, REGIONS, 2, 0.9, target).tolist()) == [0, 2]
+    # A user who only knows region 0: at d=.3 the exploration share is .06, so p = (.94, .06).
+    # [0,1]: .7*.9 - .3*KL(p||(1,0)~) = .63 - .3*.218 = .565; [0,2]: .7*.5 - .3*.467 = .21.
+    skewed = {0: 1.0}
+    assert get_reranker("calibrated")(REL, VECS, REGIONS, 2, 0.3, skewed).tolist() == [0, 1]
+    # At d=.9 the exploration share (.18) is worth the other region.
+    assert get_reranker("calibrated")(REL, VECS, REGIONS, 2, 0.9, skewed).tolist() == [0, 2]
+
+
+def test_kl_divergence_by_hand() -> None:
+    assert kl_divergence({0: 1.0}, {0: 1.0}) == 0.0
+    # p = (.5,.5), q = (1,0) smoothed with a=.01: q~ = (.995, .005)
+    expected = 0.5 * np.log(0.5 / 0.995) + 0.5 * np.log(0.5 / 0.005)
+    assert np.isclose(kl_divergence({0: 0.5, 1: 0.5}, {0: 1.0}), expected)
+
+
+def clustered_candidates(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A fixed candidate set: 12 regions, vectors near their region centre, relevance skewed."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(12, 16))
+    regions = rng.choice(12, size=150, p=np.linspace(3, 0.2, 12) / np.linspace(3, 0.2, 12).sum())
+    vecs = centres[regions] + 0.3 * rng.normal(size=(150, 16))
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    rel = rng.random(150) + 0.6 * (regions == 0)
+    return rel, vecs, regions
+
+
+@pytest.mark.parametrize("name", ["xquad", "calibrated"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_coverage_rises_monotonically_with_diversity(name: str, seed: int) -> None:
+    rel, vecs, regions = clustered_candidates(seed)
+    coverage = [
+        len(set(regions[get_reranker(name)(rel, vecs, regions, 10, d)].tolist()))
+        for d in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    ]
+    assert coverage == sorted(coverage)
+    assert coverage[-1] > coverage[0]
+
+
+@pytest.mark.parametrize("name", ["mmr", "dpp"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_similarity_based_rerankers_widen_coverage(name: str, seed: int) -> None:
+    rel, vecs, regions = clustered_candidates(seed)
+    base = len(set(regions[get_reranker(name)(rel, vecs, regions, 10, 0.0)].tolist()))
+    wide = len(set(regions[get_reranker(name)(rel, vecs, regions, 10, 0.8)].tolist()))
+    assert wide > base
+
+
+@pytest.mark.parametrize("name", list(RERANKERS))
+def test_returns_k_distinct_items_or_all_when_fewer(name: str) -> None:
+    rel, vecs, regions = clustered_candidates(4)
+    picked = get_reranker(name)(rel, vecs, regions, 10, 0.6)
+    assert len(set(picked.tolist())) == 10
+    one = get_reranker(name)(rel[:1], vecs[:1], regions[:1], 10, 0.6)
+    assert one.tolist() == [0]
+
+
+def test_unknown_strategy_names_the_valid_ones() -> None:
+    with pytest.raises(InvalidArgumentError, match="strategy: unknown strategy 'random'.*mmr"):
+        get_reranker("random")

@@ -297,7 +297,8 @@ def product_texts() -> str:
         "OPTIONAL MATCH (p)-[:HAS_BRAND]->(b:Brand) "
         "RETURN p.id AS id, p.title AS title, p.description AS description, b.name AS brand, "
         "  c.id AS category_id, c.path AS category_path, "
-        "  [(p)-[:HAS_ATTRIBUTE]->(a:AttributeValue) | a.key + ': ' + a.value] AS attributes"
+        "  [(p)-[:HAS_ATTRIBUTE]->(a:AttributeValue) | a.key + ': ' + a.value] AS attributes, "
+        "  p.price AS price"
     )
 
 
@@ -350,4 +351,29 @@ def query_vector_index(label: str, prop: str, k: int, vector: Sequence[float]) -
     return (
         "CALL db.index.vector.queryNodes($name, $k, $vector) YIELD node, score RETURN node.id AS id, score",
         {"name": vector_index_name(label, prop), "k": k, "vector": list(vector)},
+    )
+
+
+def interactions() -> str:
+    return (
+        "MATCH (u:User)-[r:INTERACTED]->(p:Product) "
+        "RETURN u.id AS user, p.id AS item, r.kind AS kind, r.count AS count, r.last_ts AS last_ts"
+    )
+
+
+def set_product_regions(rows: Sequence[dict[str, str]]) -> Statement:
+    return (
+        "UNWIND $rows AS row MATCH (p:Product {id: row.id}) "
+        "SET p.region_taxonomy = row.tax, p.region_taxonomy_name = row.tax_name, "
+        "  p.region_community = row.com, p.region_community_name = row.com_name "
+        "RETURN count(p) AS n",
+        {"rows": list(rows)},
+    )
+
+
+def search_products(text: str, limit: int) -> Statement:
+    return (
+        f"CALL db.index.fulltext.queryNodes('{PRODUCT_FULLTEXT_INDEX}', $q, {{limit: $limit}}) "
+        "YIELD node, score RETURN node.id AS id, score",
+        {"q": lucene_escape(text), "limit": limit},
     )

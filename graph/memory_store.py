@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -20,7 +21,7 @@ from graph.records import (
     brand_id,
     locale_property,
 )
-from graph.store import CategoryRef, CategoryText, ProductText, RelationshipRecord
+from graph.store import CategoryRef, CategoryText, InteractionSummary, ProductText, RelationshipRecord
 
 Node = tuple[str, str]
 
@@ -232,12 +233,46 @@ class MemoryGraphStore:
                 cats[0][1] if cats else None,
                 self.graph.nodes[cats[0]]["path"] if cats else None,
                 tuple(sorted(f"{a['key']}: {a['value']}" for a in attrs)),
+                props.get("price"),
             )
 
     def iter_category_texts(self) -> Iterator[CategoryText]:
         for (label, node_id), props in list(self.graph.nodes(data=True)):
             if label == "Category":
                 yield CategoryText(node_id, props["name"], props["path"])
+
+    def iter_interactions(self) -> Iterator[InteractionSummary]:
+        for head, tail, key, data in list(self.graph.edges(keys=True, data=True)):
+            if key[0] == "INTERACTED":
+                yield InteractionSummary(head[1], tail[1], data["kind"], data["count"], data["last_ts"])
+
+    def set_product_regions(self, rows: Sequence[tuple[str, str, str, str, str]]) -> int:
+        found = 0
+        for pid, tax, tax_name, com, com_name in rows:
+            props = self._props("Product", pid)
+            if props is not None:
+                props.update(
+                    region_taxonomy=tax,
+                    region_taxonomy_name=tax_name,
+                    region_community=com,
+                    region_community_name=com_name,
+                )
+                found += 1
+        return found
+
+    def search_products(self, text: str, limit: int) -> list[tuple[str, float]]:
+        """Token overlap, standing in for Lucene's scoring (only the order is relied upon)."""
+        words = set(re.findall(r"\w+", text.lower()))
+        hits = []
+        for (label, node_id), props in self.graph.nodes(data=True):
+            if label != "Product" or not words:
+                continue
+            haystack = set(re.findall(r"\w+", f"{props['title']} {props.get('description') or ''}".lower()))
+            overlap = len(words & haystack)
+            if overlap:
+                hits.append((node_id, float(overlap)))
+        hits.sort(key=lambda h: (-h[1], h[0]))
+        return hits[:limit]
 
     def write_vectors(self, label: str, prop: str, rows: Sequence[tuple[str, Sequence[float]]]) -> int:
         found = 0

@@ -23,7 +23,7 @@ from graph.records import (
     brand_id,
     locale_property,
 )
-from graph.store import CategoryRef, CategoryText, ProductText, RelationshipRecord
+from graph.store import CategoryRef, CategoryText, InteractionSummary, ProductText, RelationshipRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -265,6 +265,20 @@ class Neo4jGraphStore:
     def iter_category_texts(self) -> Iterator[CategoryText]:
         for r in self._stream(cypher.category_texts()):
             yield CategoryText(r["id"], r["name"], r["path"])
+
+    def iter_interactions(self) -> Iterator[InteractionSummary]:
+        for r in self._stream(cypher.interactions()):
+            yield InteractionSummary(r["user"], r["item"], r["kind"], r["count"], r["last_ts"])
+
+    def set_product_regions(self, rows: Sequence[tuple[str, str, str, str, str]]) -> int:
+        payload = [{"id": a, "tax": b, "tax_name": c, "com": d, "com_name": e} for a, b, c, d, e in rows]
+        records = self.write(*cypher.set_product_regions(payload))
+        return int(records[0]["n"]) if records else 0
+
+    def search_products(self, text: str, limit: int) -> list[tuple[str, float]]:
+        if not text.strip():
+            return []
+        return [(r["id"], float(r["score"])) for r in self.run(*cypher.search_products(text, limit))]
 
     def write_vectors(self, label: str, prop: str, rows: Sequence[tuple[str, Sequence[float]]]) -> int:
         payload = [{"id": node_id, "vector": [float(x) for x in vector]} for node_id, vector in rows]

@@ -37,6 +37,15 @@ class ProductText(NamedTuple):
     category_id: str | None
     category_path: str | None
     attributes: tuple[str, ...]
+    price: float | None = None
+
+
+class InteractionSummary(NamedTuple):
+    user: str
+    item: str
+    kind: str
+    events: int
+    last_ts: int
 
 
 class CategoryText(NamedTuple):
@@ -78,6 +87,14 @@ class GraphStore(Protocol):
         """Everything that describes a product in words, for the text encoder."""
 
     def iter_category_texts(self) -> Iterator[CategoryText]: ...
+
+    def iter_interactions(self) -> Iterator[InteractionSummary]: ...
+
+    def set_product_regions(self, rows: Sequence[tuple[str, str, str, str, str]]) -> int:
+        """(product id, taxonomy region id, its name, community region id, its name)."""
+
+    def search_products(self, text: str, limit: int) -> list[tuple[str, float]]:
+        """Full-text matches on title and description, best first, with the raw score."""
 
     def write_vectors(self, label: str, prop: str, rows: Sequence[tuple[str, Sequence[float]]]) -> int:
         """Stores vectors as node properties; returns how many nodes were found."""

@@ -152,7 +152,10 @@ def rerank_xquad(
     diversity: float,
     target: Mapping[int, float] | None = None,
 ) -> Indices:
-    """Santos et al. 2010 with aspects = graph regions: (1-d)·rel + d·Σ_r P(r)·[i∈r]·Π_{j∈S}(1-[j∈r])·rel_i."""
+    """Santos et al. 2010 with aspects = graph regions.
+
+    score(i) = (1-d)·rel_i + d·Σ_r P(r)·[i∈r]·Π_{j∈S}(1-[j∈r])·(1+rel_i)/2
+    """
     if diversity <= 0:
         return _relevance_order(relevance, k)
     rel = _scaled(relevance)

@@ -1,0 +1,190 @@
+"""Graph paths that explain a recommendation, taken from the projection (so they exist in Neo4j)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from recommender.projection import GraphProjection
+
+MAX_HOPS = 4
+MAX_PATHS = 3
+
+
+@dataclass(slots=True)
+class PathNode:
+    label: str
+    id: str
+    name: str
+
+
+@dataclass(slots=True)
+class Explanation:
+    nodes: list[PathNode]
+    relationships: list[tuple[str, str]]
+    text: str
+    kind: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def cypher(self) -> tuple[str, dict[str, str]]:
+        """A parameterised MATCH that returns exactly this path."""
+        parts = []
+        params: dict[str, str] = {}
+        for i, node in enumerate(self.nodes):
+            params[f"n{i}"] = node.id
+            parts.append(f"(n{i}:{node.label} {{id: $n{i}}})")
+            if i < len(self.relationships):
+                rel_type, direction = self.relationships[i]
+                parts.append(f"-[:{rel_type}]->" if direction == "out" else f"<-[:{rel_type}]-")
+        return f"MATCH p = {''.join(parts)} RETURN p", params
+
+    def as_dict(self) -> dict[str, Any]:
+        query, params = self.cypher()
+        literal = query
+        for key in sorted(params, key=len, reverse=True):
+            literal = literal.replace(f"${key}", json.dumps(params[key], ensure_ascii=False))
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "nodes": [{"label": n.label, "id": n.id, "name": n.name} for n in self.nodes],
+            "relationships": [{"type": t, "direction": d} for t, d in self.relationships],
+            "cypher": query,
+            "params": params,
+            "browser_cypher": literal,
+        }
+
+
+class Explainer:
+    def __init__(self, projection: GraphProjection) -> None:
+        self.g = projection
+
+    def _node(self, label: str, node_id: str) -> PathNode:
+        return PathNode(label, node_id, self.g.name(label, node_id))
+
+    def category_chain(self, item: str, matched: Sequence[str], query: str) -> Explanation | None:
+        """item -IN_CATEGORY-> c -SUBCATEGORY_OF-> … -> a category that matches the query."""
+        category = self.g.product_category.get(item)
+        if category is None:
+            return None
+        chain = self.g.ancestors(category)[:MAX_HOPS]
+        for hop, anchor in enumerate(chain):
+            if anchor in matched:
+                nodes = [self._node("Product", item)] + [self._node("Category", c) for c in chain[: hop + 1]]
+                rels = [("IN_CATEGORY", "out")] + [("SUBCATEGORY_OF", "out")] * hop
+                text = f"In '{self.g.name('Category', anchor)}', a category that matches '{query}'"
+                return Explanation(nodes, rels, text, "query")
+        return None
+
+    def history_paths(
+        self, item: str, history: Sequence[str], user: str | None, limit: int = MAX_PATHS
+    ) -> list[Explanation]:
+        out: list[Explanation] = []
+        g = self.g
+        for past in history:
+            if len(out) >= limit:
+                break
+            if past == item:
+                continue
+            found = self._shared_brand(item, past) or self._shared_category(item, past)
+            found = found or self._shared_attribute(item, past) or self._sibling_category(item, past)
+            if found is None:
+                continue
+            nodes, rels, why = found
+            if user is not None and len(rels) < MAX_HOPS:
+                nodes = [self._node("User", user), *nodes]
+                rels = [("INTERACTED", "out"), *rels]
+                why = f"You interacted with '{g.name('Product', past)}'; {why}"
+            else:
+                why = f"Like '{g.name('Product', past)}' in your history: {why}"
+            out.append(Explanation(nodes, rels, why, "history"))
+        return out
+
+    def _shared_brand(self, item: str, past: str) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
+        brand = self.g.product_brand.get(item)
+        if brand is None or self.g.product_brand.get(past) != brand:
+            return None
+        nodes = [self._node("Product", past), self._node("Brand", brand), self._node("Product", item)]
+        return (
+            nodes,
+            [("HAS_BRAND", "out"), ("HAS_BRAND", "in")],
+            f"same brand, {self.g.name('Brand', brand)}",
+        )
+
+    def _shared_category(
+        self, item: str, past: str
+    ) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
+        category = self.g.product_category.get(item)
+        if category is None or self.g.product_category.get(past) != category:
+            return None
+        nodes = [self._node("Product", past), self._node("Category", category), self._node("Product", item)]
+        name = self.g.name("Category", category)
+        return nodes, [("IN_CATEGORY", "out"), ("IN_CATEGORY", "in")], f"same category, {name}"
+
+    def _shared_attribute(
+        self, item: str, past: str
+    ) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
+        shared = sorted(
+            set(self.g.product_attributes.get(item, [])) & set(self.g.product_attributes.get(past, []))
+        )
+        if not shared:
+            return None
+        nodes = [
+            self._node("Product", past),
+            self._node("AttributeValue", shared[0]),
+            self._node("Product", item),
+        ]
+        return nodes, [("HAS_ATTRIBUTE", "out"), ("HAS_ATTRIBUTE", "in")], f"both have {shared[0]}"
+
+    def _sibling_category(
+        self, item: str, past: str
+    ) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
+        mine, theirs = self.g.product_category.get(item), self.g.product_category.get(past)
+        if mine is None or theirs is None:
+            return None
+        parent = self.g.category_parent.get(mine)
+        if parent is None or self.g.category_parent.get(theirs) != parent:
+            return None
+        nodes = [
+            self._node("Product", past),
+            self._node("Category", theirs),
+            self._node("Category", parent),
+            self._node("Category", mine),
+            self._node("Product", item),
+        ]
+        rels = [
+            ("IN_CATEGORY", "out"),
+            ("SUBCATEGORY_OF", "out"),
+            ("SUBCATEGORY_OF", "in"),
+            ("IN_CATEGORY", "in"),
+        ]
+        return nodes, rels, f"a neighbouring category under {self.g.name('Category', parent)}"
+
+    def region_path(self, item: str, region_id: str, region_name: str, rank: int) -> Explanation:
+        """Why an item was picked for diversity: the region it adds, as a path where one exists."""
+        text = (
+            f"Picked for variety: adds '{region_name}', a part of the catalogue not yet in the list "
+            f"(relevance rank {rank})"
+        )
+        category = self.g.product_category.get(item)
+        anchor = region_id.removeprefix("tax:")
+        if category is not None and region_id.startswith("tax:"):
+            chain = self.g.ancestors(category)
+            if anchor in chain and chain.index(anchor) < MAX_HOPS:
+                hops = chain.index(anchor)
+                nodes = [self._node("Product", item)] + [self._node("Category", c) for c in chain[: hops + 1]]
+                rels = [("IN_CATEGORY", "out")] + [("SUBCATEGORY_OF", "out")] * hops
+                return Explanation(nodes, rels, text, "diversity")
+        if category is not None:
+            nodes = [self._node("Product", item), self._node("Category", category)]
+            return Explanation(nodes, [("IN_CATEGORY", "out")], text, "diversity")
+        return Explanation([self._node("Product", item)], [], text, "diversity")
+
+    def fallback(self, item: str, query: str | None) -> Explanation:
+        category = self.g.product_category.get(item)
+        reason = f"Its text is close to '{query}'" if query else "Popular in the catalogue"
+        if category is None:
+            return Explanation([self._node("Product", item)], [], reason, "relevance")
+        nodes = [self._node("Product", item), self._node("Category", category)]
+        return Explanation(nodes, [("IN_CATEGORY", "out")], f"{reason}; in {nodes[1].name}", "relevance")

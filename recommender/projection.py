@@ -1,0 +1,118 @@
+"""An in-memory projection of the catalogue graph, for fast paths, regions and filters.
+
+Loaded once from the store; its edges are exactly the store's, so every path it yields
+exists in Neo4j (checked by tests against the real server).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from graph.records import brand_id
+from graph.store import GraphStore
+
+Node = tuple[str, str]
+KIND_WEIGHTS = {"purchase": 1.0, "cart": 0.6, "rating": 0.5, "view": 0.25}
+
+
+@dataclass(slots=True)
+class Interaction:
+    item: str
+    kind: str
+    events: int
+    last_ts: int
+
+
+@dataclass(slots=True)
+class GraphProjection:
+    names: dict[Node, str] = field(default_factory=dict)
+    product_ids: list[str] = field(default_factory=list)
+    product_category: dict[str, str] = field(default_factory=dict)
+    product_brand: dict[str, str] = field(default_factory=dict)
+    product_attributes: dict[str, list[str]] = field(default_factory=dict)
+    product_price: dict[str, float] = field(default_factory=dict)
+    category_parent: dict[str, str] = field(default_factory=dict)
+    category_depth: dict[str, int] = field(default_factory=dict)
+    category_children: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    category_products: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    brand_products: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    attribute_products: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    user_history: dict[str, list[Interaction]] = field(default_factory=lambda: defaultdict(list))
+    popularity: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    @classmethod
+    def load(cls, store: GraphStore) -> GraphProjection:
+        projection = cls()
+        for category in store.iter_category_texts():
+            projection.names[("Category", category.id)] = category.path
+            projection.category_depth[category.id] = category.path.count(" > ") + 1
+        for product in store.iter_product_texts():
+            projection.add_product(
+                product.id, product.title, product.category_id, product.brand, product.price
+            )
+        for rel in store.iter_relationships(["SUBCATEGORY_OF", "HAS_ATTRIBUTE"]):
+            if rel.type == "SUBCATEGORY_OF":
+                projection.category_parent[rel.head] = rel.tail
+                projection.category_children[rel.tail].append(rel.head)
+            else:
+                projection.product_attributes.setdefault(rel.head, []).append(rel.tail)
+                projection.attribute_products[rel.tail].append(rel.head)
+                projection.names.setdefault(("AttributeValue", rel.tail), rel.tail)
+        for interaction in store.iter_interactions():
+            projection.add_interaction(
+                interaction.user, interaction.item, interaction.kind, interaction.events, interaction.last_ts
+            )
+        return projection
+
+    def add_product(
+        self, pid: str, title: str, category: str | None, brand: str | None, price: float | None
+    ) -> None:
+        if ("Product", pid) not in self.names:
+            self.product_ids.append(pid)
+        self.names[("Product", pid)] = title
+        if category:
+            self.product_category[pid] = category
+            self.category_products[category].append(pid)
+        if brand:
+            bid = brand_id(brand)
+            self.product_brand[pid] = bid
+            self.brand_products[bid].append(pid)
+            self.names[("Brand", bid)] = brand
+        if price is not None:
+            self.product_price[pid] = price
+
+    def add_interaction(self, user: str, item: str, kind: str, events: int, last_ts: int) -> None:
+        """Also used for live events, so personalisation reacts without retraining."""
+        history = self.user_history[user]
+        for existing in history:
+            if existing.item == item and existing.kind == kind:
+                existing.events = max(existing.events, events)
+                existing.last_ts = max(existing.last_ts, last_ts)
+                break
+        else:
+            history.append(Interaction(item, kind, events, last_ts))
+        self.names.setdefault(("User", user), user)
+        self.popularity[item] += KIND_WEIGHTS.get(kind, 0.25) * events
+
+    def ancestors(self, category: str) -> list[str]:
+        """The category itself, then its parents up to the root."""
+        chain = [category]
+        seen = {category}
+        while (parent := self.category_parent.get(chain[-1])) is not None and parent not in seen:
+            chain.append(parent)
+            seen.add(parent)
+        return chain
+
+    def subtree(self, category: str) -> set[str]:
+        out, stack = set(), [category]
+        while stack:
+            node = stack.pop()
+            if node in out:
+                continue
+            out.add(node)
+            stack.extend(self.category_children.get(node, []))
+        return out
+
+    def name(self, label: str, node_id: str) -> str:
+        return self.names.get((label, node_id), node_id)

@@ -1,0 +1,108 @@
+"""Graph regions: taxonomy subtrees at a chosen depth, and communities of the product graph."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+
+from recommender.projection import GraphProjection
+
+REGIONS_FILE = "regions.json"
+NO_CATEGORY = "tax:none"
+
+
+@dataclass(slots=True)
+class Regions:
+    """Per product: a taxonomy region and a community region, each an id with a human name."""
+
+    taxonomy: dict[str, str]
+    community: dict[str, str]
+    names: dict[str, str]
+
+    def to_json(self) -> dict[str, object]:
+        return {"taxonomy": self.taxonomy, "community": self.community, "names": self.names}
+
+    @classmethod
+    def from_json(cls, data: dict[str, dict[str, str]]) -> Regions:
+        return cls(taxonomy=data["taxonomy"], community=data["community"], names=data["names"])
+
+
+def taxonomy_regions(projection: GraphProjection, depth: int) -> tuple[dict[str, str], dict[str, str]]:
+    """A product's region is its category's ancestor at `depth` (or the category, if shallower)."""
+    regions: dict[str, str] = {}
+    names: dict[str, str] = {NO_CATEGORY: "Uncategorised"}
+    for pid in projection.product_ids:
+        category = projection.product_category.get(pid)
+        if category is None:
+            regions[pid] = NO_CATEGORY
+            continue
+        chain = projection.ancestors(category)
+        anchor = chain[max(0, len(chain) - depth)]
+        region = f"tax:{anchor}"
+        regions[pid] = region
+        names[region] = projection.name("Category", anchor)
+    return regions, names
+
+
+def community_regions(projection: GraphProjection, seed: int = 7) -> tuple[dict[str, str], dict[str, str]]:
+    """Louvain communities over product–category–brand–attribute edges (and the category tree)."""
+    graph = nx.Graph()
+    for pid in projection.product_ids:
+        node = f"P:{pid}"
+        graph.add_node(node)
+        if (cat := projection.product_category.get(pid)) is not None:
+            graph.add_edge(node, f"C:{cat}")
+        if (brand := projection.product_brand.get(pid)) is not None:
+            graph.add_edge(node, f"B:{brand}")
+        for attr in projection.product_attributes.get(pid, []):
+            graph.add_edge(node, f"A:{attr}", weight=0.5)
+    for child, parent in projection.category_parent.items():
+        if graph.has_node(f"C:{child}"):
+            graph.add_edge(f"C:{child}", f"C:{parent}", weight=0.5)
+    communities = nx.community.louvain_communities(graph, seed=seed, resolution=1.0)
+    regions: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for number, members in enumerate(sorted(communities, key=len, reverse=True)):
+        products = [m[2:] for m in members if m.startswith("P:")]
+        if not products:
+            continue
+        region = f"com:{number}"
+        for pid in products:
+            regions[pid] = region
+        names[region] = _community_name(projection, products)
+    return regions, names
+
+
+def _community_name(projection: GraphProjection, products: list[str]) -> str:
+    """ "Hornby · Bachmann · Rail Vehicles": its two commonest brands and its commonest category."""
+    brands = Counter(projection.product_brand[p] for p in products if p in projection.product_brand)
+    categories = Counter(projection.product_category[p] for p in products if p in projection.product_category)
+    parts = [projection.name("Brand", b) for b, _ in brands.most_common(2)]
+    if categories:
+        path = projection.name("Category", categories.most_common(1)[0][0])
+        parts.append(path.rsplit(" > ", 1)[-1])
+    return " · ".join(parts) or "Unnamed community"
+
+
+def compute_regions(projection: GraphProjection, *, depth: int = 2, seed: int = 7) -> Regions:
+    tax, tax_names = taxonomy_regions(projection, depth)
+    com, com_names = community_regions(projection, seed)
+    return Regions(taxonomy=tax, community=com, names={**tax_names, **com_names})
+
+
+def save_regions(directory: Path, regions: Regions) -> None:
+    tmp = directory / f".{REGIONS_FILE}-{os.getpid()}"
+    tmp.write_text(json.dumps(regions.to_json(), ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, directory / REGIONS_FILE)
+
+
+def load_regions(directory: Path) -> Regions | None:
+    path = directory / REGIONS_FILE
+    if not path.exists():
+        return None
+    return Regions.from_json(json.loads(path.read_text(encoding="utf-8")))

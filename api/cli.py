@@ -243,7 +243,8 @@ def stats_cmd(as_json: JsonFlag = False) -> None:
 
 def _register_commands() -> None:
     """Commands living in other modules attach themselves to `app` on import."""
-    import api.cli_embeddings  # noqa: F401
+    import api.cli_embeddings
+    import api.cli_recommend  # noqa: F401
 
 
 def run() -> None:

@@ -13,6 +13,7 @@ from embeddings.artifacts import Artifact, list_artifacts, use_artifact
 from embeddings.build import build_embeddings
 from embeddings.cold_start import embed_new_products
 from embeddings.training import TrainingConfig, resolve_model
+from recommender.service import Recommender
 
 DEFAULTS = TrainingConfig()
 models_app = typer.Typer(help="List or switch trained artifacts.", no_args_is_help=True)
@@ -42,6 +43,10 @@ def train_cmd(
     encoder = text_encoder(settings)
     with graph_store(settings) as store:
         summary = build_embeddings(store, settings.home, config, encoder, progress=not as_json)
+        recommender = Recommender.load(
+            store, settings.home, encoder, pseudonym_key=settings.pseudonym_key_bytes()
+        )
+        recommender.publish_regions()
     d = summary.as_dict()
     emit(
         d,

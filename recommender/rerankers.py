@@ -133,15 +133,19 @@ def rerank_dpp(
 def _region_target(
     rel: Vector, regions: NDArray[np.integer], target: Mapping[int, float] | None
 ) -> dict[int, float]:
-    """The given distribution, or the candidates' relevance mass per region."""
+    """The given distribution, or each region weighted by how relevant its best candidate is.
+
+    The best candidate, not the sum: a region with one very relevant item deserves a slot even
+    when another region has many middling ones.
+    """
     if target:
         total = sum(target.values())
         return {int(r): float(w) / total for r, w in target.items() if w > 0}
-    mass: dict[int, float] = {}
+    best: dict[int, float] = {}
     for score, region in zip(rel.tolist(), np.asarray(regions).tolist(), strict=True):
-        mass[int(region)] = mass.get(int(region), 0.0) + score + _EPS
-    total = sum(mass.values())
-    return {r: m / total for r, m in mass.items()}
+        best[int(region)] = max(best.get(int(region), 0.0), score + _EPS)
+    total = sum(best.values())
+    return {r: m / total for r, m in best.items()}
 
 
 def rerank_xquad(
@@ -154,7 +158,7 @@ def rerank_xquad(
 ) -> Indices:
     """Santos et al. 2010 with aspects = graph regions.
 
-    score(i) = (1-d)·rel_i + d·Σ_r P(r)·[i∈r]·Π_{j∈S}(1-[j∈r])·(1+rel_i)/2
+    score(i) = (1-d)·rel_i + d·Σ_r P̂(r)·[i∈r]·Π_{j∈S}(1-[j∈r])·(1+rel_i)/2, P̂ = P / max P
     """
     if diversity <= 0:
         return _relevance_order(relevance, k)
@@ -166,7 +170,10 @@ def rerank_xquad(
     uncovered = dict.fromkeys(weights, 1.0)
     available = np.ones(n, dtype=bool)
     picked: list[int] = []
-    region_weight = np.array([weights.get(int(r), 0.0) for r in regs])
+    # Scaled so the most wanted region weighs 1: `diversity` then trades off on the same scale
+    # as relevance, whatever the number of regions.
+    top_weight = max(weights.values(), default=1.0)
+    region_weight = np.array([weights.get(int(r), 0.0) / top_weight for r in regs])
     for _ in range(k):
         novelty = np.array([uncovered.get(int(r), 0.0) for r in regs])
         score = (1 - diversity) * rel + diversity * region_weight * novelty * (0.5 + 0.5 * rel)

@@ -39,10 +39,11 @@ def test_dpp_by_hand() -> None:
 
 def test_xquad_by_hand() -> None:
     target = {0: 0.5, 1: 0.5}
-    # Step 1 at d=.9: item 0: .1*1 + .9*.5*1*(.5+.5*1) = .55; item 1: .08 + .9*.5*.9 = .485;
-    # item 2: 0 + .9*.5*.5 = .225 -> item 0. Step 2 (region 0 covered): item 1: .08; item 2: .225.
+    # Region weights scaled by the largest: (1, 1). Step 1 at d=.9: item 0: .1*1 + .9*1*1 = 1.0;
+    # item 1: .08 + .9*.9 = .89; item 2: 0 + .9*.5 = .45 -> item 0.
+    # Step 2 (region 0 covered): item 1: .08; item 2: .45 -> item 2.
     assert get_reranker("xquad")(REL, VECS, REGIONS, 3, 0.9, target).tolist() == [0, 2, 1]
-    # At d=.5 step 2: item 1: .4 ; item 2: .5*.5*.5 = .125 -> relevance wins.
+    # At d=.5 step 2: item 1: .5*.8 = .4 ; item 2: .5*1*.5 = .25 -> relevance wins.
     assert get_reranker("xquad")(REL, VECS, REGIONS, 3, 0.5, target).tolist() == [0, 1, 2]
 
 

@@ -1,0 +1,72 @@
+"""`kgrec recommend`: ranked, diversified, explained products from the command line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli import JsonFlag, app, emit, graph_store, handle_errors
+from api.settings import Settings
+from api.wiring import text_encoder
+from recommender.rerankers import RERANKERS
+from recommender.service import (
+    DEFAULT_DIVERSITY,
+    DEFAULT_STRATEGY,
+    Filters,
+    RecommendationRequest,
+    Recommender,
+)
+
+
+@app.command("recommend")
+@handle_errors
+def recommend_cmd(
+    query: Annotated[str | None, typer.Argument(help="What the shopper typed")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Shop user id (pseudonymised)")] = None,
+    history: Annotated[str | None, typer.Option(help="Comma-separated product ids, oldest first")] = None,
+    k: Annotated[int, typer.Option("-k", help="How many items (1-100)")] = 10,
+    diversity: Annotated[
+        float, typer.Option(help="0 = relevance order, 1 = widest coverage")
+    ] = DEFAULT_DIVERSITY,
+    strategy: Annotated[str, typer.Option(help=f"One of {', '.join(RERANKERS)}")] = DEFAULT_STRATEGY,
+    regions: Annotated[str, typer.Option(help="Region kind: taxonomy or community")] = "taxonomy",
+    category: Annotated[str | None, typer.Option(help="Only this category id and its subtree")] = None,
+    brand: Annotated[str | None, typer.Option(help="Only this brand")] = None,
+    price_min: Annotated[float | None, typer.Option()] = None,
+    price_max: Annotated[float | None, typer.Option()] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Recommend products for a query and/or a shopper, with graph paths that explain them."""
+    request = RecommendationRequest(
+        query=query,
+        user_id=user,
+        history=[h.strip() for h in (history or "").split(",") if h.strip()],
+        k=k,
+        diversity=diversity,
+        strategy=strategy,
+        region_kind=regions,
+        filters=Filters(category=category, brand=brand, price_min=price_min, price_max=price_max),
+    )
+    request.validate()
+    settings = Settings()
+    with graph_store(settings) as store:
+        recommender = Recommender.load(
+            store, settings.home, text_encoder(settings), pseudonym_key=settings.pseudonym_key_bytes()
+        )
+        result = recommender.recommend(request)
+    lines = [
+        f"{len(result['items'])} items, {result['regions_covered']} regions, ILD {result['ild']}"
+        + (
+            f", filter-bubble share {result['filter_bubble_share']:.2f}"
+            if result["filter_bubble_share"]
+            else ""
+        ),
+    ]
+    for n, item in enumerate(result["items"], start=1):
+        lines.append(f"{n:>2}. {item['title'][:70]}  [{item['region']['name']}]  score {item['score']}")
+        lines.extend(f"      - {e['text']}" for e in item.get("explanations", []))
+    lines.extend(f"note: {n}" for n in result["notes"])
+    if result["ignored_history"]:
+        lines.append(f"ignored unknown history ids: {', '.join(result['ignored_history'])}")
+    emit(result, as_json, lines)

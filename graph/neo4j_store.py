@@ -260,6 +260,7 @@ class Neo4jGraphStore:
                 r["category_id"],
                 r["category_path"],
                 tuple(sorted(r["attributes"])),
+                r["price"],
             )
 
     def iter_category_texts(self) -> Iterator[CategoryText]:

@@ -148,6 +148,23 @@ def test_category_paths_create_missing_categories(any_store: Any, tmp_path: Path
     assert cats["cat:Outdoor > Kites"].parent_id == "cat:Outdoor"
 
 
+def test_interactions_and_regions_and_search(any_store: Any, tmp_path: Path) -> None:
+    load_all(any_store, tmp_path)
+    summaries = sorted(any_store.iter_interactions())
+    alice = pseudonymise("alice@example.com", KEY)
+    assert (alice, "p1", "view", 2) in [(s.user, s.item, s.kind, s.events) for s in summaries]
+    assert any_store.set_product_regions([("p1", "tax:a", "A", "com:1", "One"), ("zz", "", "", "", "")]) == 1
+    hits = any_store.search_products("train", 10)
+    assert {h[0] for h in hits} == {"p1", "p3"}
+    assert any_store.search_products("   ", 10) == []
+
+
+def test_vectors_are_written_to_nodes(any_store: Any, tmp_path: Path) -> None:
+    load_all(any_store, tmp_path)
+    assert any_store.write_vectors("Product", "kg_embedding", [("p1", [0.1, 0.2]), ("nope", [1.0, 0.0])]) == 1
+    any_store.ensure_vector_index("Product", "kg_embedding", 2)
+
+
 @pytest.mark.neo4j
 def test_memory_store_matches_neo4j(neo4j_store: Neo4jGraphStore, tmp_path: Path) -> None:
     memory = MemoryGraphStore()
@@ -164,5 +181,7 @@ def test_product_and_category_texts(any_store: Any, tmp_path: Path) -> None:
     assert texts["p1"].category_path == "Toys > Trains > Wooden Trains"
     assert texts["p1"].attributes == ("age: 3+", "material: wood")
     assert texts["p4"].brand is None
+    assert texts["p3"].price == 99.0
+    assert texts["p4"].price is None
     cats = {c.id: c.path for c in any_store.iter_category_texts()}
     assert cats["shop:4"] == "Toys > Puzzles"

@@ -1,0 +1,205 @@
+"""The recommender on the real toys catalogue in the test Neo4j, with the real MiniLM encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from embeddings.build import build_embeddings
+from embeddings.text_encoder import HFTextEncoder
+from embeddings.training import TrainingConfig
+from graph.errors import InvalidArgumentError
+from graph.loaders import load_interactions, load_products
+from graph.neo4j_store import Neo4jGraphStore
+from recommender.service import Filters, RecommendationRequest, Recommender
+from tests.conftest import DATA
+from tests.helpers import write
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
+TOYS = DATA / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
+TOYS_MAP = {
+    "id": "uniq_id",
+    "title": "product_name",
+    "category_path": "amazon_category_and_sub_category",
+    "brand": "manufacturer",
+}
+KEY = b"demo-test-key"
+
+
+def rail_related(item: dict[str, Any]) -> bool:
+    text = f"{item['title']} {item['category_path'] or ''}".lower()
+    return "train" in text or "rail" in text
+
+
+@pytest.fixture(scope="module")
+def demo(
+    neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Recommender, Neo4jGraphStore]]:
+    store = Neo4jGraphStore(neo4j_driver)
+    store.clear()
+    load_products(store, TOYS, taxonomy="amazon_uk", mapping=TOYS_MAP, currency="GBP")
+    products = [t for t in store.iter_product_texts() if t.brand == "Hornby"][:3]
+    events = "user_id,item_id,kind,timestamp\n" + "".join(
+        f"shopper-1,{p.id},purchase,{1_700_000_000 + i}\n" for i, p in enumerate(products)
+    )
+    load_interactions(store, write(tmp_path_factory.mktemp("ev") / "e.csv", events), pseudonym_key=KEY)
+    home = tmp_path_factory.mktemp("home")
+    config = TrainingConfig(model="DistMult", dim=32, epochs=20, batch_size=1024, lr=0.02, frequency=10)
+    encoder = HFTextEncoder(threads=2)
+    build_embeddings(store, home, config, encoder)
+    recommender = Recommender.load(store, home, encoder, pseudonym_key=KEY)
+    recommender.publish_regions()
+    yield recommender, store
+    store.clear()
+
+
+def test_trains_query_returns_rail_items_at_zero_diversity(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, _ = demo
+    result = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.0))
+    assert len(result["items"]) == 10
+    assert sum(rail_related(i) for i in result["items"]) >= 8
+    scores = [i["score"] for i in result["items"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("strategy", ["xquad", "mmr", "dpp", "calibrated"])
+def test_high_diversity_spans_more_regions_and_stays_related(
+    demo: tuple[Recommender, Neo4jGraphStore], strategy: str
+) -> None:
+    recommender, _ = demo
+    narrow = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.0, strategy=strategy))
+    wide = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.8, strategy=strategy))
+    assert wide["regions_covered"] > narrow["regions_covered"]
+    assert wide["ild"] >= narrow["ild"]
+    assert sum(rail_related(i) for i in wide["items"]) >= 4
+    assert all(i["relevance"]["text"] > 0.15 for i in wide["items"])
+
+
+def test_every_explanation_path_exists_in_neo4j(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, store = demo
+    hornby = [t.id for t in store.iter_product_texts() if t.brand == "Hornby"][3:5]
+    requests = [
+        RecommendationRequest(query="wooden train set", diversity=0.8),
+        RecommendationRequest(history=hornby, diversity=0.5, strategy="mmr"),
+        RecommendationRequest(user_id="shopper-1", query="train", diversity=0.6, strategy="calibrated"),
+        RecommendationRequest(diversity=0.7),
+    ]
+    checked = 0
+    for request in requests:
+        for item in recommender.recommend(request)["items"]:
+            assert 1 <= len(item["explanations"]) <= 3
+            for explanation in item["explanations"]:
+                assert len(explanation["relationships"]) <= 4
+                assert len(explanation["nodes"]) == len(explanation["relationships"]) + 1
+                assert explanation["nodes"][0]["id"] == item["id"] or explanation["nodes"][-1]["id"] == item["id"]
+                rows = store.run(explanation["cypher"], explanation["params"])
+                assert len(rows) == 1, explanation
+                checked += 1
+    assert checked >= 40
+
+
+def test_diversity_picks_say_which_region_they_add(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, _ = demo
+    result = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.9))
+    promoted = [i for i in result["items"] if "diversity" in i]
+    assert promoted
+    earlier_regions = []
+    for item in result["items"]:
+        if "diversity" in item:
+            assert item["diversity"]["new_region"]["id"] not in earlier_regions
+            assert item["explanations"][0]["kind"] == "diversity"
+        earlier_regions.append(item["region"]["id"])
+
+
+def test_known_user_gets_personalised_and_purchases_are_excluded(
+    demo: tuple[Recommender, Neo4jGraphStore],
+) -> None:
+    recommender, store = demo
+    result = recommender.recommend(RecommendationRequest(user_id="shopper-1", diversity=0.0))
+    assert result["notes"] == []
+    ids = {i["id"] for i in result["items"]}
+    assert len(ids) == 10
+    assert not ids & _purchased(recommender)
+    assert result["filter_bubble_share"] is not None
+    assert any(i["relevance"]["history"] > 0 for i in result["items"])
+    calibrated = recommender.recommend(
+        RecommendationRequest(user_id="shopper-1", diversity=0.8, strategy="calibrated")
+    )
+    assert calibrated["filter_bubble_share"] <= result["filter_bubble_share"]
+
+
+def _purchased(recommender: Recommender) -> set[str]:
+    return {i.item for events in recommender.projection.user_history.values() for i in events}
+
+
+def test_unknown_user_and_history_ids_are_reported(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, _ = demo
+    result = recommender.recommend(
+        RecommendationRequest(user_id="nobody", history=["no-such-product"], query="puzzle")
+    )
+    assert result["notes"] == ["unknown user: treated as anonymous"]
+    assert result["ignored_history"] == ["no-such-product"]
+    assert len(result["items"]) == 10
+
+
+def test_filters_restrict_the_list(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, _ = demo
+    result = recommender.recommend(
+        RecommendationRequest(query="train", filters=Filters(brand="hornby", price_max=50.0), diversity=0.5)
+    )
+    assert result["items"]
+    assert all(i["brand"] == "Hornby" and i["price"] is not None and i["price"] <= 50 for i in result["items"])
+    subtree = "amazon_uk:Hobbies > Model Trains & Railway Sets"
+    result = recommender.recommend(RecommendationRequest(query="gift", filters=Filters(category=subtree)))
+    assert result["items"]
+    assert all(i["category_path"].startswith("Hobbies > Model Trains & Railway Sets") for i in result["items"])
+
+
+def test_no_query_no_history_is_a_diverse_list(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, _ = demo
+    result = recommender.recommend(RecommendationRequest(diversity=0.8, k=10))
+    assert len(result["items"]) == 10
+    assert result["regions_covered"] >= 5
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "field"),
+    [({"k": 0}, "k"), ({"k": 101}, "k"), ({"diversity": 1.5}, "diversity"), ({"strategy": "bogus"}, "strategy")],
+)
+def test_bad_requests_name_the_field(
+    demo: tuple[Recommender, Neo4jGraphStore], request_kwargs: dict[str, Any], field: str
+) -> None:
+    recommender, _ = demo
+    with pytest.raises(InvalidArgumentError) as err:
+        recommender.recommend(RecommendationRequest(query="x", **request_kwargs))
+    assert err.value.field == field
+
+
+def test_published_regions_are_on_the_products(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, store = demo
+    rows = store.run(
+        "MATCH (p:Product) WHERE p.region_taxonomy IS NOT NULL AND p.region_community IS NOT NULL "
+        "RETURN count(p) AS n"
+    )
+    assert rows[0]["n"] == len(recommender.catalog.pids)
+
+
+def test_taxonomy_and_community_regions_both_work(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, _ = demo
+    for kind in ("taxonomy", "community"):
+        result = recommender.recommend(RecommendationRequest(query="doll", region_kind=kind, diversity=0.8))
+        prefix = "tax:" if kind == "taxonomy" else "com:"
+        assert all(i["region"]["id"].startswith(prefix) for i in result["items"])
+        assert all(i["region"]["name"] for i in result["items"])
+
+
+def test_explanation_cypher_never_embeds_ids(demo: tuple[Recommender, Neo4jGraphStore], tmp_path: Path) -> None:
+    recommender, _ = demo
+    item = recommender.recommend(RecommendationRequest(query="train"))["items"][0]
+    for explanation in item["explanations"]:
+        assert item["id"] not in explanation["cypher"]
+        assert item["id"] in explanation["browser_cypher"]

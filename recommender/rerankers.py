@@ -143,7 +143,8 @@ def _region_target(
         return {int(r): float(w) / total for r, w in target.items() if w > 0}
     best: dict[int, float] = {}
     for score, region in zip(rel.tolist(), np.asarray(regions).tolist(), strict=True):
-        best[int(region)] = max(best.get(int(region), 0.0), score + _EPS)
+        # A floor, so that with no relevance signal at all every region is still worth covering.
+        best[int(region)] = max(best.get(int(region), 0.0), 0.1 + 0.9 * score)
     total = sum(best.values())
     return {r: m / total for r, m in best.items()}
 

@@ -233,7 +233,7 @@ class Recommender:
                 probe = (c.text if q_text is not None else c.kg) @ probe_vector
                 order = pool[np.argsort(-probe[pool], kind="stable")[: CANDIDATES_PER_SOURCE * 2]]
             else:
-                order = pool[np.argsort(-c.popularity[pool], kind="stable")[: CANDIDATES_PER_SOURCE * 2]]
+                order = self._popular_across_regions(pool, request.region_kind, CANDIDATES_PER_SOURCE * 2)
             candidates.update(order.tolist())
         rows = np.array(
             sorted(i for i in candidates if c.pids[i] not in excluded and (allowed is None or allowed[i])),
@@ -307,6 +307,23 @@ class Recommender:
         return self._response(
             items, [int(rows[i]) for i in chosen], request, history, notes, ignored, timings
         )
+
+    def _popular_across_regions(
+        self, pool: NDArray[np.int64], region_kind: str, limit: int
+    ) -> NDArray[np.int64]:
+        """The most popular items of every region in turn: a popular list that is not one region."""
+        codes = self.catalog.regions[region_kind][1]
+        ranked = pool[np.argsort(-self.catalog.popularity[pool], kind="stable")]
+        by_region: dict[int, list[int]] = {}
+        for row in ranked.tolist():
+            by_region.setdefault(int(codes[row]), []).append(row)
+        queues = sorted(by_region.values(), key=lambda rows: -float(self.catalog.popularity[rows[0]]))
+        out: list[int] = []
+        depth = 0
+        while len(out) < limit and any(depth < len(q) for q in queues):
+            out.extend(q[depth] for q in queues if depth < len(q))
+            depth += 1
+        return np.array(out[:limit], dtype=np.int64)
 
     def _target(
         self,

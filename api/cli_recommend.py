@@ -70,3 +70,17 @@ def recommend_cmd(
     if result["ignored_history"]:
         lines.append(f"ignored unknown history ids: {', '.join(result['ignored_history'])}")
     emit(result, as_json, lines)
+
+
+@app.command("serve")
+@handle_errors
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)

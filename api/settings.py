@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     text_model: Path | None = Field(default=None, description="local BERT-family model folder")
     text_quantize: bool = Field(default=False, description="dynamic int8 quantisation of the encoder")
     torch_threads: int = Field(default=2, ge=1)
+    cpu_workers: int = Field(default=2, ge=1, description="recommendations computed at once")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_upload_bytes: int = Field(default=200_000_000, ge=1024)
 
     @property
     def secrets_dir(self) -> Path:

@@ -17,7 +17,13 @@ from bench.common import BENCH_HOME, REPO, median, percentile
 from embeddings.text_encoder import HFTextEncoder
 
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
-QUERIES = ["wooden train set", "lego star wars", "dolls house furniture", "remote control car", "jigsaw puzzle"]
+QUERIES = [
+    "wooden train set",
+    "lego star wars",
+    "dolls house furniture",
+    "remote control car",
+    "jigsaw puzzle",
+]
 
 
 def latency(encoder: HFTextEncoder, repeats: int = 200) -> dict[str, float]:
@@ -41,7 +47,9 @@ def main() -> None:
     with TOYS.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     titles = [r["product_name"] for r in rows]
-    paths = sorted({r["amazon_category_and_sub_category"] for r in rows if r["amazon_category_and_sub_category"]})
+    paths = sorted(
+        {r["amazon_category_and_sub_category"] for r in rows if r["amazon_category_and_sub_category"]}
+    )
     queries = paths[:200]
     results: dict[str, object] = {}
     vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}

@@ -89,6 +89,34 @@ def export_triples(store: GraphStore, types: Iterable[str] = EXPORTED_TYPES) -> 
 def split_triples(
     factory: TriplesFactory, *, seed: int, ratios: tuple[float, float, float] = (0.8, 0.1, 0.1)
 ) -> tuple[TriplesFactory, TriplesFactory, TriplesFactory]:
-    """Deterministic for a seed; PyKEEN moves triples back so every entity is in training."""
-    training, validation, testing = factory.split(list(ratios), random_state=seed)
-    return training, validation, testing
+    """Deterministic for a seed, and every entity and relation keeps a triple in training.
+
+    Triples needed to cover an entity go to training first, so sparse graphs (a taxonomy
+    whose leaves appear once) still split; validation and test share what remains.
+    """
+    triples = factory.mapped_triples.numpy()
+    order = np.random.default_rng(seed).permutation(len(triples))
+    covered_entities = np.zeros(factory.num_entities, dtype=bool)
+    covered_relations = np.zeros(factory.num_relations, dtype=bool)
+    needed = np.zeros(len(triples), dtype=bool)
+    for i in order:
+        h, r, t = triples[i]
+        if not (covered_entities[h] and covered_entities[t] and covered_relations[r]):
+            needed[i] = True
+            covered_entities[h] = covered_entities[t] = covered_relations[r] = True
+    rest = [i for i in order if not needed[i]]
+    held_out = min(len(rest), round(len(triples) * (ratios[1] + ratios[2])))
+    if held_out < 2:
+        raise KgrecError(
+            f"the graph has {len(triples)} triples and no spare ones to evaluate on: load more data"
+        )
+    n_validation = max(1, round(held_out * ratios[1] / (ratios[1] + ratios[2])))
+    validation_rows = rest[:n_validation]
+    testing_rows = rest[n_validation:held_out]
+    training_rows = np.concatenate([np.flatnonzero(needed), np.array(rest[held_out:], dtype=np.int64)])
+
+    def subset(rows: Iterable[int]) -> TriplesFactory:
+        index = torch.as_tensor(sorted(int(x) for x in rows), dtype=torch.long)
+        return factory.clone_and_exchange_triples(factory.mapped_triples[index])
+
+    return subset(training_rows), subset(validation_rows), subset(testing_rows)

@@ -377,3 +377,32 @@ def search_products(text: str, limit: int) -> Statement:
         "YIELD node, score RETURN node.id AS id, score",
         {"q": lucene_escape(text), "limit": limit},
     )
+
+
+def product_detail(product_id: str) -> Statement:
+    return (
+        "MATCH (p:Product {id: $id}) "
+        "OPTIONAL MATCH (p)-[:IN_CATEGORY]->(c:Category) "
+        "OPTIONAL MATCH (p)-[:HAS_BRAND]->(b:Brand) "
+        "RETURN p.id AS id, p.title AS title, p.description AS description, p.price AS price, "
+        "  p.currency AS currency, b.name AS brand, c.id AS category_id, c.path AS category_path, "
+        "  [(p)-[:HAS_ATTRIBUTE]->(a:AttributeValue) | {key: a.key, value: a.value}] AS attributes, "
+        "  p.region_taxonomy AS region_taxonomy, p.region_taxonomy_name AS region_taxonomy_name, "
+        "  p.region_community AS region_community, p.region_community_name AS region_community_name",
+        {"id": product_id},
+    )
+
+
+def browse_categories(taxonomy: str | None, parent: str | None, limit: int) -> Statement:
+    """Children of `parent` (or the roots), with product counts over each subtree."""
+    return (
+        "MATCH (c:Category) "
+        "WHERE ($taxonomy IS NULL OR c.taxonomy = $taxonomy) "
+        "  AND (($parent IS NULL AND NOT EXISTS { (c)-[:SUBCATEGORY_OF]->() }) "
+        "    OR EXISTS { (c)-[:SUBCATEGORY_OF]->(:Category {id: $parent}) }) "
+        "WITH c ORDER BY c.taxonomy, c.name LIMIT $limit "
+        "OPTIONAL MATCH (p:Product)-[:IN_CATEGORY]->(:Category)-[:SUBCATEGORY_OF*0..8]->(c) "
+        "WITH c, count(DISTINCT p) AS products "
+        "RETURN properties(c) AS props, products, COUNT { (c)<-[:SUBCATEGORY_OF]-() } AS children",
+        {"taxonomy": taxonomy, "parent": parent, "limit": limit},
+    )

@@ -281,6 +281,18 @@ class Neo4jGraphStore:
             return []
         return [(r["id"], float(r["score"])) for r in self.run(*cypher.search_products(text, limit))]
 
+    def product(self, product_id: str) -> dict[str, Any] | None:
+        records = self.run(*cypher.product_detail(product_id))
+        return dict(records[0]) if records else None
+
+    def browse_categories(
+        self, taxonomy: str | None, parent: str | None, limit: int = 500
+    ) -> list[dict[str, Any]]:
+        return [
+            {"props": dict(r["props"]), "products": r["products"], "children": r["children"]}
+            for r in self.run(*cypher.browse_categories(taxonomy, parent, limit))
+        ]
+
     def write_vectors(self, label: str, prop: str, rows: Sequence[tuple[str, Sequence[float]]]) -> int:
         payload = [{"id": node_id, "vector": [float(x) for x in vector]} for node_id, vector in rows]
         records = self.write(*cypher.write_vectors(label, prop, payload))

@@ -95,6 +95,17 @@ class GraphProjection:
         self.names.setdefault(("User", user), user)
         self.popularity[item] += KIND_WEIGHTS.get(kind, 0.25) * events
 
+    def record_event(self, user: str, item: str, kind: str, ts: int) -> None:
+        """One live event: counted once, like the store counts it (by timestamp)."""
+        for existing in self.user_history.get(user, []):
+            if existing.item == item and existing.kind == kind:
+                if ts != existing.last_ts:
+                    existing.events += 1
+                    existing.last_ts = max(existing.last_ts, ts)
+                    self.popularity[item] += KIND_WEIGHTS.get(kind, 0.25)
+                return
+        self.add_interaction(user, item, kind, 1, ts)
+
     def ancestors(self, category: str) -> list[str]:
         """The category itself, then its parents up to the root."""
         chain = [category]

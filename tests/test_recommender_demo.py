@@ -71,7 +71,9 @@ def test_high_diversity_spans_more_regions_and_stays_related(
     demo: tuple[Recommender, Neo4jGraphStore], strategy: str
 ) -> None:
     recommender, _ = demo
-    narrow = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.0, strategy=strategy))
+    narrow = recommender.recommend(
+        RecommendationRequest(query="toy trains", diversity=0.0, strategy=strategy)
+    )
     wide = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.8, strategy=strategy))
     assert wide["regions_covered"] > narrow["regions_covered"]
     assert wide["ild"] >= narrow["ild"]
@@ -95,7 +97,10 @@ def test_every_explanation_path_exists_in_neo4j(demo: tuple[Recommender, Neo4jGr
             for explanation in item["explanations"]:
                 assert len(explanation["relationships"]) <= 4
                 assert len(explanation["nodes"]) == len(explanation["relationships"]) + 1
-                assert explanation["nodes"][0]["id"] == item["id"] or explanation["nodes"][-1]["id"] == item["id"]
+                assert (
+                    explanation["nodes"][0]["id"] == item["id"]
+                    or explanation["nodes"][-1]["id"] == item["id"]
+                )
                 rows = store.run(explanation["cypher"], explanation["params"])
                 assert len(rows) == 1, explanation
                 checked += 1
@@ -118,7 +123,7 @@ def test_diversity_picks_say_which_region_they_add(demo: tuple[Recommender, Neo4
 def test_known_user_gets_personalised_and_purchases_are_excluded(
     demo: tuple[Recommender, Neo4jGraphStore],
 ) -> None:
-    recommender, store = demo
+    recommender, _ = demo
     result = recommender.recommend(RecommendationRequest(user_id="shopper-1", diversity=0.0))
     assert result["notes"] == []
     ids = {i["id"] for i in result["items"]}
@@ -152,11 +157,15 @@ def test_filters_restrict_the_list(demo: tuple[Recommender, Neo4jGraphStore]) ->
         RecommendationRequest(query="train", filters=Filters(brand="hornby", price_max=50.0), diversity=0.5)
     )
     assert result["items"]
-    assert all(i["brand"] == "Hornby" and i["price"] is not None and i["price"] <= 50 for i in result["items"])
+    assert all(
+        i["brand"] == "Hornby" and i["price"] is not None and i["price"] <= 50 for i in result["items"]
+    )
     subtree = "amazon_uk:Hobbies > Model Trains & Railway Sets"
     result = recommender.recommend(RecommendationRequest(query="gift", filters=Filters(category=subtree)))
     assert result["items"]
-    assert all(i["category_path"].startswith("Hobbies > Model Trains & Railway Sets") for i in result["items"])
+    assert all(
+        i["category_path"].startswith("Hobbies > Model Trains & Railway Sets") for i in result["items"]
+    )
 
 
 def test_no_query_no_history_is_a_diverse_list(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
@@ -168,7 +177,12 @@ def test_no_query_no_history_is_a_diverse_list(demo: tuple[Recommender, Neo4jGra
 
 @pytest.mark.parametrize(
     ("request_kwargs", "field"),
-    [({"k": 0}, "k"), ({"k": 101}, "k"), ({"diversity": 1.5}, "diversity"), ({"strategy": "bogus"}, "strategy")],
+    [
+        ({"k": 0}, "k"),
+        ({"k": 101}, "k"),
+        ({"diversity": 1.5}, "diversity"),
+        ({"strategy": "bogus"}, "strategy"),
+    ],
 )
 def test_bad_requests_name_the_field(
     demo: tuple[Recommender, Neo4jGraphStore], request_kwargs: dict[str, Any], field: str
@@ -197,7 +211,9 @@ def test_taxonomy_and_community_regions_both_work(demo: tuple[Recommender, Neo4j
         assert all(i["region"]["name"] for i in result["items"])
 
 
-def test_explanation_cypher_never_embeds_ids(demo: tuple[Recommender, Neo4jGraphStore], tmp_path: Path) -> None:
+def test_explanation_cypher_never_embeds_ids(
+    demo: tuple[Recommender, Neo4jGraphStore], tmp_path: Path
+) -> None:
     recommender, _ = demo
     item = recommender.recommend(RecommendationRequest(query="train"))["items"][0]
     for explanation in item["explanations"]:

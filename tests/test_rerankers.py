@@ -107,5 +107,5 @@ def test_returns_k_distinct_items_or_all_when_fewer(name: str) -> None:
 
 
 def test_unknown_strategy_names_the_valid_ones() -> None:
-    with pytest.raises(InvalidArgumentError, match="strategy: unknown strategy 'random'.*mmr"):
+    with pytest.raises(InvalidArgumentError, match=r"strategy: unknown strategy 'random'.*mmr"):
         get_reranker("random")

@@ -1,0 +1,58 @@
+"""The FastAPI application: settings in, driver and artifacts opened once in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import torch
+from fastapi import FastAPI
+
+from api import routes_admin, routes_catalogue, routes_events, routes_ops, routes_recommend
+from api.body_limit import BodyLimitMiddleware
+from api.errors import install_error_handlers
+from api.metrics import metrics_middleware
+from api.settings import Settings
+from api.state import AppState
+from api.wiring import open_driver, open_store, text_encoder
+from embeddings.text_encoder import TextEncoder
+from graph.errors import KgrecError
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, encoder: TextEncoder | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One torch thread per request and `cpu_workers` requests at once: 2 cores, no thrashing.
+        torch.set_num_threads(1)
+        driver = open_driver(settings)
+        state = AppState(settings, driver, open_store(settings, driver), encoder or text_encoder(settings))
+        app.state.kgrec = state
+        try:
+            state.recommender()
+        except KgrecError as exc:
+            log.warning("not ready yet: %s", exc)
+        yield
+        driver.close()
+
+    app = FastAPI(
+        title="kgrec",
+        version="0.1.0",
+        description="Knowledge-graph e-commerce recommendations with diversity over graph regions.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.middleware("http")(metrics_middleware)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+        upload_prefix="/v1/admin/load",
+    )
+    for module in (routes_recommend, routes_catalogue, routes_events, routes_admin, routes_ops):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,29 @@
+"""Dependencies shared by the routers."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from api.state import AppState
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.kgrec
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+def require_admin(state: State, x_api_key: Annotated[str | None, Header()] = None) -> None:
+    """401 without a key, 403 with a wrong one; compared in constant time."""
+    if not x_api_key:
+        raise HTTPException(status_code=401, detail="admin endpoints need the X-API-Key header")
+    if not hmac.compare_digest(x_api_key.encode(), state.api_key.encode()):
+        raise HTTPException(status_code=403, detail="wrong API key")
+
+
+Admin = Depends(require_admin)

@@ -1,0 +1,65 @@
+"""`POST /v1/recommendations` and `GET /v1/products/{id}/similar`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import State
+from api.metrics import observe_stages
+from api.schemas import RecommendationRequestBody, RecommendationResponse
+from graph.errors import NotFoundError
+from recommender.service import DEFAULT_STRATEGY, Filters, RecommendationRequest
+
+router = APIRouter(prefix="/v1", tags=["recommendations"])
+
+
+def _browser_links(state: State, result: dict[str, Any]) -> None:
+    from urllib.parse import quote
+
+    base = state.settings.browser_url
+    for item in result["items"]:
+        for explanation in item.get("explanations", []):
+            explanation["browser_url"] = f"{base}?cmd=edit&arg={quote(explanation['browser_cypher'])}"
+
+
+@router.post("/recommendations", response_model=RecommendationResponse)
+def recommend(body: RecommendationRequestBody, state: State) -> dict[str, Any]:
+    """Ranked, diversified products for a query and/or a shopper, each with explaining graph paths."""
+    request = RecommendationRequest(
+        query=body.query,
+        user_id=body.user_id,
+        history=body.history,
+        k=body.k,
+        diversity=body.diversity,
+        strategy=body.strategy,
+        region_kind=body.region_kind,
+        filters=Filters(**body.filters.model_dump()),
+        explain=body.explain,
+    )
+    recommender = state.recommender()
+    with state.cpu_slots:
+        result = recommender.recommend(request)
+    observe_stages(result["timings_ms"])
+    _browser_links(state, result)
+    return {"request_id": uuid.uuid4().hex, **result}
+
+
+@router.get("/products/{product_id}/similar", response_model=RecommendationResponse)
+def similar(
+    product_id: str,
+    state: State,
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+    diversity: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
+) -> dict[str, Any]:
+    """A diverse "more like this": the product as a one-item history."""
+    recommender = state.recommender()
+    if product_id not in recommender.catalog.row:
+        raise NotFoundError(f"no product {product_id!r}")
+    request = RecommendationRequest(history=[product_id], k=k, diversity=diversity, strategy=DEFAULT_STRATEGY)
+    with state.cpu_slots:
+        result = recommender.recommend(request)
+    _browser_links(state, result)
+    return {"request_id": uuid.uuid4().hex, **result}

@@ -1,0 +1,215 @@
+"""Every route against the real test Neo4j and real artifacts from a small training run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver
+from pydantic import SecretStr
+
+from api.app import create_app
+from api.settings import Settings
+from embeddings.build import build_embeddings
+from embeddings.text_encoder import HashingTextEncoder
+from embeddings.training import TrainingConfig
+from graph.loaders import load_products, load_taxonomy
+from graph.neo4j_launcher import LocalNeo4j
+from graph.neo4j_store import Neo4jGraphStore
+from tests.conftest import DATA, TEST_PASSWORD
+from tests.helpers import TAXONOMY_CSV
+from tests.test_embeddings_neo4j import TOYS_MAP, toys_subset
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
+API_KEY = "test-admin-key"
+ENCODER = HashingTextEncoder(dim=48)
+
+
+@pytest.fixture(scope="module")
+def client(
+    neo4j_server: LocalNeo4j, neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    store = Neo4jGraphStore(neo4j_driver)
+    store.clear()
+    tmp = tmp_path_factory.mktemp("api")
+    load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt")
+    load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.zh-CN.2015-02-19.txt")
+    load_products(store, toys_subset(tmp, 400), taxonomy="amazon_uk", mapping=TOYS_MAP, currency="GBP")
+    home = tmp / "home"
+    config = TrainingConfig(
+        model="DistMult", dim=16, epochs=10, batch_size=1024, frequency=5, eval_sample=200
+    )
+    build_embeddings(store, home, config, ENCODER)
+    settings = Settings(
+        home=home,
+        neo4j_uri=neo4j_server.bolt_uri,
+        neo4j_password=SecretStr(TEST_PASSWORD),
+        pseudonym_key=SecretStr("api-test-key"),
+        api_key=SecretStr(API_KEY),
+        max_body_bytes=4096,
+        max_upload_bytes=20_000,
+    )
+    with TestClient(create_app(settings, encoder=ENCODER)) as test_client:
+        yield test_client
+    store.clear()
+
+
+def a_product(client: TestClient) -> str:
+    hits = client.get("/v1/search", params={"q": "toy"}).json()["items"]
+    return str(hits[0]["id"])
+
+
+def test_health_ready_and_docs(client: TestClient) -> None:
+    assert client.get("/health").json() == {"status": "ok"}
+    ready = client.get("/ready")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    assert client.get("/openapi.json").json()["info"]["title"] == "kgrec"
+    assert client.get("/docs").status_code == 200
+
+
+def test_recommendations(client: TestClient) -> None:
+    response = client.post("/v1/recommendations", json={"query": "train", "k": 5, "diversity": 0.7})
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["items"]) == 5 and body["request_id"]
+    item = body["items"][0]
+    assert set(item) >= {"id", "title", "brand", "price", "category_path", "score", "relevance", "region"}
+    assert item["explanations"][0]["browser_url"].startswith("http://127.0.0.1:7474/browser/?cmd=edit&arg=")
+    assert set(body["timings_ms"]) >= {"encode", "retrieve", "fuse", "rerank", "explain", "total"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"k": 0}, "k"),
+        ({"k": 101}, "k"),
+        ({"diversity": 2}, "diversity"),
+        ({"strategy": "bogus"}, "strategy"),
+        ({"history": "p1"}, "history"),
+        ({"unknown": 1}, "unknown"),
+        ({"filters": {"price_min": -1}}, "filters.price_min"),
+    ],
+)
+def test_bad_requests_are_422_naming_the_field(
+    client: TestClient, body: dict[str, object], field: str
+) -> None:
+    response = client.post("/v1/recommendations", json=body)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert field in [d["field"] for d in error["details"]]
+
+
+def test_product_similar_categories_search(client: TestClient) -> None:
+    pid = a_product(client)
+    product = client.get(f"/v1/products/{pid}").json()
+    assert product["id"] == pid and product["title"]
+    assert client.get("/v1/products/no-such-id").status_code == 404
+    similar = client.get(f"/v1/products/{pid}/similar", params={"k": 4}).json()
+    assert len(similar["items"]) == 4 and pid not in [i["id"] for i in similar["items"]]
+    assert client.get("/v1/products/no-such-id/similar").status_code == 404
+    roots = client.get("/v1/categories", params={"taxonomy": "google", "locale": "zh-CN"}).json()[
+        "categories"
+    ]
+    toys = next(c for c in roots if c["id"] == "google:1239")
+    assert toys["name"] != toys["path"] and toys["children"] > 0
+    amazon = client.get("/v1/categories", params={"taxonomy": "amazon_uk"}).json()["categories"]
+    assert sum(c["products"] for c in amazon) > 0
+    children = client.get("/v1/categories", params={"parent": "google:1239"}).json()["categories"]
+    assert children and all(c["path"].startswith("Toys & Games > ") for c in children)
+    assert client.get("/v1/categories", params={"locale": "not a locale"}).status_code == 422
+    assert client.get("/v1/search", params={"q": ""}).status_code == 422
+
+
+def test_events_personalise_the_next_request(client: TestClient) -> None:
+    pid = a_product(client)
+    before = client.post("/v1/recommendations", json={"user_id": "shopper-9", "k": 5}).json()
+    assert before["notes"] == ["unknown user: treated as anonymous"]
+    event = {"user_id": "shopper-9", "item_id": pid, "kind": "purchase", "timestamp": 1_700_000_000}
+    assert client.post("/v1/events", json=event).status_code == 202
+    after = client.post("/v1/recommendations", json={"user_id": "shopper-9", "k": 5}).json()
+    assert after["notes"] == []
+    assert pid not in [i["id"] for i in after["items"]]
+    assert any(i["relevance"]["history"] > 0 for i in after["items"])
+    bad = client.post("/v1/events", json={**event, "item_id": "nope"})
+    assert bad.status_code == 404
+    assert client.post("/v1/events", json={**event, "kind": "like"}).status_code == 422
+
+
+def test_admin_needs_a_key(client: TestClient) -> None:
+    assert client.post("/v1/admin/reload").status_code == 401
+    assert client.post("/v1/admin/reload", headers={"X-API-Key": "wrong"}).status_code == 403
+    ok = client.post("/v1/admin/reload", headers={"X-API-Key": API_KEY})
+    assert ok.status_code == 200 and ok.json()["artifact"]
+
+
+def test_admin_upload_runs_the_loader(client: TestClient, tmp_path: Path) -> None:
+    headers = {"X-API-Key": API_KEY}
+    files = {"file": ("shop.csv", TAXONOMY_CSV.encode(), "text/csv")}
+    response = client.post("/v1/admin/load/taxonomy", headers=headers, files=files, data={"taxonomy": "shop"})
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 5
+    bad = {"file": ("bad.csv", b"id,parent_id,name\n1,2,A\n2,1,B\n", "text/csv")}
+    response = client.post("/v1/admin/load/taxonomy", headers=headers, files=bad, data={"taxonomy": "shop2"})
+    assert response.status_code == 422
+    assert response.json()["error"]["details"]["line"] == 2
+    products = {"file": ("p.csv", b"id,title,category_id\nnew-a,Brand new wooden train,1\n", "text/csv")}
+    response = client.post(
+        "/v1/admin/load/products", headers=headers, files=products, data={"taxonomy": "shop"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["cold_start"] == 1
+    assert client.get("/v1/products/new-a/similar", params={"k": 2}).status_code == 200
+    huge = {"file": ("big.csv", b"x" * 30_000, "text/csv")}
+    assert client.post("/v1/admin/load/products", headers=headers, files=huge).status_code == 413
+
+
+def test_oversized_json_body_is_413(client: TestClient) -> None:
+    response = client.post(
+        "/v1/recommendations",
+        content=b'{"query": "' + b"a" * 10_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+
+def test_metrics_are_prometheus_text(client: TestClient) -> None:
+    client.post("/v1/recommendations", json={"query": "doll"})
+    text = client.get("/metrics").text
+    assert 'kgrec_http_requests_total{method="POST",route="/v1/recommendations",status="200"}' in text
+    assert "kgrec_recommendation_stage_seconds_bucket" in text
+
+
+def test_train_job_runs_in_the_background(client: TestClient) -> None:
+    headers = {"X-API-Key": API_KEY}
+    assert client.post("/v1/admin/train", headers=headers, params={"model": "Nope"}).status_code == 422
+    job = client.post("/v1/admin/train", headers=headers, params={"dim": 8, "epochs": 5}).json()
+    assert job["status"] in ("queued", "running")
+    deadline = time.monotonic() + 300
+    status = job
+    while time.monotonic() < deadline and status["status"] in ("queued", "running"):
+        time.sleep(1)
+        status = client.get(f"/v1/admin/jobs/{job['id']}", headers=headers).json()
+    assert status["status"] == "succeeded", status
+    assert client.get("/ready").json()["artifact"] == status["result"]["artifact"]
+    assert client.get("/v1/admin/jobs/nope", headers=headers).status_code == 404
+
+
+def test_neo4j_down_is_503_then_recovers(client: TestClient, neo4j_server: LocalNeo4j) -> None:
+    neo4j_server.stop()
+    try:
+        response = client.post("/v1/recommendations", json={"query": "train"})
+        assert response.status_code == 503
+        assert response.headers["Retry-After"]
+        assert response.json()["error"]["code"] == "graph_unavailable"
+        assert "Traceback" not in response.text
+        assert client.get("/ready").status_code == 503
+        assert client.get("/health").status_code == 200
+    finally:
+        neo4j_server.start()
+    assert client.post("/v1/recommendations", json={"query": "train"}).status_code == 200
+    assert client.get("/ready").status_code == 200

@@ -31,12 +31,20 @@ demo-load: install
 	$(KGREC) stats
 
 demo: demo-load
+	$(KGREC) train --if-stale
 	@echo
 	@echo "Neo4j Browser: http://127.0.0.1:7474/browser/?dbms=bolt://127.0.0.1:7687"
 	@echo "  user neo4j, password in var/secrets/neo4j_password (or \$$KGREC_NEO4J_PASSWORD)"
-	@echo "Paste this into the Browser:"
-	@echo "  MATCH path = (p:Product)-[:IN_CATEGORY]->(:Category)-[:SUBCATEGORY_OF*0..3]->(:Category)"
-	@echo "  WHERE p.title CONTAINS 'Hornby' RETURN path LIMIT 25"
+	@echo "  paste: MATCH path = (p:Product)-[:IN_CATEGORY]->(:Category)-[:SUBCATEGORY_OF*0..3]->(:Category)"
+	@echo "         WHERE p.title CONTAINS 'Hornby' RETURN path LIMIT 25"
+	@echo "API:           http://127.0.0.1:8000  (OpenAPI docs: http://127.0.0.1:8000/docs)"
+	@echo "  admin key in var/secrets/api_key (or \$$KGREC_API_KEY)"
+	@echo "Try:"
+	@echo "  curl -s -X POST http://127.0.0.1:8000/v1/recommendations -H 'content-type: application/json' \\"
+	@echo "       -d '{\"query\": \"wooden train set\", \"k\": 5, \"diversity\": 0.6}'"
+	@echo "  $(KGREC) recommend \"wooden train set\" -k 5 --diversity 0.6"
+	@echo
+	$(KGREC) serve --host 127.0.0.1 --port 8000
 
 test: install
 	$(PY) -m pytest
@@ -47,6 +55,10 @@ lint: install
 
 bench: install
 	$(PY) -m bench.load_bench
+	$(PY) -m bench.encoder_bench
+	$(PY) -m bench.train_bench
+	$(PY) -m bench.recommend_bench
+	$(PY) -m bench.api_bench
 
 clean:
 	-$(KGREC) neo4j stop

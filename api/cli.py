@@ -250,3 +250,7 @@ def _register_commands() -> None:
 def run() -> None:
     _register_commands()
     app()
+
+
+if __name__ == "__main__":
+    run()

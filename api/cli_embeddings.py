@@ -13,6 +13,8 @@ from embeddings.artifacts import Artifact, list_artifacts, use_artifact
 from embeddings.build import build_embeddings
 from embeddings.cold_start import embed_new_products
 from embeddings.training import TrainingConfig, resolve_model
+from embeddings.triples import export_triples
+from graph.errors import NotFoundError
 from recommender.service import Recommender
 
 DEFAULTS = TrainingConfig()
@@ -32,10 +34,20 @@ def train_cmd(
     lr: Annotated[float, typer.Option(help="Adam learning rate")] = DEFAULTS.lr,
     seed: Annotated[int, typer.Option()] = DEFAULTS.seed,
     eval_sample: Annotated[int, typer.Option(help="Most triples evaluated per split")] = DEFAULTS.eval_sample,
+    if_stale: Annotated[
+        bool, typer.Option("--if-stale", help="Skip when the current artifact matches the graph")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Train KG embeddings on the graph in Neo4j, encode product texts, write vectors back."""
     resolve_model(model)
+    if if_stale and (fresh := _current_if_fresh(Settings())) is not None:
+        emit(
+            {"skipped": True, "artifact": fresh},
+            as_json,
+            [f"artifact {fresh} matches the graph: not retraining"],
+        )
+        return
     config = TrainingConfig(
         model=model, dim=dim, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, eval_sample=eval_sample
     )
@@ -62,6 +74,16 @@ def train_cmd(
             f"  artifact {d['artifact']} (now current)",
         ],
     )
+
+
+def _current_if_fresh(settings: Settings) -> str | None:
+    try:
+        artifact = Artifact.open_current(settings.home)
+    except NotFoundError:
+        return None
+    with graph_store(settings) as store:
+        drift = artifact.check_fingerprint(export_triples(store).fingerprint)
+    return artifact.name if drift is None else None
 
 
 @app.command("encode")

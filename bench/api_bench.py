@@ -1,0 +1,105 @@
+"""HTTP load test from a second process: throughput and p50/p99 at concurrency 1, 8 and 32,
+and the server's memory over a soak run.
+
+Run: `python -m bench.api_bench` after `make demo-load` and `kgrec train`. It starts
+`kgrec serve` on 127.0.0.1:18000 itself and sends requests only to that address.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import BENCH_HOME, median, percentile
+from bench.recommend_bench import queries
+
+PORT = 18000
+URL = f"http://127.0.0.1:{PORT}"
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def load(concurrency: int, seconds: float, texts: list[str]) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=URL, timeout=30.0) as client:
+
+        async def worker(offset: int) -> None:
+            nonlocal errors
+            i = offset
+            while time.perf_counter() < deadline:
+                body = {"query": texts[i % len(texts)], "k": 10, "diversity": 0.5}
+                started = time.perf_counter()
+                response = await client.post("/v1/recommendations", json=body)
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += response.status_code != 200
+                i += concurrency
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(n) for n in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "concurrency": concurrency,
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(median(latencies), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--soak-seconds", type=float, default=300.0)
+    args = parser.parse_args()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(PORT)],
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{URL}/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        else:
+            raise SystemExit("the server did not become ready")
+        texts = queries(300)
+        asyncio.run(load(2, 5, texts))
+        results: dict[str, object] = {
+            "levels": [asyncio.run(load(c, args.seconds, texts)) for c in (1, 8, 32)]
+        }
+        if args.soak_seconds > 0:
+            before = rss_kib(server.pid)
+            soak = asyncio.run(load(8, args.soak_seconds, texts))
+            results["soak"] = {**soak, "rss_before_kib": before, "rss_after_kib": rss_kib(server.pid)}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print(json.dumps(results, indent=2))
+    BENCH_HOME.mkdir(parents=True, exist_ok=True)
+    (BENCH_HOME / "api_bench.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Recommendation latency end to end (encode, retrieve, fuse, re-rank, explain), per strategy,
+against relevance-only in the same run; and HNSW recall against the exact scan.
+
+Run: `python -m bench.recommend_bench` after `make demo-load` and `kgrec train` (it uses the
+configured Neo4j and current artifact: the demo catalogue). The ANN part uses SYNTHETIC
+clustered vectors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import time
+
+import numpy as np
+
+from api.settings import Settings
+from api.wiring import open_driver, open_store, text_encoder
+from bench.common import BENCH_HOME, REPO, median, percentile
+from recommender.retrieval import ExactIndex, HnswIndex
+from recommender.service import RecommendationRequest, Recommender
+
+TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
+
+
+def queries(n: int) -> list[str]:
+    """Real category leaf names from the toys file, as shopper-like queries."""
+    with TOYS.open(encoding="utf-8") as handle:
+        leaves = sorted(
+            {
+                r["amazon_category_and_sub_category"].rsplit(">", 1)[-1].strip()
+                for r in csv.DictReader(handle)
+                if r["amazon_category_and_sub_category"]
+            }
+        )
+    return leaves[:n]
+
+
+def latency(recommender: Recommender, texts: list[str], strategy: str, diversity: float) -> dict[str, float]:
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        recommender.recommend(RecommendationRequest(query=text, k=10, diversity=diversity, strategy=strategy))
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(median(times), 2), "p99_ms": round(percentile(times, 99), 2)}
+
+
+def ann_recall(n: int, dim: int, k: int = 50, probes: int = 200) -> dict[str, float]:
+    """SYNTHETIC clustered unit vectors; recall@k of HNSW against the exact scan."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(500, dim))
+    data = (centres[rng.integers(0, 500, n)] + 0.5 * rng.normal(size=(n, dim))).astype(np.float32)
+    started = time.perf_counter()
+    hnsw = HnswIndex(data)
+    build = time.perf_counter() - started
+    exact = ExactIndex(data)
+    recalls, exact_ms, hnsw_ms = [], [], []
+    for q in (data[rng.integers(0, n, probes)] + 0.1 * rng.normal(size=(probes, dim))).astype(np.float32):
+        t = time.perf_counter()
+        truth = set(exact.search(q, k)[0].tolist())
+        exact_ms.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        found = set(hnsw.search(q, k)[0].tolist())
+        hnsw_ms.append((time.perf_counter() - t) * 1000)
+        recalls.append(len(truth & found) / k)
+    return {
+        "vectors": n,
+        "dim": dim,
+        "recall_at_50": round(float(np.mean(recalls)), 4),
+        "build_seconds": round(build, 1),
+        "exact_p50_ms": round(median(exact_ms), 3),
+        "hnsw_p50_ms": round(median(hnsw_ms), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--ann-vectors", type=int, default=200_000)
+    args = parser.parse_args()
+    settings = Settings()
+    driver = open_driver(settings)
+    results: dict[str, object] = {}
+    try:
+        store = open_store(settings, driver)
+        recommender = Recommender.load(
+            store, settings.home, text_encoder(settings), pseudonym_key=settings.pseudonym_key_bytes()
+        )
+        texts = queries(args.queries)
+        latency(recommender, texts[:20], "none", 0.0)
+        results["catalogue_products"] = len(recommender.catalog.pids)
+        rows = {"none (relevance only)": latency(recommender, texts, "none", 0.0)}
+        for strategy in ("mmr", "dpp", "xquad", "calibrated"):
+            rows[f"{strategy} d=0.6"] = latency(recommender, texts, strategy, 0.6)
+        base = rows["none (relevance only)"]["p50_ms"]
+        for row in rows.values():
+            row["p50_vs_relevance_only"] = round(row["p50_ms"] / base, 3)
+        results["latency_k10"] = rows
+    finally:
+        driver.close()
+    results["ann"] = [ann_recall(args.ann_vectors, 64), ann_recall(args.ann_vectors // 4, 384)]
+    results["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(results, indent=2))
+    BENCH_HOME.mkdir(parents=True, exist_ok=True)
+    (BENCH_HOME / "recommend_bench.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

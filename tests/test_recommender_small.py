@@ -1,0 +1,53 @@
+"""The recommender on the in-memory store (proved equivalent to Neo4j by the contract suite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from embeddings.build import build_embeddings
+from embeddings.text_encoder import HashingTextEncoder
+from embeddings.training import TrainingConfig
+from graph.errors import NotFoundError
+from graph.loaders import load_products, load_taxonomy
+from graph.memory_store import MemoryGraphStore
+from recommender.service import RecommendationRequest, Recommender
+from tests.conftest import DATA
+from tests.helpers import write
+
+GOOGLE = DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt"
+ENCODER = HashingTextEncoder(dim=32)
+
+
+def google_subset(tmp_path: Path, lines: int) -> Path:
+    """The first categories of the real Google taxonomy (parents come before children there)."""
+    text = GOOGLE.read_text(encoding="utf-8").splitlines()[: lines + 1]
+    return write(tmp_path / "taxonomy-with-ids.en-US.txt", "\n".join(text) + "\n")
+
+
+def test_no_artifacts_says_run_train(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError, match="run `kgrec train`"):
+        Recommender.load(MemoryGraphStore(), tmp_path, ENCODER, pseudonym_key=b"k")
+
+
+@pytest.mark.slow
+def test_a_one_product_catalogue_works(tmp_path: Path) -> None:
+    store = MemoryGraphStore()
+    load_taxonomy(store, google_subset(tmp_path, 120))
+    load_products(
+        store, write(tmp_path / "p.csv", "id,title,category_id\nonly,Dog bed,4\n"), taxonomy="google"
+    )
+    config = TrainingConfig(model="DistMult", dim=8, epochs=5, batch_size=64, frequency=5, eval_sample=20)
+    build_embeddings(store, tmp_path / "home", config, ENCODER)
+    recommender = Recommender.load(store, tmp_path / "home", ENCODER, pseudonym_key=b"k")
+    for request in (
+        RecommendationRequest(query="dog bed", diversity=0.8),
+        RecommendationRequest(diversity=0.5, strategy="dpp"),
+        RecommendationRequest(history=["only"], query="bed"),
+    ):
+        result = recommender.recommend(request)
+        ids = [i["id"] for i in result["items"]]
+        assert ids == ([] if request.history else ["only"])
+    item = recommender.recommend(RecommendationRequest(query="dog"))["items"][0]
+    assert item["explanations"] and item["region"]["name"]

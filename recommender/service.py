@@ -24,7 +24,7 @@ from graph.store import GraphStore
 from recommender.catalog_index import REGION_KINDS, CatalogIndex
 from recommender.explain import Explainer, Explanation
 from recommender.fusion import Components, FusionWeights, positive
-from recommender.list_metrics import filter_bubble_share, intra_list_distance
+from recommender.metrics import filter_bubble_share, intra_list_distance
 from recommender.projection import KIND_WEIGHTS, GraphProjection
 from recommender.regions import save_regions
 from recommender.rerankers import RERANKERS, get_reranker
@@ -423,7 +423,7 @@ class Recommender:
             "items": items,
             "regions_covered": len(set(regions)),
             "ild": round(intra_list_distance(c.kg[list(rows)]) if rows else 0.0, 5),
-            "filter_bubble_share": filter_bubble_share(regions, top_user),
+            "filter_bubble_share": filter_bubble_share(regions, top_user) if top_user else None,
             "strategy": request.strategy,
             "diversity": request.diversity,
             "region_kind": request.region_kind,

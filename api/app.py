@@ -15,7 +15,7 @@ from api.errors import install_error_handlers
 from api.metrics import metrics_middleware
 from api.settings import Settings
 from api.state import AppState
-from api.wiring import open_driver, open_store, text_encoder
+from api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
 from embeddings.text_encoder import TextEncoder
 from graph.errors import KgrecError
 
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One torch thread per request and `cpu_workers` requests at once: 2 cores, no thrashing.
         torch.set_num_threads(1)
+        limit_blas_threads()
         driver = open_driver(settings)
         state = AppState(settings, driver, open_store(settings, driver), encoder or text_encoder(settings))
         app.state.kgrec = state

@@ -8,7 +8,7 @@ import typer
 
 from api.cli import JsonFlag, app, emit, graph_store, handle_errors
 from api.settings import Settings
-from api.wiring import text_encoder
+from api.wiring import limit_blas_threads, text_encoder
 from recommender.rerankers import RERANKERS
 from recommender.service import (
     DEFAULT_DIVERSITY,
@@ -49,6 +49,7 @@ def recommend_cmd(
         filters=Filters(category=category, brand=brand, price_min=price_min, price_max=price_max),
     )
     request.validate()
+    limit_blas_threads()
     settings = Settings()
     with graph_store(settings) as store:
         recommender = Recommender.load(

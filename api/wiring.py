@@ -27,6 +27,14 @@ def open_store(settings: Settings, driver: Driver) -> Neo4jGraphStore:
     return Neo4jGraphStore(driver, database=settings.neo4j_database)
 
 
+def limit_blas_threads() -> None:
+    """Serving does many small matrix products: one BLAS thread each, so that OpenBLAS's spinning
+    threads do not fight torch's for the 2 cores (p99 of a recommendation halves)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def text_encoder(settings: Settings) -> HFTextEncoder:
     return HFTextEncoder(settings.text_model, threads=settings.torch_threads, quantize=settings.text_quantize)
 

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from api.settings import Settings
-from api.wiring import open_driver, open_store, text_encoder
+from api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
 from bench.common import BENCH_HOME, REPO, median, percentile
 from recommender.retrieval import ExactIndex, HnswIndex
 from recommender.service import RecommendationRequest, Recommender
@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--ann-vectors", type=int, default=200_000)
     args = parser.parse_args()
+    limit_blas_threads()
     settings = Settings()
     driver = open_driver(settings)
     results: dict[str, object] = {}

@@ -93,7 +93,12 @@ class HFTextEncoder:
                 rows = order[start : start + self.batch_size]
                 batch = [texts[i] for i in rows]
                 tokens = self.tokenizer(
-                    batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+                    batch,
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    pad_to_multiple_of=16,
+                    return_tensors="pt",
                 )
                 hidden = self.model(**tokens).last_hidden_state
                 mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)

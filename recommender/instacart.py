@@ -1,0 +1,103 @@
+"""The Instacart basket-completion preset: files laid out like Instacart's, turned into kgrec inputs.
+
+Derived, not invented: the taxonomy is Instacart's department > aisle, the products and orders
+are Instacart's. Order times are not in the data, so an order's timestamp is its order number
+(in days) plus its hour, which keeps each user's orders in their real sequence.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from graph.errors import InputFileError
+
+REQUIRED = ("products.csv", "aisles.csv", "departments.csv", "orders.csv", "order_products__prior.csv")
+
+
+@dataclass(slots=True)
+class BasketCase:
+    order_id: str
+    user_id: str
+    visible: list[str]
+    hidden: set[str]
+
+
+@dataclass(slots=True)
+class PreparedData:
+    taxonomy: Path
+    products: Path
+    interactions: Path
+    cases: list[BasketCase]
+    orders: int
+    lines: int
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputFileError(path, None, f"cannot read: {exc}") from exc
+
+
+def prepare_instacart(
+    data_dir: Path, work: Path, *, baskets: int = 300, min_items: int = 4, hide: float = 1 / 3, seed: int = 7
+) -> PreparedData:
+    missing = [name for name in REQUIRED if not (data_dir / name).is_file()]
+    if missing:
+        raise InputFileError(data_dir, None, f"not an Instacart-style folder: missing {', '.join(missing)}")
+    work.mkdir(parents=True, exist_ok=True)
+    departments = _rows(data_dir / "departments.csv")
+    aisles = _rows(data_dir / "aisles.csv")
+    products = _rows(data_dir / "products.csv")
+    aisle_department = {p["aisle_id"]: p["department_id"] for p in products}
+    with (work / "taxonomy.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "parent_id", "name"])
+        for d in departments:
+            writer.writerow([f"d{d['department_id']}", "", d["department"]])
+        for a in aisles:
+            if a["aisle_id"] in aisle_department:
+                writer.writerow([f"a{a['aisle_id']}", f"d{aisle_department[a['aisle_id']]}", a["aisle"]])
+    with (work / "products.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title", "category_id"])
+        for p in products:
+            writer.writerow([p["product_id"], p["product_name"], f"a{p['aisle_id']}"])
+    orders = {o["order_id"]: o for o in _rows(data_dir / "orders.csv")}
+    known_products = {p["product_id"] for p in products}
+    basket: dict[str, list[str]] = defaultdict(list)
+    for line in _rows(data_dir / "order_products__prior.csv"):
+        if line["order_id"] in orders and line["product_id"] in known_products:
+            basket[line["order_id"]].append(line["product_id"])
+    eligible = sorted(o for o, items in basket.items() if len(set(items)) >= min_items)
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(eligible, min(baskets, len(eligible))))
+    cases = []
+    for order_id in chosen:
+        items = list(dict.fromkeys(basket[order_id]))
+        rng.shuffle(items)
+        n_hidden = max(1, round(len(items) * hide))
+        cases.append(
+            BasketCase(order_id, orders[order_id]["user_id"], items[n_hidden:], set(items[:n_hidden]))
+        )
+    test_orders = set(chosen)
+    lines = 0
+    with (work / "interactions.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["user_id", "item_id", "kind", "timestamp", "session_id"])
+        for order_id, items in basket.items():
+            if order_id in test_orders:
+                continue
+            order = orders[order_id]
+            ts = int(order["order_number"]) * 86400 + int(order["order_hour_of_day"] or 0) * 3600
+            for item in items:
+                writer.writerow([order["user_id"], item, "purchase", ts, order_id])
+                lines += 1
+    return PreparedData(
+        work / "taxonomy.csv", work / "products.csv", work / "interactions.csv", cases, len(basket), lines
+    )

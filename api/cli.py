@@ -243,8 +243,9 @@ def stats_cmd(as_json: JsonFlag = False) -> None:
 
 def _register_commands() -> None:
     """Commands living in other modules attach themselves to `app` on import."""
-    import api.cli_embeddings
-    import api.cli_recommend  # noqa: F401
+    from api import cli_embeddings, cli_evaluate, cli_recommend
+
+    del cli_embeddings, cli_evaluate, cli_recommend
 
 
 def run() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,7 @@ from embeddings.training import TrainingConfig
 from graph.errors import InvalidArgumentError
 from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
-from recommender.evaluation import Evaluator, choose_default, write_report
+from recommender.evaluation import Evaluator, choose_default, weight_grid, write_report
 from recommender.instacart import prepare_instacart
 from recommender.service import Recommender
 
@@ -59,7 +60,9 @@ def evaluate_cmd(
         config = TrainingConfig(epochs=epochs, seed=seed)
         summary = build_embeddings(store, work / "home", config, encoder, progress=not as_json)
         recommender = Recommender.load(store, work / "home", encoder, pseudonym_key=b"evaluation")
-        results = Evaluator(recommender, data.cases, seed=seed).run(progress=not as_json)
+        evaluator = Evaluator(recommender, data.cases, seed=seed)
+        sweep = evaluator.sweep_weights(weight_grid(), progress=not as_json)
+        results = evaluator.run(progress=not as_json)
     catalogue = recommender.catalog.pids
     systems = [r.summary(catalogue) for r in results]
     report = {
@@ -71,7 +74,8 @@ def evaluate_cmd(
             f"({data.lines} lines) are training data. Regions: aisles. 95% bootstrap CIs over baskets."
         ),
         "systems": systems,
-        "defaults": choose_default(systems),
+        "defaults": {**choose_default(systems), "fusion_weights": asdict(recommender.weights)},
+        "fusion_weight_sweep": sweep,
         "training": summary.as_dict(),
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from recommender import metrics as m
+from recommender.fusion import FusionWeights
 from recommender.instacart import BasketCase
 from recommender.service import RecommendationRequest, Recommender
 
@@ -127,6 +128,23 @@ class Evaluator:
 
         return run
 
+    def sweep_weights(self, grid: Sequence[FusionWeights], *, progress: bool = False) -> list[dict[str, Any]]:
+        """NDCG@10 of the fused system (no diversity) for each weight setting; leaves the best set."""
+        rows = []
+        best: tuple[float, FusionWeights] | None = None
+        for weights in tqdm(grid, desc="fusion weights", disable=not progress):
+            self.rec.weights = weights
+            result = SystemResult("fused", "none", 0.0)
+            for case in self.cases:
+                self._score(result, case, self._recommended("none", 0.0)(case))
+            ndcg = float(np.mean(result.per_case["ndcg@10"]))
+            rows.append({"weights": asdict(weights), "ndcg@10": round(ndcg, 5)})
+            if best is None or ndcg > best[0]:
+                best = (ndcg, weights)
+        if best is not None:
+            self.rec.weights = best[1]
+        return rows
+
     def run(self, *, progress: bool = False) -> list[SystemResult]:
         systems: list[tuple[SystemResult, Callable[[BasketCase], list[str]]]] = [
             (SystemResult(name, None, None), fn) for name, fn in self.baselines().items()
@@ -142,6 +160,14 @@ class Evaluator:
                     self._score(result, case, fn(case))
                     bar.update(1)
         return [r for r, _ in systems]
+
+
+def weight_grid() -> list[FusionWeights]:
+    return [
+        FusionWeights(popularity=p, cooccurrence_share=c)
+        for p in (0.1, 0.3, 0.6, 1.0)
+        for c in (0.0, 0.5, 0.8)
+    ]
 
 
 def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> dict[str, Any]:

@@ -88,12 +88,13 @@ class Explainer:
             if past == item:
                 continue
             found = self._shared_brand(item, past) or self._shared_category(item, past)
+            found = found or self._co_interacted(item, past)
             found = found or self._shared_attribute(item, past) or self._sibling_category(item, past)
             if found is None:
                 continue
             nodes, rels, why = found
             if user is not None and len(rels) < MAX_HOPS:
-                nodes = [self._node("User", user), *nodes]
+                nodes = [PathNode("User", user, "you"), *nodes]
                 rels = [("INTERACTED", "out"), *rels]
                 why = f"You interacted with '{g.name('Product', past)}'; {why}"
             else:
@@ -111,6 +112,20 @@ class Explainer:
             [("HAS_BRAND", "out"), ("HAS_BRAND", "in")],
             f"same brand, {self.g.name('Brand', brand)}",
         )
+
+    def _co_interacted(
+        self, item: str, past: str
+    ) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
+        shoppers = set(self.g.item_users.get(past, []))
+        common = sorted(u for u in self.g.item_users.get(item, []) if u in shoppers)
+        if not common:
+            return None
+        nodes = [
+            self._node("Product", past),
+            PathNode("User", common[0], "another shopper"),
+            self._node("Product", item),
+        ]
+        return nodes, [("INTERACTED", "in"), ("INTERACTED", "out")], "another shopper chose both"
 
     def _shared_category(
         self, item: str, past: str

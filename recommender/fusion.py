@@ -18,6 +18,7 @@ class FusionWeights:
     lexical_share: float = 0.3
     query: float = 1.0
     history: float = 0.8
+    cooccurrence_share: float = 0.5
     popularity: float = 0.1
     recency_half_life_days: float = 30.0
 

@@ -40,6 +40,7 @@ class GraphProjection:
     attribute_products: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     user_history: dict[str, list[Interaction]] = field(default_factory=lambda: defaultdict(list))
     popularity: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    item_users: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     @classmethod
     def load(cls, store: GraphStore) -> GraphProjection:
@@ -92,6 +93,7 @@ class GraphProjection:
                 break
         else:
             history.append(Interaction(item, kind, events, last_ts))
+            self.item_users[item].append(user)
         self.names.setdefault(("User", user), user)
         self.popularity[item] += KIND_WEIGHTS.get(kind, 0.25) * events
 
@@ -105,6 +107,22 @@ class GraphProjection:
                     self.popularity[item] += KIND_WEIGHTS.get(kind, 0.25)
                 return
         self.add_interaction(user, item, kind, 1, ts)
+
+    def co_interacted(
+        self, items: list[str], weights: list[float], *, max_users: int = 200
+    ) -> dict[str, float]:
+        """Products that other shoppers of the history items also interacted with (two hops
+        through `User` nodes), weighted by the history item's weight, normalised by popularity."""
+        scores: dict[str, float] = defaultdict(float)
+        for item, weight in zip(items, weights, strict=True):
+            users = self.item_users.get(item, [])[-max_users:]
+            if not users:
+                continue
+            for user in users:
+                for other in self.user_history.get(user, []):
+                    if other.item != item:
+                        scores[other.item] += weight / len(users)
+        return scores
 
     def ancestors(self, category: str) -> list[str]:
         """The category itself, then its parents up to the root."""

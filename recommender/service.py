@@ -216,7 +216,13 @@ class Recommender:
                     lexical[c.row[pid]] = score / top
             candidates.update(lexical)
         h_centroid = None
+        co_scores: dict[int, float] = {}
         if history.rows.size:
+            co = self.projection.co_interacted(history.items[:20], history.weights[:20].tolist())
+            top_co = sorted(co.items(), key=lambda kv: -kv[1])[:CANDIDATES_PER_SOURCE]
+            best_co = top_co[0][1] if top_co else 1.0
+            co_scores = {c.row[p]: s / best_co for p, s in top_co if p in c.row}
+            candidates.update(co_scores)
             h_centroid = (history.weights[:, None] * c.kg[history.rows]).sum(axis=0)
             candidates.update(c.kg_index.search(h_centroid, CANDIDATES_PER_SOURCE)[0].tolist())
             for pid in history.items[:20]:
@@ -256,6 +262,9 @@ class Recommender:
             sims = positive(c.kg[rows] @ c.kg[history.rows].T)
             hist_score = (sims * history.weights[None, :]).sum(axis=1) / history.weights.sum()
             hist_score = np.maximum(hist_score, sims.max(axis=1) * 0.5)
+            co_vec = np.array([co_scores.get(int(i), 0.0) for i in rows], dtype=np.float32)
+            share = self.weights.cooccurrence_share
+            hist_score = (1 - share) * hist_score + share * co_vec
         else:
             hist_score = np.zeros(rows.size, np.float32)
         components = Components(text_score, kg_score, hist_score.astype(np.float32), c.popularity[rows])

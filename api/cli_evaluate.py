@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
-import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -14,14 +11,8 @@ import typer
 from api.cli import JsonFlag, app, emit, handle_errors
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
-from embeddings.build import build_embeddings
-from embeddings.training import TrainingConfig
 from graph.errors import InvalidArgumentError
-from graph.loaders import load_interactions, load_products, load_taxonomy
-from graph.memory_store import MemoryGraphStore
-from recommender.evaluation import Evaluator, choose_default, weight_grid, write_report
-from recommender.instacart import prepare_instacart
-from recommender.service import Recommender
+from recommender.evaluation_run import evaluate_instacart
 
 PRESETS = ("instacart",)
 
@@ -47,40 +38,17 @@ def evaluate_cmd(
     if preset not in PRESETS:
         raise InvalidArgumentError("preset", f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
     limit_blas_threads()
-    started = time.perf_counter()
-    settings = Settings()
-    encoder = text_encoder(settings)
-    with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
-        work = Path(tmp)
-        data = prepare_instacart(data_dir, work / "data", baskets=baskets, seed=seed)
-        store = MemoryGraphStore()
-        load_taxonomy(store, data.taxonomy, taxonomy="instacart", progress=not as_json)
-        load_products(store, data.products, taxonomy="instacart", progress=not as_json)
-        load_interactions(store, data.interactions, pseudonym_key=b"evaluation", progress=not as_json)
-        config = TrainingConfig(epochs=epochs, seed=seed)
-        summary = build_embeddings(store, work / "home", config, encoder, progress=not as_json)
-        recommender = Recommender.load(store, work / "home", encoder, pseudonym_key=b"evaluation")
-        evaluator = Evaluator(recommender, data.cases, seed=seed)
-        sweep = evaluator.sweep_weights(weight_grid(), progress=not as_json)
-        results = evaluator.run(progress=not as_json)
-    catalogue = recommender.catalog.pids
-    systems = [r.summary(catalogue) for r in results]
-    report = {
-        "name": preset,
-        "protocol": (
-            f"Basket completion on {data_dir}: {len(data.cases)} orders with >= 4 items (seed {seed}); "
-            "a third of each basket hidden, 10 recommended from the rest of the catalogue with the "
-            f"visible items as history; the other {data.orders - len(data.cases)} orders "
-            f"({data.lines} lines) are training data. Regions: aisles. 95% bootstrap CIs over baskets."
-        ),
-        "systems": systems,
-        "defaults": {**choose_default(systems), "fusion_weights": asdict(recommender.weights)},
-        "fusion_weight_sweep": sweep,
-        "training": summary.as_dict(),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
     target = out or Path("reports") / preset
-    write_report(target, report)
+    report = evaluate_instacart(
+        data_dir,
+        target,
+        text_encoder(Settings()),
+        baskets=baskets,
+        epochs=epochs,
+        seed=seed,
+        progress=not as_json,
+    )
+    systems = report["systems"]
     compact = {
         "systems": [{"name": s["name"], "metrics": s["metrics"]} for s in systems],
         "defaults": report["defaults"],

@@ -18,8 +18,9 @@ class FusionWeights:
     lexical_share: float = 0.3
     query: float = 1.0
     history: float = 0.8
-    cooccurrence_share: float = 0.5
+    cooccurrence_share: float = 0.0
     popularity: float = 0.1
+    popularity_without_query: float = 1.0
     recency_half_life_days: float = 30.0
 
 
@@ -36,7 +37,8 @@ class Components:
             score += weights.query * (weights.text_share * self.text + (1 - weights.text_share) * self.kg)
         if has_history:
             score += weights.history * self.history
-        score += weights.popularity * self.popularity
+        popularity = weights.popularity if has_query else weights.popularity_without_query
+        score += popularity * self.popularity
         return score
 
 

@@ -31,7 +31,7 @@ from recommender.rerankers import RERANKERS, get_reranker
 
 log = logging.getLogger(__name__)
 DEFAULT_STRATEGY = "xquad"
-DEFAULT_DIVERSITY = 0.5
+DEFAULT_DIVERSITY = 0.8
 CANDIDATES_PER_SOURCE = 150
 RERANK_POOL = 100
 MATCHED_CATEGORIES = 8

@@ -18,15 +18,10 @@ from bench.common import BENCH_HOME, PASSWORD, REPO, bench_store, median, timed
 from graph.loaders import _product_record, load_products
 from graph.neo4j_store import Neo4jGraphStore
 from graph.product_parsing import iter_products
+from graph.samples import AMAZON_TOYS_MAPPING
 
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
 GOOGLE = REPO / "data" / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt"
-TOYS_MAP = {
-    "id": "uniq_id",
-    "title": "product_name",
-    "category_path": "amazon_category_and_sub_category",
-    "brand": "manufacturer",
-}
 
 
 def synthetic_catalogue(path: Path, rows: int, seed: int = 7) -> Path:
@@ -120,8 +115,8 @@ def main() -> None:
     large = synthetic_catalogue(BENCH_HOME / "synthetic-large.csv", args.synthetic_rows)
     results: dict[str, object] = {}
     with bench_store() as store:
-        results["toys"] = batched_rate(store, TOYS, TOYS_MAP, args.runs)
-        naive = naive_rate(store, TOYS, TOYS_MAP, args.naive_sample)
+        results["toys"] = batched_rate(store, TOYS, AMAZON_TOYS_MAPPING, args.runs)
+        naive = naive_rate(store, TOYS, AMAZON_TOYS_MAPPING, args.naive_sample)
         results["naive_toys_products_per_s"] = naive
         results["batched_vs_naive"] = results["toys"]["products_per_s"] / naive  # type: ignore[index]
         results["synthetic"] = batched_rate(store, large, None, max(1, args.runs - 1))

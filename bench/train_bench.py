@@ -17,22 +17,17 @@ from embeddings.training import TrainingConfig, train_embeddings
 from embeddings.triples import export_triples, split_triples
 from graph.loaders import load_products, load_taxonomy
 from graph.neo4j_store import Neo4jGraphStore
+from graph.samples import AMAZON_TOYS_MAPPING
 
 GOOGLE = REPO / "data" / "google_taxonomy"
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
-TOYS_MAP = {
-    "id": "uniq_id",
-    "title": "product_name",
-    "category_path": "amazon_category_and_sub_category",
-    "brand": "manufacturer",
-}
 
 
 def load_demo(store: Neo4jGraphStore) -> None:
     store.clear()
     load_taxonomy(store, GOOGLE / "taxonomy-with-ids.en-US.2021-09-21.txt")
     load_taxonomy(store, GOOGLE / "taxonomy-with-ids.zh-CN.2015-02-19.txt")
-    load_products(store, TOYS, taxonomy="amazon_uk", mapping=TOYS_MAP, currency="GBP")
+    load_products(store, TOYS, taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP")
 
 
 def main() -> None:

@@ -19,9 +19,10 @@ from embeddings.training import TrainingConfig
 from graph.loaders import load_products, load_taxonomy
 from graph.neo4j_launcher import LocalNeo4j
 from graph.neo4j_store import Neo4jGraphStore
+from graph.samples import AMAZON_TOYS_MAPPING
 from tests.conftest import DATA, TEST_PASSWORD
 from tests.helpers import TAXONOMY_CSV
-from tests.test_embeddings_neo4j import TOYS_MAP, toys_subset
+from tests.test_embeddings_neo4j import toys_subset
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 API_KEY = "test-admin-key"
@@ -37,7 +38,9 @@ def client(
     tmp = tmp_path_factory.mktemp("api")
     load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt")
     load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.zh-CN.2015-02-19.txt")
-    load_products(store, toys_subset(tmp, 400), taxonomy="amazon_uk", mapping=TOYS_MAP, currency="GBP")
+    load_products(
+        store, toys_subset(tmp, 400), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP"
+    )
     home = tmp / "home"
     config = TrainingConfig(
         model="DistMult", dim=16, epochs=10, batch_size=1024, frequency=5, eval_sample=200

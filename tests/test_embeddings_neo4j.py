@@ -17,17 +17,12 @@ from embeddings.triples import export_triples, split_triples
 from graph.errors import KgrecError
 from graph.loaders import load_products
 from graph.neo4j_store import Neo4jGraphStore
+from graph.samples import AMAZON_TOYS_MAPPING
 from tests.conftest import DATA
 from tests.helpers import write
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 TOYS = DATA / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
-TOYS_MAP = {
-    "id": "uniq_id",
-    "title": "product_name",
-    "category_path": "amazon_category_and_sub_category",
-    "brand": "manufacturer",
-}
 
 
 def toys_subset(tmp_path: Path, rows: int) -> Path:
@@ -44,7 +39,7 @@ def toys_subset(tmp_path: Path, rows: int) -> Path:
 
 @pytest.fixture
 def trained(neo4j_store: Neo4jGraphStore, tmp_path: Path) -> tuple[Neo4jGraphStore, Path, dict[str, object]]:
-    load_products(neo4j_store, toys_subset(tmp_path, 600), taxonomy="amazon_uk", mapping=TOYS_MAP)
+    load_products(neo4j_store, toys_subset(tmp_path, 600), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING)
     home = tmp_path / "home"
     config = TrainingConfig(model="DistMult", dim=32, epochs=30, batch_size=256, lr=0.02, frequency=10)
     summary = build_embeddings(neo4j_store, home, config, HashingTextEncoder(dim=48))
@@ -54,7 +49,7 @@ def trained(neo4j_store: Neo4jGraphStore, tmp_path: Path) -> tuple[Neo4jGraphSto
 def test_export_is_deterministic_and_split_keeps_every_entity(
     neo4j_store: Neo4jGraphStore, tmp_path: Path
 ) -> None:
-    load_products(neo4j_store, toys_subset(tmp_path, 200), taxonomy="amazon_uk", mapping=TOYS_MAP)
+    load_products(neo4j_store, toys_subset(tmp_path, 200), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING)
     first, second = export_triples(neo4j_store), export_triples(neo4j_store)
     assert first.fingerprint == second.fingerprint
     assert first.factory.entity_to_id == second.factory.entity_to_id

@@ -10,17 +10,12 @@ import pytest
 from graph.cypher import lucene_escape
 from graph.loaders import load_products, load_taxonomy
 from graph.neo4j_store import Neo4jGraphStore
+from graph.samples import AMAZON_TOYS_MAPPING
 from tests.conftest import DATA
 
 EN = DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt"
 ZH = DATA / "google_taxonomy" / "taxonomy-with-ids.zh-CN.2015-02-19.txt"
 TOYS = DATA / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
-TOYS_MAP = {
-    "id": "uniq_id",
-    "title": "product_name",
-    "category_path": "amazon_category_and_sub_category",
-    "brand": "manufacturer",
-}
 
 pytestmark = pytest.mark.neo4j
 
@@ -73,7 +68,9 @@ def test_fulltext_indexes_find_products_and_localised_categories(neo4j_store: Ne
 def test_toys_catalogue_matches_the_file(neo4j_store: Neo4jGraphStore) -> None:
     with TOYS.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    summary = load_products(neo4j_store, TOYS, taxonomy="amazon_uk", mapping=TOYS_MAP, currency="GBP")
+    summary = load_products(
+        neo4j_store, TOYS, taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP"
+    )
     assert summary.counts.created == len({r["uniq_id"] for r in rows})
     stats = neo4j_store.stats()
     assert stats.nodes["Product"] == len(rows)
@@ -90,6 +87,8 @@ def test_toys_catalogue_matches_the_file(neo4j_store: Neo4jGraphStore) -> None:
         "CALL db.index.fulltext.queryNodes('product_text', 'Hornby') YIELD node RETURN count(node) AS n"
     )
     assert hits[0]["n"] == sum(1 for r in rows if "hornby" in r["product_name"].lower())
-    again = load_products(neo4j_store, TOYS, taxonomy="amazon_uk", mapping=TOYS_MAP, currency="GBP")
+    again = load_products(
+        neo4j_store, TOYS, taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP"
+    )
     assert again.counts.skipped == summary.counts.created
     assert neo4j_store.stats().as_dict() == stats.as_dict()

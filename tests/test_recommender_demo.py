@@ -15,18 +15,13 @@ from embeddings.training import TrainingConfig
 from graph.errors import InvalidArgumentError
 from graph.loaders import load_interactions, load_products
 from graph.neo4j_store import Neo4jGraphStore
+from graph.samples import AMAZON_TOYS_MAPPING
 from recommender.service import Filters, RecommendationRequest, Recommender
 from tests.conftest import DATA
 from tests.helpers import write
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 TOYS = DATA / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
-TOYS_MAP = {
-    "id": "uniq_id",
-    "title": "product_name",
-    "category_path": "amazon_category_and_sub_category",
-    "brand": "manufacturer",
-}
 KEY = b"demo-test-key"
 
 
@@ -41,7 +36,7 @@ def demo(
 ) -> Iterator[tuple[Recommender, Neo4jGraphStore]]:
     store = Neo4jGraphStore(neo4j_driver)
     store.clear()
-    load_products(store, TOYS, taxonomy="amazon_uk", mapping=TOYS_MAP, currency="GBP")
+    load_products(store, TOYS, taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP")
     products = [t for t in store.iter_product_texts() if t.brand == "Hornby"][:3]
     events = "user_id,item_id,kind,timestamp\n" + "".join(
         f"shopper-1,{p.id},purchase,{1_700_000_000 + i}\n" for i, p in enumerate(products)

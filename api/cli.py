@@ -252,7 +252,3 @@ def _register_commands() -> None:
 def run() -> None:
     _register_commands()
     app()
-
-
-if __name__ == "__main__":
-    run()

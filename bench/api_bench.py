@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--soak-seconds", type=float, default=300.0)
     args = parser.parse_args()
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(PORT)],
+        [str(Path(sys.executable).parent / "kgrec"), "serve", "--port", str(PORT)],
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

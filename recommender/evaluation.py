@@ -28,6 +28,8 @@ PER_CASE = (
     "mrr",
     "alpha_ndcg@10",
     "ild@10",
+    "ild_text@10",
+    "serendipity@10",
     "coverage@10",
     "novelty@10",
     "filter_bubble@10",
@@ -69,6 +71,9 @@ class Evaluator:
         self.region_of = dict(zip(self.catalog.pids, region_ids, strict=True))
         self.popularity = dict(recommender.projection.popularity)
         self.rng = np.random.default_rng(seed)
+        # Serendipity's "expected" items: what the popularity baseline would show anyone.
+        top = np.argsort(-self.catalog.popularity, kind="stable")[:K]
+        self.expected = {self.catalog.pids[i] for i in top}
 
     def _score(self, result: SystemResult, case: BasketCase, ranked: list[str]) -> None:
         ranked = ranked[:K]
@@ -81,6 +86,8 @@ class Evaluator:
             "mrr": m.reciprocal_rank(ranked, case.hidden),
             "alpha_ndcg@10": m.alpha_ndcg_at_k(ranked, case.hidden, self.region_of, K),
             "ild@10": m.intra_list_distance(self.catalog.kg[rows]) if rows else 0.0,
+            "ild_text@10": m.intra_list_distance(self.catalog.text[rows]) if rows else 0.0,
+            "serendipity@10": m.serendipity(ranked, case.hidden, self.expected),
             "coverage@10": float(m.coverage_at_k(ranked, self.region_of, K)),
             "novelty@10": m.novelty(ranked, self.popularity),
             "filter_bubble@10": m.filter_bubble_share(

@@ -42,7 +42,7 @@ def test_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
     assert names[:5] == ["random", "popularity", "text", "kg", "fused"]
     assert {"xquad@0.8", "mmr@0.2", "dpp@1.0", "calibrated@0.6"} <= set(names)
     for system in report["systems"]:
-        for key in ("ndcg@10", "recall@10", "alpha_ndcg@10", "ild@10", "coverage@10"):
+        for key in ("ndcg@10", "recall@10", "alpha_ndcg@10", "ild@10", "ild_text@10", "coverage@10"):
             low, high = system["ci95"][key]
             assert low <= system["metrics"][key] <= high
     fused = next(s for s in report["systems"] if s["name"] == "fused")["metrics"]

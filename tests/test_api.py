@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import schemathesis
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
 from neo4j import Driver
 from pydantic import SecretStr
 
@@ -216,3 +218,24 @@ def test_neo4j_down_is_503_then_recovers(client: TestClient, neo4j_server: Local
         neo4j_server.start()
     assert client.post("/v1/recommendations", json={"query": "train"}).status_code == 200
     assert client.get("/ready").status_code == 200
+
+
+def test_schemathesis_finds_no_server_errors(client: TestClient) -> None:
+    """Generated requests for every operation in the OpenAPI schema: none may answer 5xx."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+    failures: list[str] = []
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        def check(case: schemathesis.Case) -> None:
+            response = case.call()
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}")
+
+        check()
+    assert operations >= 12
+    assert failures == []

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import urllib.request
@@ -57,6 +58,12 @@ def java_major_version() -> int:
         raise MissingToolError(f"cannot read the Java version from: {out.strip()[:200]}")
     major = int(match.group(1))
     return int(match.group(2) or 0) if major == 1 else major
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 class LocalNeo4j:
@@ -219,6 +226,12 @@ class LocalNeo4j:
         """Returns False when this home's server was already running."""
         if self.running_pid() is not None:
             return False
+        for port in (self.bolt_port, self.http_port):
+            if _port_in_use(port):
+                raise KgrecError(
+                    f"port {port} on 127.0.0.1 is already in use (another Neo4j?): "
+                    "stop it or choose other ports (--bolt-port / --http-port)"
+                )
         self.resolve_jars()
         self._write_config()
         self._set_initial_password()

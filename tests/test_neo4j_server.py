@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
+from graph.errors import KgrecError
 from graph.neo4j_launcher import LocalNeo4j
 
 pytestmark = pytest.mark.neo4j
@@ -41,3 +43,16 @@ def test_auth_is_enforced(neo4j_server: LocalNeo4j) -> None:
 
 def test_second_start_reports_already_running(neo4j_server: LocalNeo4j) -> None:
     assert neo4j_server.start() is False
+
+
+def test_a_second_server_on_taken_ports_is_refused(neo4j_server: LocalNeo4j, tmp_path: Path) -> None:
+    other = LocalNeo4j(
+        home=tmp_path / "other",
+        lib_dir=neo4j_server.lib_dir,
+        password="other-password",
+        bolt_port=neo4j_server.bolt_port,
+        http_port=neo4j_server.http_port,
+    )
+    with pytest.raises(KgrecError, match=f"port {neo4j_server.bolt_port} .* already in use"):
+        other.start()
+    assert neo4j_server.status().running

@@ -42,7 +42,8 @@ class CatalogIndex:
         self.text_index: ExactIndex | HnswIndex = build_index(self.text)
         self.price = np.array([projection.product_price.get(p, np.nan) for p in self.pids], dtype=np.float64)
         pop = np.array([projection.popularity.get(p, 0.0) for p in self.pids], dtype=np.float64)
-        self.popularity = (np.log1p(pop) / np.log1p(pop.max()) if pop.max() > 0 else pop).astype(np.float32)
+        top = pop.max() if pop.size else 0.0
+        self.popularity = (np.log1p(pop) / np.log1p(top) if top > 0 else pop).astype(np.float32)
         self._categories(artifact)
         self.regions = self._regions(artifact, taxonomy_depth)
 

@@ -51,3 +51,14 @@ def test_a_one_product_catalogue_works(tmp_path: Path) -> None:
         assert ids == ([] if request.history else ["only"])
     item = recommender.recommend(RecommendationRequest(query="dog"))["items"][0]
     assert item["explanations"] and item["region"]["name"]
+
+
+@pytest.mark.slow
+def test_a_catalogue_without_products_answers_empty_lists(tmp_path: Path) -> None:
+    store = MemoryGraphStore()
+    load_taxonomy(store, google_subset(tmp_path, 120))
+    config = TrainingConfig(model="DistMult", dim=8, epochs=2, batch_size=64, frequency=5, eval_sample=20)
+    build_embeddings(store, tmp_path / "home", config, ENCODER)
+    recommender = Recommender.load(store, tmp_path / "home", ENCODER, pseudonym_key=b"k")
+    assert recommender.recommend(RecommendationRequest(query="dog"))["items"] == []
+    assert recommender.recommend(RecommendationRequest())["regions_covered"] == 0

@@ -70,6 +70,10 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> N
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level, handlers=[handler])
+    if not verbose:
+        # Their CPU notices ("automatic batch size", "only cuda is safe") are noise for kgrec users.
+        for noisy in ("pykeen", "torch_max_mem"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 @contextmanager

@@ -55,6 +55,8 @@ def train_cmd(
     encoder = text_encoder(settings)
     with graph_store(settings) as store:
         summary = build_embeddings(store, settings.home, config, encoder, progress=not as_json)
+        # Products with no graph edges at all are not in any triple: give them cold-start vectors.
+        embed_new_products(store, Artifact.open_current(settings.home), encoder)
         recommender = Recommender.load(
             store, settings.home, encoder, pseudonym_key=settings.pseudonym_key_bytes()
         )

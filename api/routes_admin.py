@@ -79,6 +79,7 @@ def train(
 
     def work() -> dict[str, Any]:
         summary = build_embeddings(state.store, state.settings.home, config, state.encoder)
+        embed_new_products(state.store, Artifact.open_current(state.settings.home), state.encoder)
         Recommender.load(
             state.store, state.settings.home, state.encoder, pseudonym_key=state.pseudonym_key
         ).publish_regions()

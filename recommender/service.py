@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ DEFAULT_DIVERSITY = 0.8
 CANDIDATES_PER_SOURCE = 150
 RERANK_POOL = 100
 MATCHED_CATEGORIES = 8
+QUERY_CACHE_SIZE = 10_000
 
 
 @dataclass(slots=True)
@@ -100,6 +102,23 @@ class Recommender:
         self.explainer = Explainer(projection)
         self.pseudonym_key = pseudonym_key
         self.weights = weights or FusionWeights()
+        self._query_cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
+        self._query_lock = threading.Lock()
+
+    def _encode_query(self, query: str) -> NDArray[np.float32]:
+        """Shop traffic repeats its top queries: their vectors are kept (bounded LRU)."""
+        key = " ".join(query.lower().split())
+        with self._query_lock:
+            cached = self._query_cache.get(key)
+            if cached is not None:
+                self._query_cache.move_to_end(key)
+                return cached
+        vector: NDArray[np.float32] = self.encoder.encode([key])[0]
+        with self._query_lock:
+            self._query_cache[key] = vector
+            if len(self._query_cache) > QUERY_CACHE_SIZE:
+                self._query_cache.popitem(last=False)
+        return vector
 
     @classmethod
     def load(
@@ -196,7 +215,7 @@ class Recommender:
         notes: list[str] = []
         ignored: list[str] = []
         query = (request.query or "").strip()
-        q_text = self.encoder.encode([query])[0] if query else None
+        q_text = self._encode_query(query) if query else None
         lap("encode")
         history = self._history(request, notes, ignored)
         allowed = self._allowed(request.filters)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embeddings.build import build_embeddings
@@ -62,3 +63,32 @@ def test_a_catalogue_without_products_answers_empty_lists(tmp_path: Path) -> Non
     recommender = Recommender.load(store, tmp_path / "home", ENCODER, pseudonym_key=b"k")
     assert recommender.recommend(RecommendationRequest(query="dog"))["items"] == []
     assert recommender.recommend(RecommendationRequest())["regions_covered"] == 0
+
+
+class CountingEncoder(HashingTextEncoder):
+    def __init__(self) -> None:
+        super().__init__(dim=32)
+        self.calls = 0
+
+    def encode(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
+        self.calls += 1
+        return super().encode(texts)
+
+
+@pytest.mark.slow
+def test_repeated_queries_are_encoded_once(tmp_path: Path) -> None:
+    store = MemoryGraphStore()
+    load_taxonomy(store, google_subset(tmp_path, 120))
+    load_products(
+        store, write(tmp_path / "p.csv", "id,title,category_id\nonly,Dog bed,4\n"), taxonomy="google"
+    )
+    config = TrainingConfig(model="DistMult", dim=8, epochs=2, batch_size=64, frequency=5, eval_sample=20)
+    build_embeddings(store, tmp_path / "home", config, ENCODER)
+    encoder = CountingEncoder()
+    recommender = Recommender.load(store, tmp_path / "home", encoder, pseudonym_key=b"k")
+    first = recommender.recommend(RecommendationRequest(query="Dog  bed"))
+    second = recommender.recommend(RecommendationRequest(query="dog bed"))
+    assert encoder.calls == 1
+    assert [i["score"] for i in first["items"]] == [i["score"] for i in second["items"]]
+    recommender.recommend(RecommendationRequest(query="cat"))
+    assert encoder.calls == 2

@@ -27,6 +27,17 @@ def google_subset(tmp_path: Path, lines: int) -> Path:
     return write(tmp_path / "taxonomy-with-ids.en-US.txt", "\n".join(text) + "\n")
 
 
+def one_product_recommender(tmp_path: Path, encoder: HashingTextEncoder) -> Recommender:
+    """A real taxonomy slice, one product, a tiny real training run."""
+    store = MemoryGraphStore()
+    load_taxonomy(store, google_subset(tmp_path, 120))
+    products = write(tmp_path / "p.csv", "id,title,category_id\nonly,Dog bed,4\n")
+    load_products(store, products, taxonomy="google")
+    config = TrainingConfig(model="DistMult", dim=8, epochs=5, batch_size=64, frequency=5, eval_sample=20)
+    build_embeddings(store, tmp_path / "home", config, ENCODER)
+    return Recommender.load(store, tmp_path / "home", encoder, pseudonym_key=b"k")
+
+
 def test_no_artifacts_says_run_train(tmp_path: Path) -> None:
     with pytest.raises(NotFoundError, match="run `kgrec train`"):
         Recommender.load(MemoryGraphStore(), tmp_path, ENCODER, pseudonym_key=b"k")
@@ -34,14 +45,7 @@ def test_no_artifacts_says_run_train(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_one_product_catalogue_works(tmp_path: Path) -> None:
-    store = MemoryGraphStore()
-    load_taxonomy(store, google_subset(tmp_path, 120))
-    load_products(
-        store, write(tmp_path / "p.csv", "id,title,category_id\nonly,Dog bed,4\n"), taxonomy="google"
-    )
-    config = TrainingConfig(model="DistMult", dim=8, epochs=5, batch_size=64, frequency=5, eval_sample=20)
-    build_embeddings(store, tmp_path / "home", config, ENCODER)
-    recommender = Recommender.load(store, tmp_path / "home", ENCODER, pseudonym_key=b"k")
+    recommender = one_product_recommender(tmp_path, ENCODER)
     for request in (
         RecommendationRequest(query="dog bed", diversity=0.8),
         RecommendationRequest(diversity=0.5, strategy="dpp"),
@@ -77,15 +81,8 @@ class CountingEncoder(HashingTextEncoder):
 
 @pytest.mark.slow
 def test_repeated_queries_are_encoded_once(tmp_path: Path) -> None:
-    store = MemoryGraphStore()
-    load_taxonomy(store, google_subset(tmp_path, 120))
-    load_products(
-        store, write(tmp_path / "p.csv", "id,title,category_id\nonly,Dog bed,4\n"), taxonomy="google"
-    )
-    config = TrainingConfig(model="DistMult", dim=8, epochs=2, batch_size=64, frequency=5, eval_sample=20)
-    build_embeddings(store, tmp_path / "home", config, ENCODER)
     encoder = CountingEncoder()
-    recommender = Recommender.load(store, tmp_path / "home", encoder, pseudonym_key=b"k")
+    recommender = one_product_recommender(tmp_path, encoder)
     first = recommender.recommend(RecommendationRequest(query="Dog  bed"))
     second = recommender.recommend(RecommendationRequest(query="dog bed"))
     assert encoder.calls == 1

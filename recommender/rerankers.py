@@ -9,7 +9,7 @@ item, `target` an optional distribution over region ids (the query's or the user
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Protocol
 
 import numpy as np
@@ -249,7 +249,7 @@ def rerank_calibrated(
     return np.array(picked, dtype=np.int64)
 
 
-RERANKERS: dict[str, Callable[..., Indices]] = {
+RERANKERS: dict[str, Reranker] = {
     "none": rerank_none,
     "mmr": rerank_mmr,
     "dpp": rerank_dpp,
@@ -258,7 +258,7 @@ RERANKERS: dict[str, Callable[..., Indices]] = {
 }
 
 
-def get_reranker(name: str) -> Callable[..., Indices]:
+def get_reranker(name: str) -> Reranker:
     try:
         return RERANKERS[name]
     except KeyError:

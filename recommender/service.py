@@ -120,6 +120,10 @@ class Recommender:
                 self._query_cache.popitem(last=False)
         return vector
 
+    def clear_query_cache(self) -> None:
+        with self._query_lock:
+            self._query_cache.clear()
+
     @classmethod
     def load(
         cls, store: GraphStore, home: Path, encoder: TextEncoder, *, pseudonym_key: bytes

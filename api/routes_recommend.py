@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 
@@ -11,14 +12,21 @@ from api.deps import State
 from api.metrics import observe_stages
 from api.schemas import RecommendationRequestBody, RecommendationResponse
 from graph.errors import NotFoundError
-from recommender.service import DEFAULT_STRATEGY, Filters, RecommendationRequest
+from recommender.service import DEFAULT_STRATEGY, Filters, RecommendationRequest, Recommender
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
 
-def _browser_links(state: State, result: dict[str, Any]) -> None:
-    from urllib.parse import quote
+def _serve(state: State, recommender: Recommender, request: RecommendationRequest) -> dict[str, Any]:
+    """CPU work in one of the bounded slots; stage timings to metrics; Browser links added."""
+    with state.cpu_slots:
+        result = recommender.recommend(request)
+    observe_stages(result["timings_ms"])
+    _browser_links(state, result)
+    return {"request_id": uuid.uuid4().hex, **result}
 
+
+def _browser_links(state: State, result: dict[str, Any]) -> None:
     base = state.settings.browser_url
     for item in result["items"]:
         for explanation in item.get("explanations", []):
@@ -39,12 +47,7 @@ def recommend(body: RecommendationRequestBody, state: State) -> dict[str, Any]:
         filters=Filters(**body.filters.model_dump()),
         explain=body.explain,
     )
-    recommender = state.recommender()
-    with state.cpu_slots:
-        result = recommender.recommend(request)
-    observe_stages(result["timings_ms"])
-    _browser_links(state, result)
-    return {"request_id": uuid.uuid4().hex, **result}
+    return _serve(state, state.recommender(), request)
 
 
 @router.get("/products/{product_id}/similar", response_model=RecommendationResponse)
@@ -59,7 +62,4 @@ def similar(
     if product_id not in recommender.catalog.row:
         raise NotFoundError(f"no product {product_id!r}")
     request = RecommendationRequest(history=[product_id], k=k, diversity=diversity, strategy=DEFAULT_STRATEGY)
-    with state.cpu_slots:
-        result = recommender.recommend(request)
-    _browser_links(state, result)
-    return {"request_id": uuid.uuid4().hex, **result}
+    return _serve(state, recommender, request)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,7 +49,6 @@ class TrainedEmbeddings:
     train_seconds: float
     epochs_run: int
     triples_per_second: float
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def resolve_model(name: str) -> str:
@@ -104,7 +102,6 @@ def train_embeddings(
         raise KgrecError(f"only {training.num_triples} training triples: the graph is too small to train on")
     validation_sample = _sample(validation, config.eval_sample, config.seed)
     testing_sample = _sample(testing, config.eval_sample, config.seed + 1)
-    started = time.perf_counter()
     result = pipeline(
         training=training,
         validation=validation_sample,
@@ -132,7 +129,6 @@ def train_embeddings(
         device="cpu",
         use_tqdm=progress,
     )
-    seconds = time.perf_counter() - started
     model = result.model
     if not isinstance(model, ERModel):
         raise KgrecError(f"{model_name} does not expose entity embeddings kgrec can use")
@@ -147,7 +143,6 @@ def train_embeddings(
         train_seconds=float(result.train_seconds),
         epochs_run=epochs_run,
         triples_per_second=training.num_triples * epochs_run / max(float(result.train_seconds), 1e-9),
-        extra={"pipeline_seconds": seconds},
     )
 
 

@@ -10,7 +10,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,6 +31,7 @@ from recommender.regions import save_regions
 from recommender.rerankers import RERANKERS, get_reranker
 
 log = logging.getLogger(__name__)
+RegionKey = TypeVar("RegionKey", int, str)
 DEFAULT_STRATEGY = "xquad"
 DEFAULT_DIVERSITY = 0.8
 CANDIDATES_PER_SOURCE = 150
@@ -81,6 +82,14 @@ class _History:
     items: list[str]
     purchased: set[str]
     user: str | None
+
+
+def _history_region_weights(history: _History, region_of_row: Sequence[RegionKey]) -> Counter[RegionKey]:
+    """How much of the shopper's (weighted) history falls in each region."""
+    weights: Counter[RegionKey] = Counter()
+    for row, w in zip(history.rows.tolist(), history.weights.tolist(), strict=True):
+        weights[region_of_row[row]] += w
+    return weights
 
 
 class Recommender:
@@ -367,9 +376,7 @@ class Recommender:
         """Region distribution to cover: the user's history regions mixed with the query's."""
         if not history.rows.size:
             return None
-        user: Counter[int] = Counter()
-        for row, w in zip(history.rows.tolist(), history.weights.tolist(), strict=True):
-            user[int(codes[row])] += w
+        user = _history_region_weights(history, codes.tolist())
         total = sum(user.values())
         target = {r: w / total for r, w in user.items()}
         mass: Counter[int] = Counter()
@@ -445,12 +452,7 @@ class Recommender:
         c = self.catalog
         region_ids = c.regions[request.region_kind][0]
         regions = [region_ids[r] for r in rows]
-        top_user: set[str] = set()
-        if history.rows.size:
-            counts: Counter[str] = Counter()
-            for row, w in zip(history.rows.tolist(), history.weights.tolist(), strict=True):
-                counts[region_ids[row]] += w
-            top_user = {r for r, _ in counts.most_common(3)}
+        top_user = {r for r, _ in _history_region_weights(history, region_ids).most_common(3)}
         return {
             "items": items,
             "regions_covered": len(set(regions)),

@@ -158,7 +158,7 @@ def neo4j_status(
         raise typer.Exit(1)
 
 
-def _require_file(path: Path) -> Path:
+def require_file(path: Path) -> Path:
     if not path.is_file():
         raise InputFileError(path, None, "file not found")
     return path
@@ -188,7 +188,7 @@ def load_taxonomy_cmd(
 ) -> None:
     """Load a category tree; a second locale of a loaded taxonomy only adds names."""
     settings = Settings()
-    _require_file(path)
+    require_file(path)
     with graph_store(settings) as store:
         summary = load_taxonomy(store, path, fmt=fmt, taxonomy=taxonomy, locale=locale, progress=not as_json)
     _print_summary(summary, as_json)
@@ -206,7 +206,7 @@ def load_products_cmd(
     """Load products (CSV or JSON Lines) with brands, attributes and categories."""
     settings = Settings()
     mapping = parse_mapping(map_ or [])
-    _require_file(path)
+    require_file(path)
     with graph_store(settings) as store:
         summary = load_products(
             store, path, taxonomy=taxonomy, mapping=mapping, currency=currency, progress=not as_json
@@ -219,7 +219,7 @@ def load_products_cmd(
 def load_interactions_cmd(path: Path, as_json: JsonFlag = False) -> None:
     """Load user_id,item_id,kind,timestamp events; user ids are pseudonymised first."""
     settings = Settings()
-    _require_file(path)
+    require_file(path)
     with graph_store(settings) as store:
         summary = load_interactions(
             store, path, pseudonym_key=settings.pseudonym_key_bytes(), progress=not as_json

@@ -4,59 +4,96 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from api.cli import JsonFlag, app, emit, handle_errors
+from api.cli import JsonFlag, app, emit, graph_store, handle_errors, require_file
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
 from graph.errors import InvalidArgumentError
-from recommender.evaluation_run import evaluate_instacart
+from recommender.eval_cases import SPLITS
+from recommender.evaluation_run import (
+    evaluate_giftcards,
+    evaluate_instacart,
+    evaluate_interactions,
+    evaluate_lastfm,
+)
 
-PRESETS = ("instacart",)
+PRESETS = {
+    "instacart": (evaluate_instacart, Path("../shared/data/instacart_dev")),
+    "giftcards": (evaluate_giftcards, Path("../shared/data/amazon_giftcards_2018")),
+    "lastfm": (evaluate_lastfm, Path("../shared/data/lastfm_kg")),
+}
 
 
 @app.command("evaluate")
 @handle_errors
 def evaluate_cmd(
-    preset: Annotated[str, typer.Option(help="Dataset preset: instacart")] = "instacart",
-    data_dir: Annotated[Path, typer.Option(help="Folder laid out like the preset's data")] = Path(
-        "../shared/data/instacart_dev"
-    ),
-    out: Annotated[Path | None, typer.Option(help="Report folder (default reports/<preset>)")] = None,
-    baskets: Annotated[int, typer.Option(help="Test baskets (orders with >= 4 items)")] = 300,
+    preset: Annotated[str | None, typer.Option(help="Dataset preset: instacart, giftcards or lastfm")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder laid out like the preset's data (default ../shared/data/...)")
+    ] = None,
+    interactions: Annotated[
+        Path | None,
+        typer.Option(help="Interactions CSV to evaluate the loaded catalogue on (instead of a preset)"),
+    ] = None,
+    split: Annotated[str, typer.Option(help=f"With --interactions: {' | '.join(SPLITS)}")] = "leave-last",
+    regions: Annotated[str, typer.Option(help="With --interactions: auto | taxonomy | community")] = "auto",
+    out: Annotated[Path | None, typer.Option(help="Report folder (default reports/<name>)")] = None,
+    cases: Annotated[int, typer.Option("--cases", "--baskets", help="Test cases (baskets or users)")] = 300,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     as_json: JsonFlag = False,
 ) -> None:
-    """Basket completion: hide a third of each test basket, recommend 10 from the rest.
+    """Train on the training part only, then compare every system on the held-out cases.
 
-    The data is loaded into an in-memory graph store (the one the contract suite proves
-    equivalent to Neo4j), so an evaluation never touches the shop's database.
+    Presets load their data into an in-memory graph store (the one the contract suite proves
+    equivalent to Neo4j); --interactions copies the loaded catalogue from Neo4j into one.
+    Either way the evaluation never writes to the shop's database.
     """
-    if preset not in PRESETS:
-        raise InvalidArgumentError("preset", f"unknown preset {preset!r}; use one of {', '.join(PRESETS)}")
+    if cases < 1:
+        raise InvalidArgumentError("cases", "must be at least 1")
+    if epochs < 1:
+        raise InvalidArgumentError("epochs", "must be at least 1")
+    if split not in SPLITS:
+        raise InvalidArgumentError("split", f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     limit_blas_threads()
-    target = out or Path("reports") / preset
-    report = evaluate_instacart(
-        data_dir,
-        target,
-        text_encoder(Settings()),
-        baskets=baskets,
-        epochs=epochs,
-        seed=seed,
-        progress=not as_json,
-    )
+    settings = Settings()
+    options: dict[str, Any] = {"cases": cases, "epochs": epochs, "seed": seed, "progress": not as_json}
+    if interactions is not None:
+        if preset is not None:
+            raise InvalidArgumentError("preset", "give either --preset or --interactions, not both")
+        path = require_file(interactions)
+        target = out or Path("reports") / path.stem
+        with graph_store(settings) as store:
+            report = evaluate_interactions(
+                store, path, target, text_encoder(settings), split=split, regions=regions, **options
+            )
+    else:
+        name = preset or "instacart"
+        if name not in PRESETS:
+            raise InvalidArgumentError("preset", f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
+        run, default_dir = PRESETS[name]
+        target = out or Path("reports") / name
+        report = run(data_dir or default_dir, target, text_encoder(settings), **options)
+    _print(report, target, as_json)
+
+
+def _print(report: dict[str, Any], target: Path, as_json: bool) -> None:
     systems = report["systems"]
-    compact = {
+    compact: dict[str, Any] = {
         "systems": [{"name": s["name"], "metrics": s["metrics"]} for s in systems],
         "defaults": report["defaults"],
     }
+    if "ctr_auc" in report:
+        compact["ctr_auc"] = report["ctr_auc"]
     lines = [
         f"{s['name']:<16} ndcg@10 {s['metrics']['ndcg@10']:.4f}  "
         f"alpha_ndcg@10 {s['metrics']['alpha_ndcg@10']:.4f}  coverage@10 {s['metrics']['coverage@10']:.2f}"
         for s in systems
     ]
+    if "ctr_auc" in report:
+        lines.append(f"click-through AUC: {json.dumps(report['ctr_auc'])}")
     lines += [f"defaults: {json.dumps(report['defaults'])}", f"report: {target / 'report.md'}"]
     emit(compact, as_json, lines)

@@ -13,9 +13,9 @@ import numpy as np
 from tqdm import tqdm
 
 from recommender import metrics as m
+from recommender.eval_cases import EvalCase
 from recommender.fusion import FusionWeights
-from recommender.instacart import BasketCase
-from recommender.service import RecommendationRequest, Recommender
+from recommender.service import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest, Recommender
 
 log = logging.getLogger(__name__)
 K = 10
@@ -63,11 +63,19 @@ class SystemResult:
 
 
 class Evaluator:
-    def __init__(self, recommender: Recommender, cases: Sequence[BasketCase], *, seed: int = 7) -> None:
+    def __init__(
+        self,
+        recommender: Recommender,
+        cases: Sequence[EvalCase],
+        *,
+        region_kind: str = "taxonomy",
+        seed: int = 7,
+    ) -> None:
         self.rec = recommender
         self.cases = list(cases)
         self.catalog = recommender.catalog
-        region_ids = self.catalog.regions["taxonomy"][0]
+        self.region_kind = region_kind
+        region_ids = self.catalog.regions[region_kind][0]
         self.region_of = dict(zip(self.catalog.pids, region_ids, strict=True))
         self.popularity = dict(recommender.projection.popularity)
         self.rng = np.random.default_rng(seed)
@@ -75,7 +83,7 @@ class Evaluator:
         top = np.argsort(-self.catalog.popularity, kind="stable")[:K]
         self.expected = {self.catalog.pids[i] for i in top}
 
-    def _score(self, result: SystemResult, case: BasketCase, ranked: list[str]) -> None:
+    def _score(self, result: SystemResult, case: EvalCase, ranked: list[str]) -> None:
         ranked = ranked[:K]
         rows = [self.catalog.row[i] for i in ranked if i in self.catalog.row]
         history_regions = {self.region_of[i] for i in case.visible if i in self.region_of}
@@ -98,7 +106,7 @@ class Evaluator:
             result.per_case.setdefault(name, []).append(value)
         result.lists.append(ranked)
 
-    def _by_vector(self, matrix: np.ndarray, case: BasketCase) -> list[str]:
+    def _by_vector(self, matrix: np.ndarray, case: EvalCase) -> list[str]:
         rows = [self.catalog.row[i] for i in case.visible if i in self.catalog.row]
         if not rows:
             return []
@@ -107,15 +115,15 @@ class Evaluator:
         top = np.argsort(-scores, kind="stable")[:K]
         return [self.catalog.pids[i] for i in top]
 
-    def baselines(self) -> dict[str, Callable[[BasketCase], list[str]]]:
+    def baselines(self) -> dict[str, Callable[[EvalCase], list[str]]]:
         pids = self.catalog.pids
         by_popularity = [pids[i] for i in np.argsort(-self.catalog.popularity, kind="stable")]
 
-        def random_list(case: BasketCase) -> list[str]:
+        def random_list(case: EvalCase) -> list[str]:
             picks = self.rng.choice(len(pids), size=K + len(case.visible), replace=False)
             return [pids[i] for i in picks if pids[i] not in case.visible][:K]
 
-        def popular(case: BasketCase) -> list[str]:
+        def popular(case: EvalCase) -> list[str]:
             seen = set(case.visible)
             return [p for p in by_popularity[: K + len(seen)] if p not in seen][:K]
 
@@ -126,23 +134,62 @@ class Evaluator:
             "kg": lambda case: self._by_vector(self.catalog.kg, case),
         }
 
-    def _recommended(self, strategy: str, diversity: float) -> Callable[[BasketCase], list[str]]:
-        def run(case: BasketCase) -> list[str]:
+    def _recommended(self, strategy: str, diversity: float) -> Callable[[EvalCase], list[str]]:
+        def run(case: EvalCase) -> list[str]:
             request = RecommendationRequest(
-                history=case.visible, k=K, diversity=diversity, strategy=strategy, explain=False
+                history=case.visible,
+                k=K,
+                diversity=diversity,
+                strategy=strategy,
+                region_kind=self.region_kind,
+                explain=False,
             )
             return [item["id"] for item in self.rec.recommend(request)["items"]]
 
         return run
 
-    def sweep_weights(self, grid: Sequence[FusionWeights], *, progress: bool = False) -> list[dict[str, Any]]:
-        """NDCG@10 of the fused system (no diversity) for each weight setting; leaves the best set."""
+    def pair_auc(
+        self, rows: Sequence[tuple[str, str, int]], history: dict[str, list[str]]
+    ) -> dict[str, float]:
+        """Click-through AUC over labelled (user, item, label) rows: the fused relevance against the
+        baselines that can score any pair. A user without training history gets history-free scores."""
+        by_user: dict[str, list[int]] = {}
+        for index, (user, _, _) in enumerate(rows):
+            by_user.setdefault(user, []).append(index)
+        labels = np.array([label for _, _, label in rows], dtype=np.int64)
+        scores = {name: np.zeros(len(rows)) for name in ("random", "popularity", "kg", "fused")}
+        scores["random"] = self.rng.random(len(rows))
+        for user, indices in by_user.items():
+            items = [rows[i][1] for i in indices]
+            seen = history.get(user, [])
+            rows_known = [self.catalog.row.get(i, -1) for i in items]
+            pop = np.array([self.catalog.popularity[r] if r >= 0 else 0.0 for r in rows_known])
+            scores["popularity"][indices] = pop
+            hist_rows = [self.catalog.row[i] for i in seen if i in self.catalog.row]
+            if hist_rows:
+                centroid = self.catalog.kg[hist_rows].mean(axis=0)
+                scores["kg"][indices] = [
+                    float(self.catalog.kg[r] @ centroid) if r >= 0 else 0.0 for r in rows_known
+                ]
+            scores["fused"][indices] = self.rec.score_items(seen, items)
+        return {name: round(m.roc_auc(values, labels), 5) for name, values in scores.items()}
+
+    def sweep_weights(
+        self,
+        grid: Sequence[FusionWeights],
+        *,
+        cases: Sequence[EvalCase] | None = None,
+        progress: bool = False,
+    ) -> list[dict[str, Any]]:
+        """NDCG@10 of the fused system (no diversity) for each weight setting on `cases` (a tuning
+        set; the test cases when there is none); leaves the best set."""
+        tuning = list(cases) if cases else self.cases
         rows = []
         best: tuple[float, FusionWeights] | None = None
         for weights in tqdm(grid, desc="fusion weights", disable=not progress):
             self.rec.weights = weights
             result = SystemResult("fused", "none", 0.0)
-            for case in self.cases:
+            for case in tuning:
                 self._score(result, case, self._recommended("none", 0.0)(case))
             ndcg = float(np.mean(result.per_case["ndcg@10"]))
             rows.append({"weights": asdict(weights), "ndcg@10": round(ndcg, 5)})
@@ -153,10 +200,16 @@ class Evaluator:
         return rows
 
     def run(self, *, progress: bool = False) -> list[SystemResult]:
-        systems: list[tuple[SystemResult, Callable[[BasketCase], list[str]]]] = [
+        systems: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = [
             (SystemResult(name, None, None), fn) for name, fn in self.baselines().items()
         ]
         systems.append((SystemResult("fused", "none", 0.0), self._recommended("none", 0.0)))
+        systems.append(
+            (
+                SystemResult("default", DEFAULT_STRATEGY, DEFAULT_DIVERSITY),
+                self._recommended(DEFAULT_STRATEGY, DEFAULT_DIVERSITY),
+            )
+        )
         for strategy in STRATEGIES:
             for d in DIVERSITIES:
                 systems.append((SystemResult(f"{strategy}@{d}", strategy, d), self._recommended(strategy, d)))
@@ -184,6 +237,7 @@ def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> 
         s
         for s in summaries
         if s["strategy"] not in (None, "none")
+        and s["name"] != "default"
         and s["metrics"]["ndcg@10"] >= (1 - tolerance) * fused["ndcg@10"]
         and s["metrics"]["alpha_ndcg@10"] >= (1 - tolerance) * fused["alpha_ndcg@10"]
     ]
@@ -219,6 +273,15 @@ def write_report(out: Path, report: dict[str, Any]) -> None:
         cells = [f"{s['metrics'][k]:.4f} [{s['ci95'][k][0]:.3f}, {s['ci95'][k][1]:.3f}]" for k in PER_CASE]
         cells += [f"{s['metrics']['gini@10']:.4f}", f"{s['metrics']['entropy@10']:.3f}"]
         lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+    if "ctr_auc" in report:
+        lines += [
+            "",
+            f"Click-through AUC over {report['ctr_rows']} labelled test rows:",
+            "",
+            "| system | AUC |",
+            "|---|---|",
+            *[f"| {name} | {auc:.4f} |" for name, auc in report["ctr_auc"].items()],
+        ]
     lines += [
         "",
         f"Chosen default: `{json.dumps(report['defaults'], ensure_ascii=False)}`",

@@ -8,7 +8,6 @@ are Instacart's. Order times are not in the data, so an order's timestamp is its
 from __future__ import annotations
 
 import csv
-import random
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,19 +18,10 @@ REQUIRED = ("products.csv", "aisles.csv", "departments.csv", "orders.csv", "orde
 
 
 @dataclass(slots=True)
-class BasketCase:
-    order_id: str
-    user_id: str
-    visible: list[str]
-    hidden: set[str]
-
-
-@dataclass(slots=True)
 class PreparedData:
     taxonomy: Path
     products: Path
     interactions: Path
-    cases: list[BasketCase]
     orders: int
     lines: int
 
@@ -44,9 +34,8 @@ def _rows(path: Path) -> list[dict[str, str]]:
         raise InputFileError(path, None, f"cannot read: {exc}") from exc
 
 
-def prepare_instacart(
-    data_dir: Path, work: Path, *, baskets: int = 300, min_items: int = 4, hide: float = 1 / 3, seed: int = 7
-) -> PreparedData:
+def prepare_instacart(data_dir: Path, work: Path) -> PreparedData:
+    """Every order becomes `purchase` rows with the order as `session_id` (the basket split's unit)."""
     missing = [name for name in REQUIRED if not (data_dir / name).is_file()]
     if missing:
         raise InputFileError(data_dir, None, f"not an Instacart-style folder: missing {', '.join(missing)}")
@@ -74,30 +63,16 @@ def prepare_instacart(
     for line in _rows(data_dir / "order_products__prior.csv"):
         if line["order_id"] in orders and line["product_id"] in known_products:
             basket[line["order_id"]].append(line["product_id"])
-    eligible = sorted(o for o, items in basket.items() if len(set(items)) >= min_items)
-    rng = random.Random(seed)
-    chosen = sorted(rng.sample(eligible, min(baskets, len(eligible))))
-    cases = []
-    for order_id in chosen:
-        items = list(dict.fromkeys(basket[order_id]))
-        rng.shuffle(items)
-        n_hidden = max(1, round(len(items) * hide))
-        cases.append(
-            BasketCase(order_id, orders[order_id]["user_id"], items[n_hidden:], set(items[:n_hidden]))
-        )
-    test_orders = set(chosen)
     lines = 0
     with (work / "interactions.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["user_id", "item_id", "kind", "timestamp", "session_id"])
-        for order_id, items in basket.items():
-            if order_id in test_orders:
-                continue
+        for order_id in sorted(basket, key=int):
             order = orders[order_id]
             ts = int(order["order_number"]) * 86400 + int(order["order_hour_of_day"] or 0) * 3600
-            for item in items:
+            for item in dict.fromkeys(basket[order_id]):
                 writer.writerow([order["user_id"], item, "purchase", ts, order_id])
                 lines += 1
     return PreparedData(
-        work / "taxonomy.csv", work / "products.csv", work / "interactions.csv", cases, len(basket), lines
+        work / "taxonomy.csv", work / "products.csv", work / "interactions.csv", len(basket), lines
     )

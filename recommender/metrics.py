@@ -136,3 +136,16 @@ def bootstrap_ci(
     stats = np.array([statistic(data[rng.integers(0, data.size, data.size)]) for _ in range(samples)])
     tail = (1 - level) / 2
     return statistic(data), float(np.quantile(stats, tail)), float(np.quantile(stats, 1 - tail))
+
+
+def roc_auc(scores: NDArray[np.floating], labels: NDArray[np.integer]) -> float:
+    """Probability that a random positive outscores a random negative (ties count half), from
+    average ranks (Mann-Whitney U); 0.5 when one class is missing."""
+    scores = np.asarray(scores, dtype=np.float64)
+    positive = np.asarray(labels).astype(bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return 0.5
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))

@@ -248,12 +248,8 @@ class Recommender:
                     lexical[c.row[pid]] = score / top
             candidates.update(lexical)
         h_centroid = None
-        co_scores: dict[int, float] = {}
+        co_scores = self._co_scores(history, CANDIDATES_PER_SOURCE)
         if history.rows.size:
-            co = self.projection.co_interacted(history.items[:20], history.weights[:20].tolist())
-            top_co = sorted(co.items(), key=lambda kv: -kv[1])[:CANDIDATES_PER_SOURCE]
-            best_co = top_co[0][1] if top_co else 1.0
-            co_scores = {c.row[p]: s / best_co for p, s in top_co if p in c.row}
             candidates.update(co_scores)
             h_centroid = (history.weights[:, None] * c.kg[history.rows]).sum(axis=0)
             candidates.update(c.kg_index.search(h_centroid, CANDIDATES_PER_SOURCE)[0].tolist())
@@ -282,24 +278,7 @@ class Recommender:
             timings["total"] = round((time.perf_counter() - started) * 1000, 3)
             return self._response([], [], request, history, notes, ignored, timings)
 
-        text_cos = positive(c.text[rows] @ q_text) if q_text is not None else np.zeros(rows.size, np.float32)
-        lex = np.array([lexical.get(int(i), 0.0) for i in rows], dtype=np.float32)
-        text_score = (1 - self.weights.lexical_share) * text_cos + self.weights.lexical_share * lex
-        kg_score = (
-            positive(c.kg[rows] @ (q_kg / max(float(np.linalg.norm(q_kg)), 1e-9)))
-            if q_kg is not None
-            else np.zeros(rows.size, np.float32)
-        )
-        if history.rows.size:
-            sims = positive(c.kg[rows] @ c.kg[history.rows].T)
-            hist_score = (sims * history.weights[None, :]).sum(axis=1) / history.weights.sum()
-            hist_score = np.maximum(hist_score, sims.max(axis=1) * 0.5)
-            co_vec = np.array([co_scores.get(int(i), 0.0) for i in rows], dtype=np.float32)
-            share = self.weights.cooccurrence_share
-            hist_score = (1 - share) * hist_score + share * co_vec
-        else:
-            hist_score = np.zeros(rows.size, np.float32)
-        components = Components(text_score, kg_score, hist_score.astype(np.float32), c.popularity[rows])
+        components = self._components(rows, q_text, q_kg, lexical, history, co_scores)
         relevance = components.fused(
             self.weights, has_query=q_text is not None, has_history=bool(history.rows.size)
         )
@@ -348,6 +327,58 @@ class Recommender:
         return self._response(
             items, [int(rows[i]) for i in chosen], request, history, notes, ignored, timings
         )
+
+    def _co_scores(self, history: _History, limit: int) -> dict[int, float]:
+        """Products the history's other shoppers took (two hops through `User`), scaled to the best."""
+        if not history.rows.size:
+            return {}
+        co = self.projection.co_interacted(history.items[:20], history.weights[:20].tolist())
+        top = sorted(co.items(), key=lambda kv: -kv[1])[:limit]
+        best = top[0][1] if top else 1.0
+        return {self.catalog.row[p]: s / best for p, s in top if p in self.catalog.row}
+
+    def _components(
+        self,
+        rows: NDArray[np.int64],
+        q_text: NDArray[np.float32] | None,
+        q_kg: NDArray[np.float32] | None,
+        lexical: dict[int, float],
+        history: _History,
+        co_scores: dict[int, float],
+    ) -> Components:
+        c = self.catalog
+        text_cos = positive(c.text[rows] @ q_text) if q_text is not None else np.zeros(rows.size, np.float32)
+        lex = np.array([lexical.get(int(i), 0.0) for i in rows], dtype=np.float32)
+        text_score = (1 - self.weights.lexical_share) * text_cos + self.weights.lexical_share * lex
+        kg_score = (
+            positive(c.kg[rows] @ (q_kg / max(float(np.linalg.norm(q_kg)), 1e-9)))
+            if q_kg is not None
+            else np.zeros(rows.size, np.float32)
+        )
+        if history.rows.size:
+            sims = positive(c.kg[rows] @ c.kg[history.rows].T)
+            hist_score = (sims * history.weights[None, :]).sum(axis=1) / history.weights.sum()
+            hist_score = np.maximum(hist_score, sims.max(axis=1) * 0.5)
+            co_vec = np.array([co_scores.get(int(i), 0.0) for i in rows], dtype=np.float32)
+            share = self.weights.cooccurrence_share
+            hist_score = (1 - share) * hist_score + share * co_vec
+        else:
+            hist_score = np.zeros(rows.size, np.float32)
+        return Components(text_score, kg_score, hist_score.astype(np.float32), c.popularity[rows])
+
+    def score_items(self, history: Sequence[str], item_ids: Sequence[str]) -> NDArray[np.float32]:
+        """The fused relevance of given items for a shopper with this history (no query, no
+        re-ranking): what a click-through evaluation ranks pairs by. Unknown items score 0."""
+        hist = self._history(RecommendationRequest(history=list(history)), [], [])
+        known = [i for i, pid in enumerate(item_ids) if pid in self.catalog.row]
+        out = np.zeros(len(item_ids), dtype=np.float32)
+        if not known:
+            return out
+        rows = np.array([self.catalog.row[item_ids[i]] for i in known], dtype=np.int64)
+        co = self._co_scores(hist, len(self.catalog.pids))
+        components = self._components(rows, None, None, {}, hist, co)
+        out[known] = components.fused(self.weights, has_query=False, has_history=bool(hist.rows.size))
+        return out
 
     def _popular_across_regions(
         self, pool: NDArray[np.int64], region_kind: str, limit: int

@@ -1,4 +1,4 @@
-"""The evaluation harness on the real Instacart sample (kept outside the repo; skipped without it)."""
+"""The evaluation harness on real public data (kept outside the repo; skipped without it)."""
 
 from __future__ import annotations
 
@@ -9,37 +9,78 @@ import pytest
 
 from embeddings.text_encoder import HashingTextEncoder
 from graph.errors import InputFileError
-from recommender.evaluation_run import evaluate_instacart
+from graph.interaction_parsing import iter_interactions
+from graph.loaders import load_products
+from graph.memory_store import MemoryGraphStore
+from graph.neo4j_store import Neo4jGraphStore
+from recommender.eval_cases import split_interactions
+from recommender.evaluation_run import evaluate_instacart, evaluate_interactions, evaluate_lastfm
+from recommender.giftcards import prepare_giftcards
 from recommender.instacart import prepare_instacart
+from recommender.lastfm import prepare_lastfm
 from tests.conftest import shared_data
 
 
-def test_instacart_split_hides_a_third_and_keeps_test_orders_out_of_training(tmp_path: Path) -> None:
-    data_dir = shared_data("instacart_dev")
-    data = prepare_instacart(data_dir, tmp_path, baskets=50, seed=3)
-    again = prepare_instacart(data_dir, tmp_path / "again", baskets=50, seed=3)
-    assert [c.order_id for c in data.cases] == [c.order_id for c in again.cases]
-    assert len(data.cases) == 50
-    for case in data.cases:
+def test_instacart_orders_become_sessions_and_test_orders_stay_out_of_training(tmp_path: Path) -> None:
+    data = prepare_instacart(shared_data("instacart_dev"), tmp_path)
+    rows = list(iter_interactions(data.interactions))
+    assert len(rows) == data.lines
+    assert len({r.session_id for r in rows}) == data.orders
+    split = split_interactions(rows, "basket", cases=50, seed=3)
+    assert len(split.cases) == 50
+    assert not {c.case_id for c in split.cases} & {r.session_id for r in split.train}
+    for case in split.cases:
         total = len(case.visible) + len(case.hidden)
         assert total >= 4
         assert len(case.hidden) == max(1, round(total / 3))
-        assert not set(case.visible) & case.hidden
-    sessions = {line.split(",")[-1].strip() for line in data.interactions.read_text().splitlines()[1:]}
-    assert not sessions & {c.order_id for c in data.cases}
 
 
 def test_missing_files_are_named(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match=r"missing products\.csv"):
         prepare_instacart(tmp_path, tmp_path / "w")
+    with pytest.raises(InputFileError, match=r"missing meta_Gift_Cards\.json\.gz"):
+        prepare_giftcards(tmp_path, tmp_path / "w")
+    with pytest.raises(InputFileError, match=r"missing kg\.txt"):
+        prepare_lastfm(tmp_path, tmp_path / "w")
+
+
+def test_giftcards_metadata_and_reviews_load_as_they_are(tmp_path: Path) -> None:
+    data = prepare_giftcards(shared_data("amazon_giftcards_2018"), tmp_path)
+    store = MemoryGraphStore()
+    load_products(store, data.products, taxonomy="amazon_giftcards")
+    stats = store.stats()
+    assert stats.nodes["Product"] == data.products_count
+    paths = {c.path for c in store.iter_category_texts()}
+    assert "Gift Cards > Gift Cards" in paths
+    assert all(len(p.split(" > ")) <= 2 and "<" not in p for p in paths)
+    rows = list(iter_interactions(data.interactions))
+    assert len(rows) == data.reviews
+    assert {r.kind for r in rows} == {"rating"}
+    assert all(r.value is not None and 1 <= r.value <= 5 for r in rows)
+
+
+def test_lastfm_follows_the_kgcn_split(tmp_path: Path) -> None:
+    data = prepare_lastfm(shared_data("lastfm_kg"), tmp_path, cases=50, seed=2)
+    assert data.items == 3846
+    assert len(data.auc_rows) == data.ratings - int(data.ratings * 0.8)
+    assert {label for _, _, label in data.auc_rows} == {0, 1}
+    train = {(r.user_id, r.item_id) for r in iter_interactions(data.train_interactions)}
+    assert not train & {(u, i) for u, i, label in data.auc_rows if label == 1}
+    for case in data.cases + data.tune_cases:
+        assert not case.hidden & set(case.visible)
+        assert case.visible == data.train_history[case.user_id]
+    store = MemoryGraphStore()
+    load_products(store, data.products)
+    assert store.stats().relationships["HAS_ATTRIBUTE"] == data.triples
 
 
 @pytest.mark.slow
-def test_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
-    data_dir = shared_data("instacart_dev")
-    report = evaluate_instacart(data_dir, tmp_path / "out", HashingTextEncoder(dim=32), baskets=40, epochs=5)
+def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
+    report = evaluate_instacart(
+        shared_data("instacart_dev"), tmp_path / "out", HashingTextEncoder(dim=32), cases=40, epochs=5
+    )
     names = [s["name"] for s in report["systems"]]
-    assert names[:5] == ["random", "popularity", "text", "kg", "fused"]
+    assert names[:6] == ["random", "popularity", "text", "kg", "fused", "default"]
     assert {"xquad@0.8", "mmr@0.2", "dpp@1.0", "calibrated@0.6"} <= set(names)
     for system in report["systems"]:
         for key in ("ndcg@10", "recall@10", "alpha_ndcg@10", "ild@10", "ild_text@10", "coverage@10"):
@@ -53,3 +94,52 @@ def test_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
     assert json.loads((out / "report.json").read_text())["name"] == "instacart"
     assert (out / "pareto_alpha_ndcg.png").stat().st_size > 1000
     assert "| fused |" in (out / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
+    report = evaluate_lastfm(shared_data("lastfm_kg"), tmp_path, HashingTextEncoder(dim=32), cases=30, epochs=5)
+    auc = report["ctr_auc"]
+    assert set(auc) == {"random", "popularity", "kg", "fused"}
+    assert abs(auc["random"] - 0.5) < 0.03
+    assert auc["fused"] > auc["random"] + 0.1
+    assert "Click-through AUC" in (tmp_path / "report.md").read_text()
+    assert report["fusion_weights_tuned_on"] == "30 validation cases"
+
+
+@pytest.mark.slow
+@pytest.mark.neo4j
+def test_any_loaded_catalogue_evaluates_against_an_interactions_file(
+    neo4j_store: Neo4jGraphStore, tmp_path: Path
+) -> None:
+    data = prepare_giftcards(shared_data("amazon_giftcards_2018"), tmp_path / "data")
+    load_products(neo4j_store, data.products, taxonomy="amazon_giftcards")
+    before = neo4j_store.stats().as_dict()
+    report = evaluate_interactions(
+        neo4j_store,
+        data.interactions,
+        tmp_path / "out",
+        HashingTextEncoder(dim=32),
+        split="leave-last",
+        cases=40,
+        epochs=5,
+    )
+    assert report["cases"] == 40
+    assert "leave-last" in report["protocol"]
+    assert report["region_kind"] == "community"
+    popularity = next(s for s in report["systems"] if s["name"] == "popularity")["metrics"]
+    random = next(s for s in report["systems"] if s["name"] == "random")["metrics"]
+    assert popularity["hit@10"] > random["hit@10"]
+    assert neo4j_store.stats().as_dict() == before
+
+
+@pytest.mark.neo4j
+def test_interactions_for_unknown_products_are_refused_with_their_line(
+    neo4j_store: Neo4jGraphStore, tmp_path: Path
+) -> None:
+    data = prepare_giftcards(shared_data("amazon_giftcards_2018"), tmp_path / "data")
+    load_products(neo4j_store, data.products, taxonomy="amazon_giftcards")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user_id,item_id,kind,timestamp\nu1,B004LLIKVU,view,1\nu1,NOPE,view,2\n")
+    with pytest.raises(InputFileError, match=r"bad\.csv:3.*NOPE"):
+        evaluate_interactions(neo4j_store, bad, tmp_path / "out", HashingTextEncoder(dim=32))

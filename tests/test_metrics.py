@@ -17,6 +17,7 @@ from recommender.metrics import (
     hit_rate_at_k,
     intra_list_distance,
     ndcg_at_k,
+    roc_auc,
     novelty,
     recall_at_k,
     reciprocal_rank,
@@ -72,3 +73,11 @@ def test_bootstrap_interval_brackets_the_mean() -> None:
     assert low < 0.5 < high
     assert high - low < 0.3
     assert bootstrap_ci([], samples=10) == (0.0, 0.0, 0.0)
+
+
+def test_roc_auc_by_hand() -> None:
+    # positives 0.9, 0.4; negatives 0.5, 0.1: pairs (0.9>0.5, 0.9>0.1, 0.4<0.5, 0.4>0.1) -> 3/4
+    assert roc_auc(np.array([0.9, 0.5, 0.4, 0.1]), np.array([1, 0, 1, 0])) == pytest.approx(0.75)
+    # a tie between a positive and a negative counts half: (1 + 0.5) / 2
+    assert roc_auc(np.array([0.7, 0.3, 0.3]), np.array([1, 1, 0])) == pytest.approx(0.75)
+    assert roc_auc(np.array([0.2, 0.8]), np.array([1, 1])) == 0.5

@@ -1,0 +1,150 @@
+"""Held-out cases for offline evaluation, and the deterministic splits that make them.
+
+Every split returns the rows to train on and the cases to test: what the shopper is seen to
+have (`visible`, the request's history) and what they went on to take (`hidden`, the truth).
+The same seed gives the same split on every machine.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from graph.errors import InvalidArgumentError
+from graph.interaction_parsing import RawInteraction
+
+SPLITS = ("basket", "leave-last", "temporal")
+
+
+@dataclass(slots=True)
+class EvalCase:
+    case_id: str
+    user_id: str
+    visible: list[str]
+    hidden: set[str]
+
+
+@dataclass(slots=True)
+class Split:
+    train: list[RawInteraction]
+    cases: list[EvalCase]
+    description: str
+
+
+def _sample(keys: Sequence[str], limit: int, rng: random.Random) -> list[str]:
+    return sorted(rng.sample(sorted(keys), min(limit, len(keys))))
+
+
+def _in_order(rows: Sequence[RawInteraction]) -> list[str]:
+    """Distinct items by first appearance in time (ties broken by item id, for determinism)."""
+    return list(dict.fromkeys(r.item_id for r in sorted(rows, key=lambda r: (r.timestamp, r.item_id))))
+
+
+def basket_split(
+    rows: Sequence[RawInteraction],
+    *,
+    cases: int = 300,
+    min_items: int = 4,
+    hide: float = 1 / 3,
+    seed: int = 7,
+) -> Split:
+    """Whole baskets are held out; a third of each is hidden, the rest is the request's history.
+
+    A basket is a `session_id`, or a user's events at one timestamp where a row has no session.
+    """
+    baskets: dict[str, list[RawInteraction]] = defaultdict(list)
+    for row in rows:
+        baskets[row.session_id or f"{row.user_id}@{row.timestamp}"].append(row)
+    eligible = [key for key, items in baskets.items() if len({r.item_id for r in items}) >= min_items]
+    rng = random.Random(seed)
+    chosen = _sample(eligible, cases, rng)
+    out = []
+    for key in chosen:
+        items = sorted({r.item_id for r in baskets[key]})
+        rng.shuffle(items)
+        n_hidden = max(1, round(len(items) * hide))
+        out.append(EvalCase(key, baskets[key][0].user_id, items[n_hidden:], set(items[:n_hidden])))
+    held = set(chosen)
+    train = [r for key, group in baskets.items() if key not in held for r in group]
+    return Split(
+        train,
+        out,
+        f"basket completion: {len(out)} of {len(eligible)} baskets with >= {min_items} items held out "
+        f"(seed {seed}), a third of each hidden; {len(baskets) - len(out)} baskets train",
+    )
+
+
+def leave_last_split(
+    rows: Sequence[RawInteraction], *, cases: int = 300, min_items: int = 3, seed: int = 7
+) -> Split:
+    """Each sampled user's last item (in time) is hidden; everything before it is history and training."""
+    by_user: dict[str, list[RawInteraction]] = defaultdict(list)
+    for row in rows:
+        by_user[row.user_id].append(row)
+    eligible = [u for u, events in by_user.items() if len(_in_order(events)) >= min_items]
+    chosen = set(_sample(eligible, cases, random.Random(seed)))
+    train: list[RawInteraction] = []
+    out = []
+    for user, events in by_user.items():
+        if user not in chosen:
+            train.extend(events)
+            continue
+        order = _in_order(events)
+        last = order[-1]
+        kept = [r for r in events if r.item_id != last]
+        train.extend(kept)
+        out.append(EvalCase(user, user, order[:-1], {last}))
+    out.sort(key=lambda c: c.case_id)
+    return Split(
+        train,
+        out,
+        f"leave-last: {len(out)} of {len(eligible)} users with >= {min_items} items (seed {seed}) "
+        "have their last item hidden; all earlier events train",
+    )
+
+
+def temporal_split(
+    rows: Sequence[RawInteraction], *, cases: int = 300, test_share: float = 0.2, seed: int = 7
+) -> Split:
+    """One global cut in time: events after it are the future every model is blind to."""
+    if not rows:
+        return Split([], [], "temporal: no rows")
+    stamps = sorted(r.timestamp for r in rows)
+    cut = stamps[min(len(stamps) - 1, int(len(stamps) * (1 - test_share)))]
+    train = [r for r in rows if r.timestamp < cut]
+    before: dict[str, list[RawInteraction]] = defaultdict(list)
+    after: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        if row.timestamp < cut:
+            before[row.user_id].append(row)
+        else:
+            after[row.user_id].add(row.item_id)
+    eligible = []
+    for user, future in after.items():
+        seen = {r.item_id for r in before.get(user, [])}
+        if seen and future - seen:
+            eligible.append(user)
+    out = [
+        EvalCase(u, u, _in_order(before[u]), after[u] - {r.item_id for r in before[u]})
+        for u in _sample(eligible, cases, random.Random(seed))
+    ]
+    return Split(
+        train,
+        out,
+        f"temporal: events before t={cut} ({1 - test_share:.0%} of events) train; {len(out)} of "
+        f"{len(eligible)} users active on both sides (seed {seed}) must find their new items after it",
+    )
+
+
+def split_interactions(
+    rows: Sequence[RawInteraction], split: str, *, cases: int = 300, seed: int = 7
+) -> Split:
+    if split == "basket":
+        return basket_split(rows, cases=cases, seed=seed)
+    if split == "leave-last":
+        return leave_last_split(rows, cases=cases, seed=seed)
+    if split == "temporal":
+        return temporal_split(rows, cases=cases, seed=seed)
+    raise InvalidArgumentError("split", f"unknown split {split!r}; use one of {', '.join(SPLITS)}")

@@ -1,0 +1,101 @@
+"""The Amazon Gift Cards preset (UCSD Amazon 2018): metadata and 5-core reviews as kgrec inputs.
+
+Derived, not invented: products, brands and prices are the metadata's; a review is a `rating`
+interaction at its `unixReviewTime` with `overall` as its value. Only the first two entries of
+a product's category list are kept: the rest of that list is feature text scraped into it.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graph.errors import InputFileError
+
+META = "meta_Gift_Cards.json.gz"
+REVIEWS = "Gift_Cards_5.json.gz"
+_MAX_CATEGORY_NAME = 40
+_ONE_PRICE = re.compile(r"\$\s*[\d,]+(\.\d+)?")
+
+
+@dataclass(slots=True)
+class PreparedGiftCards:
+    products: Path
+    interactions: Path
+    products_count: int
+    reviews: int
+
+
+def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputFileError(path, number, f"not JSON: {exc.msg}") from None
+                if not isinstance(row, dict):
+                    raise InputFileError(path, number, "expected a JSON object")
+                yield number, row
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputFileError(path, None, f"cannot read: {exc}") from exc
+
+
+def _category_path(raw: Any) -> str:
+    names = [str(n).strip() for n in raw or [] if isinstance(n, str)][:2]
+    kept = [n for n in names if n and len(n) <= _MAX_CATEGORY_NAME and "<" not in n and ">" not in n]
+    return " > ".join(kept)
+
+
+def prepare_giftcards(data_dir: Path, work: Path) -> PreparedGiftCards:
+    missing = [name for name in (META, REVIEWS) if not (data_dir / name).is_file()]
+    if missing:
+        raise InputFileError(
+            data_dir, None, f"not an Amazon 2018 Gift Cards folder: missing {', '.join(missing)}"
+        )
+    work.mkdir(parents=True, exist_ok=True)
+    products = 0
+    known: set[str] = set()
+    with (work / "products.jsonl").open("w", encoding="utf-8") as out:
+        for number, row in _json_lines(data_dir / META):
+            asin, title = str(row.get("asin") or "").strip(), str(row.get("title") or "").strip()
+            if not asin or not title:
+                raise InputFileError(data_dir / META, number, "a product needs 'asin' and 'title'")
+            if asin in known:
+                continue
+            known.add(asin)
+            description = " ".join(str(d) for d in row.get("description") or [] if isinstance(d, str))
+            record = {
+                "id": asin,
+                "title": title,
+                "brand": row.get("brand") or None,
+                "price": price
+                if _ONE_PRICE.fullmatch(price := str(row.get("price") or "").strip())
+                else None,
+                "currency": "USD",
+                "description": description[:1000] or None,
+                "category_path": _category_path(row.get("category")) or None,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            products += 1
+    reviews = 0
+    with (work / "interactions.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["user_id", "item_id", "kind", "timestamp", "value"])
+        for number, row in _json_lines(data_dir / REVIEWS):
+            user, item, ts = row.get("reviewerID"), row.get("asin"), row.get("unixReviewTime")
+            if not user or item not in known or not isinstance(ts, int):
+                raise InputFileError(
+                    data_dir / REVIEWS, number, "a review needs reviewerID, a known asin and unixReviewTime"
+                )
+            writer.writerow([user, item, "rating", ts, row.get("overall", "")])
+            reviews += 1
+    return PreparedGiftCards(work / "products.jsonl", work / "interactions.csv", products, reviews)

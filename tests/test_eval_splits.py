@@ -1,0 +1,73 @@
+"""The evaluation splits: deterministic, and nothing held out leaks into training."""
+
+from __future__ import annotations
+
+import pytest
+
+from graph.errors import InvalidArgumentError
+from graph.interaction_parsing import RawInteraction
+from recommender.eval_cases import split_interactions
+
+
+def _rows() -> list[RawInteraction]:
+    """A small hand-made log (synthetic, for the split logic only): 12 users, each with
+    4 baskets of 5 items bought at increasing times."""
+    rows = []
+    line = 2
+    for u in range(12):
+        for b in range(4):
+            for i in range(5):
+                item = f"p{(u * 7 + b * 3 + i) % 40}"
+                rows.append(RawInteraction(line, f"u{u}", item, "purchase", 1000 * b + u, None, f"o{u}-{b}"))
+                line += 1
+    return rows
+
+
+def test_basket_split_holds_out_whole_baskets_and_hides_a_third() -> None:
+    rows = _rows()
+    split = split_interactions(rows, "basket", cases=10, seed=3)
+    again = split_interactions(rows, "basket", cases=10, seed=3)
+    assert [c.case_id for c in split.cases] == [c.case_id for c in again.cases]
+    assert [c.visible for c in split.cases] == [c.visible for c in again.cases]
+    assert len(split.cases) == 10
+    held = {c.case_id for c in split.cases}
+    assert not held & {r.session_id for r in split.train}
+    for case in split.cases:
+        assert len(case.hidden) == 2 and len(case.visible) == 3
+        assert not set(case.visible) & case.hidden
+    assert len(split.train) == len(rows) - 10 * 5
+    other = split_interactions(rows, "basket", cases=10, seed=4)
+    assert {c.case_id for c in other.cases} != held
+
+
+def test_leave_last_hides_each_users_latest_item_from_training() -> None:
+    rows = _rows()
+    split = split_interactions(rows, "leave-last", cases=5, seed=1)
+    assert len(split.cases) == 5
+    for case in split.cases:
+        (last,) = case.hidden
+        mine = [r for r in rows if r.user_id == case.user_id]
+        assert max(mine, key=lambda r: (r.timestamp, r.item_id)).timestamp == max(
+            r.timestamp for r in mine if r.item_id == last
+        )
+        assert not any(r.user_id == case.user_id and r.item_id == last for r in split.train)
+        assert last not in case.visible
+    untouched = {r.user_id for r in rows} - {c.user_id for c in split.cases}
+    assert sum(r.user_id in untouched for r in split.train) == sum(r.user_id in untouched for r in rows)
+
+
+def test_temporal_split_trains_only_on_the_past() -> None:
+    rows = _rows()
+    split = split_interactions(rows, "temporal", cases=50, seed=1)
+    cut = min(r.timestamp for r in rows if r not in split.train)
+    assert all(r.timestamp < cut for r in split.train)
+    assert split.cases
+    for case in split.cases:
+        future = {r.item_id for r in rows if r.user_id == case.user_id and r.timestamp >= cut}
+        assert case.hidden <= future
+        assert not case.hidden & set(case.visible)
+
+
+def test_unknown_split_names_the_field() -> None:
+    with pytest.raises(InvalidArgumentError, match="split"):
+        split_interactions(_rows(), "random", cases=3)

@@ -59,6 +59,7 @@ bench: install
 	$(PY) -m bench.train_bench
 	$(PY) -m bench.recommend_bench
 	$(PY) -m bench.api_bench
+	$(PY) -m bench.eval_bench
 
 clean:
 	-$(KGREC) neo4j stop

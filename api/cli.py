@@ -246,7 +246,7 @@ def stats_cmd(as_json: JsonFlag = False) -> None:
     emit(stats.as_dict(), as_json, lines)
 
 
-def _register_commands() -> None:
+def register_commands() -> None:
     """Commands living in other modules attach themselves to `app` on import."""
     from api import cli_embeddings, cli_evaluate, cli_recommend
 
@@ -254,5 +254,5 @@ def _register_commands() -> None:
 
 
 def run() -> None:
-    _register_commands()
+    register_commands()
     app()

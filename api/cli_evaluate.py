@@ -13,18 +13,7 @@ from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
 from graph.errors import InvalidArgumentError
 from recommender.eval_cases import SPLITS
-from recommender.evaluation_run import (
-    evaluate_giftcards,
-    evaluate_instacart,
-    evaluate_interactions,
-    evaluate_lastfm,
-)
-
-PRESETS = {
-    "instacart": (evaluate_instacart, Path("../shared/data/instacart_dev")),
-    "giftcards": (evaluate_giftcards, Path("../shared/data/amazon_giftcards_2018")),
-    "lastfm": (evaluate_lastfm, Path("../shared/data/lastfm_kg")),
-}
+from recommender.evaluation_run import PRESETS, evaluate_interactions
 
 
 @app.command("evaluate")
@@ -85,6 +74,7 @@ def _print(report: dict[str, Any], target: Path, as_json: bool) -> None:
     compact: dict[str, Any] = {
         "systems": [{"name": s["name"], "metrics": s["metrics"]} for s in systems],
         "defaults": report["defaults"],
+        "versus_fused": report["versus_fused"],
     }
     if "ctr_auc" in report:
         compact["ctr_auc"] = report["ctr_auc"]

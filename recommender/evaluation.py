@@ -222,6 +222,31 @@ class Evaluator:
         return [r for r, _ in systems]
 
 
+PAIRED = ("ndcg@10", "alpha_ndcg@10", "coverage@10", "recall@10")
+
+
+def versus(results: Sequence[SystemResult], reference: str = "fused") -> dict[str, dict[str, Any]]:
+    """Each system minus the reference, case by case, with a paired bootstrap interval: the
+    cases are shared, so the interval of the difference is far tighter than the two intervals
+    side by side. `clear` says the interval excludes zero."""
+    base = next(r for r in results if r.name == reference)
+    out: dict[str, dict[str, Any]] = {}
+    for result in results:
+        if result.name == reference:
+            continue
+        row: dict[str, Any] = {}
+        for metric in PAIRED:
+            diff = np.asarray(result.per_case[metric]) - np.asarray(base.per_case[metric])
+            delta, low, high = m.bootstrap_ci(diff.tolist(), samples=1000)
+            row[metric] = {
+                "delta": round(delta, 5),
+                "ci95": [round(low, 5), round(high, 5)],
+                "clear": "above" if low > 0 else "below" if high < 0 else "no",
+            }
+        out[result.name] = row
+    return out
+
+
 def weight_grid() -> list[FusionWeights]:
     return [
         FusionWeights(popularity_without_query=p, cooccurrence_share=c)
@@ -273,6 +298,22 @@ def write_report(out: Path, report: dict[str, Any]) -> None:
         cells = [f"{s['metrics'][k]:.4f} [{s['ci95'][k][0]:.3f}, {s['ci95'][k][1]:.3f}]" for k in PER_CASE]
         cells += [f"{s['metrics']['gini@10']:.4f}", f"{s['metrics']['entropy@10']:.3f}"]
         lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+    if "versus_fused" in report:
+        lines += [
+            "",
+            "Against fused, case by case (Δ = system − fused, paired 95% bootstrap interval; "
+            "*clear* when the interval excludes 0):",
+            "",
+            "| system | " + " | ".join(f"Δ {k}" for k in PAIRED) + " |",
+            "|---" * (len(PAIRED) + 1) + "|",
+        ]
+        for name, row in report["versus_fused"].items():
+            cells = [
+                f"{row[k]['delta']:+.4f} [{row[k]['ci95'][0]:+.4f}, {row[k]['ci95'][1]:+.4f}]"
+                + (f" *{row[k]['clear']}*" if row[k]["clear"] != "no" else "")
+                for k in PAIRED
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if "ctr_auc" in report:
         lines += [
             "",

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from embeddings.build import build_embeddings
 from embeddings.text_encoder import TextEncoder
@@ -25,7 +25,7 @@ from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
 from graph.store import GraphStore
 from recommender.eval_cases import EvalCase, split_interactions
-from recommender.evaluation import Evaluator, choose_default, weight_grid, write_report
+from recommender.evaluation import Evaluator, choose_default, versus, weight_grid, write_report
 from recommender.giftcards import prepare_giftcards
 from recommender.instacart import prepare_instacart
 from recommender.lastfm import prepare_lastfm
@@ -99,6 +99,7 @@ def _train_and_evaluate(
         "region_kind": region_kind,
         "cases": len(cases),
         "systems": systems,
+        "versus_fused": versus(results),
         "defaults": {**choose_default(systems), "fusion_weights": asdict(recommender.weights)},
         "fusion_weight_sweep": sweep,
         "fusion_weights_tuned_on": f"{len(tune_cases)} validation cases" if tune_cases else "the test cases",
@@ -277,3 +278,25 @@ def evaluate_interactions(
             out=out,
             progress=progress,
         )
+
+
+class Preset(Protocol):
+    def __call__(
+        self,
+        data_dir: Path,
+        out: Path,
+        encoder: TextEncoder,
+        *,
+        cases: int = ...,
+        epochs: int = ...,
+        seed: int = ...,
+        progress: bool = ...,
+    ) -> dict[str, Any]: ...
+
+
+SHARED_DATA = Path("../shared/data")
+PRESETS: dict[str, tuple[Preset, Path]] = {
+    "instacart": (evaluate_instacart, SHARED_DATA / "instacart_dev"),
+    "giftcards": (evaluate_giftcards, SHARED_DATA / "amazon_giftcards_2018"),
+    "lastfm": (evaluate_lastfm, SHARED_DATA / "lastfm_kg"),
+}

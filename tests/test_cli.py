@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from api.cli import app, register_commands
 from graph.neo4j_launcher import LocalNeo4j
 from graph.neo4j_store import Neo4jGraphStore
 from tests.conftest import TEST_PASSWORD
 from tests.helpers import PRODUCTS_CSV, TAXONOMY_CSV, write
 
 runner = CliRunner()
+register_commands()
 
 
 @pytest.fixture
@@ -74,3 +75,29 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["load", "taxonomy", str(tmp_path / "nope.txt")], env=env)
     assert result.exit_code == 2
     assert "file not found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preset", "movielens"], "preset: unknown preset 'movielens'"),
+        (["--split", "random"], "split: unknown split 'random'"),
+        (["--cases", "0"], "cases: must be at least 1"),
+        (["--interactions", "nope.csv"], "file not found"),
+        (["--preset", "instacart", "--data-dir", "."], "not an Instacart-style folder: missing products.csv"),
+    ],
+)
+def test_evaluate_refuses_bad_arguments_with_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    env = {"KGREC_HOME": str(tmp_path), "KGREC_NEO4J_URI": "bolt://127.0.0.1:1", "KGREC_NEO4J_PASSWORD": "x"}
+    result = runner.invoke(app, ["evaluate", *args], env=env)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_evaluate_interactions_with_neo4j_down_exits_3(tmp_path: Path) -> None:
+    env = {"KGREC_HOME": str(tmp_path), "KGREC_NEO4J_URI": "bolt://127.0.0.1:1", "KGREC_NEO4J_PASSWORD": "x"}
+    events = write(tmp_path / "events.csv", "user_id,item_id,kind,timestamp\nu1,p1,view,1\n")
+    result = runner.invoke(app, ["evaluate", "--interactions", str(events)], env=env)
+    assert result.exit_code == 3
+    assert "Neo4j is not reachable" in result.stderr

@@ -98,7 +98,9 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
-    report = evaluate_lastfm(shared_data("lastfm_kg"), tmp_path, HashingTextEncoder(dim=32), cases=30, epochs=5)
+    report = evaluate_lastfm(
+        shared_data("lastfm_kg"), tmp_path, HashingTextEncoder(dim=32), cases=30, epochs=5
+    )
     auc = report["ctr_auc"]
     assert set(auc) == {"random", "popularity", "kg", "fused"}
     assert abs(auc["random"] - 0.5) < 0.03

@@ -17,10 +17,10 @@ from recommender.metrics import (
     hit_rate_at_k,
     intra_list_distance,
     ndcg_at_k,
-    roc_auc,
     novelty,
     recall_at_k,
     reciprocal_rank,
+    roc_auc,
     serendipity,
 )
 

@@ -16,7 +16,7 @@ from graph.errors import InvalidArgumentError
 from graph.loaders import load_interactions, load_products
 from graph.neo4j_store import Neo4jGraphStore
 from graph.samples import AMAZON_TOYS_MAPPING
-from recommender.service import Filters, RecommendationRequest, Recommender
+from recommender.service import Filters, RecommendationRequest, Recommender, protected_head
 from tests.conftest import DATA
 from tests.helpers import write
 
@@ -214,3 +214,27 @@ def test_explanation_cypher_never_embeds_ids(
     for explanation in item["explanations"]:
         assert item["id"] not in explanation["cypher"]
         assert item["id"] in explanation["browser_cypher"]
+
+
+@pytest.mark.parametrize("diversity", [0.2, 0.6, 0.8])
+def test_the_most_relevant_items_keep_their_places(
+    demo: tuple[Recommender, Neo4jGraphStore], diversity: float
+) -> None:
+    recommender, _ = demo
+    plain = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.0))["items"]
+    diverse = recommender.recommend(RecommendationRequest(query="toy trains", diversity=diversity))["items"]
+    head = protected_head(10, diversity)
+    assert head == {0.2: 4, 0.6: 2, 0.8: 1}[diversity]
+    assert [i["id"] for i in diverse[:head]] == [i["id"] for i in plain[:head]]
+    assert [i["id"] for i in diverse] != [i["id"] for i in plain]
+    assert protected_head(10, 1.0) == 0
+
+
+def test_pair_scores_rank_like_the_recommendation(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
+    recommender, _ = demo
+    history = [p.id for p in demo[1].iter_product_texts() if p.brand == "Hornby"][:2]
+    listed = recommender.recommend(RecommendationRequest(history=history, diversity=0.0, explain=False))
+    ids = [i["id"] for i in listed["items"]]
+    scores = recommender.score_items(history, [*ids, "no-such-product"])
+    assert scores[-1] == 0.0
+    assert scores[:-1].tolist() == pytest.approx([i["score"] for i in listed["items"]], abs=1e-5)

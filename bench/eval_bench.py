@@ -1,0 +1,69 @@
+"""A small version of `kgrec evaluate` on each preset whose data is present: quality beside time.
+
+Run: `python -m bench.eval_bench [--cases 100] [--epochs 20]`. Every ratio is against a
+baseline measured in the same run on the same cases: the fused system against popularity
+(does the knowledge graph add anything?), the default diversity against fused (what does
+diversity cost, what does it buy?). Data comes from ../shared/data; a missing folder is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from api.settings import Settings
+from api.wiring import limit_blas_threads, text_encoder
+from recommender.evaluation_run import PRESETS
+
+
+def _metrics(report: dict[str, Any], name: str) -> dict[str, float]:
+    return next(s["metrics"] for s in report["systems"] if s["name"] == name)
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=20)
+    args = parser.parse_args()
+    limit_blas_threads()
+    encoder = text_encoder(Settings())
+    rows = []
+    for name, (run, data_dir) in PRESETS.items():
+        if not data_dir.is_dir():
+            print(f"skipped {name}: {data_dir} is not present")
+            continue
+        with tempfile.TemporaryDirectory() as out:
+            started = time.perf_counter()
+            report = run(data_dir, Path(out), encoder, cases=args.cases, epochs=args.epochs, seed=7)
+            seconds = time.perf_counter() - started
+        popularity, fused, default = (_metrics(report, n) for n in ("popularity", "fused", "default"))
+        rows.append(
+            {
+                "preset": name,
+                "cases": report["cases"],
+                "seconds": round(seconds, 1),
+                "ndcg@10": {
+                    "popularity": popularity["ndcg@10"],
+                    "fused": fused["ndcg@10"],
+                    "default": default["ndcg@10"],
+                },
+                "fused_vs_popularity_ndcg": _ratio(fused["ndcg@10"], popularity["ndcg@10"]),
+                "default_vs_fused_ndcg": _ratio(default["ndcg@10"], fused["ndcg@10"]),
+                "default_vs_fused_alpha_ndcg": _ratio(default["alpha_ndcg@10"], fused["alpha_ndcg@10"]),
+                "default_vs_fused_coverage": _ratio(default["coverage@10"], fused["coverage@10"]),
+                "ctr_auc": report.get("ctr_auc"),
+            }
+        )
+    print(json.dumps({"cases": args.cases, "epochs": args.epochs, "presets": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -302,14 +302,16 @@ class Recommender:
         pool_rows = rows[pool_order]
         target = self._target(history, pool_rows, relevance[pool_order], region_codes)
         head = min(protected_head(request.k, request.diversity), pool_order.size)
-        picked = get_reranker(request.strategy)(
-            relevance[pool_order][head:],
-            c.kg[pool_rows[head:]],
-            region_codes[pool_rows[head:]],
-            request.k - head,
-            request.diversity,
-            target,
-        )
+        picked = np.zeros(0, dtype=np.int64)
+        if request.k > head and pool_order.size > head:
+            picked = get_reranker(request.strategy)(
+                relevance[pool_order][head:],
+                c.kg[pool_rows[head:]],
+                region_codes[pool_rows[head:]],
+                request.k - head,
+                request.diversity,
+                target,
+            )
         chosen = pool_order[np.concatenate([np.arange(head), head + picked]).astype(np.int64)]
         lap("rerank")
         matched = self._matched_categories(q_text)

@@ -14,6 +14,7 @@ from api.wiring import limit_blas_threads, text_encoder
 from graph.errors import InvalidArgumentError
 from recommender.eval_cases import SPLITS
 from recommender.evaluation_run import PRESETS, evaluate_interactions
+from recommender.tuning import from_report, save_tuned
 
 
 @app.command("evaluate")
@@ -33,6 +34,9 @@ def evaluate_cmd(
     cases: Annotated[int, typer.Option("--cases", "--baskets", help="Test cases (baskets or users)")] = 300,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Serve with the chosen defaults (written to KGREC_HOME)")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Train on the training part only, then compare every system on the held-out cases.
@@ -66,6 +70,8 @@ def evaluate_cmd(
         run, default_dir = PRESETS[name]
         target = out or Path("reports") / name
         report = run(data_dir or default_dir, target, text_encoder(settings), **options)
+    if apply:
+        report["applied"] = str(save_tuned(settings.home, from_report(report)))
     _print(report, target, as_json)
 
 
@@ -76,8 +82,9 @@ def _print(report: dict[str, Any], target: Path, as_json: bool) -> None:
         "defaults": report["defaults"],
         "versus_fused": report["versus_fused"],
     }
-    if "ctr_auc" in report:
-        compact["ctr_auc"] = report["ctr_auc"]
+    for key in ("ctr_auc", "applied"):
+        if key in report:
+            compact[key] = report[key]
     lines = [
         f"{s['name']:<16} ndcg@10 {s['metrics']['ndcg@10']:.4f}  "
         f"alpha_ndcg@10 {s['metrics']['alpha_ndcg@10']:.4f}  coverage@10 {s['metrics']['coverage@10']:.2f}"
@@ -86,4 +93,6 @@ def _print(report: dict[str, Any], target: Path, as_json: bool) -> None:
     if "ctr_auc" in report:
         lines.append(f"click-through AUC: {json.dumps(report['ctr_auc'])}")
     lines += [f"defaults: {json.dumps(report['defaults'])}", f"report: {target / 'report.md'}"]
+    if "applied" in report:
+        lines.append(f"applied: {report['applied']} (a running API picks it up on POST /v1/admin/reload)")
     emit(compact, as_json, lines)

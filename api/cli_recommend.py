@@ -27,9 +27,15 @@ def recommend_cmd(
     history: Annotated[str | None, typer.Option(help="Comma-separated product ids, oldest first")] = None,
     k: Annotated[int, typer.Option("-k", help="How many items (1-100)")] = 10,
     diversity: Annotated[
-        float, typer.Option(help="0 = relevance order, 1 = widest coverage")
-    ] = DEFAULT_DIVERSITY,
-    strategy: Annotated[str, typer.Option(help=f"One of {', '.join(RERANKERS)}")] = DEFAULT_STRATEGY,
+        float | None,
+        typer.Option(
+            help=f"0 = relevance, 1 = widest coverage (default: the tuned one, else {DEFAULT_DIVERSITY})"
+        ),
+    ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(help=f"One of {', '.join(RERANKERS)} (default: the tuned one, else {DEFAULT_STRATEGY})"),
+    ] = None,
     regions: Annotated[str, typer.Option(help="Region kind: taxonomy or community")] = "taxonomy",
     category: Annotated[str | None, typer.Option(help="Only this category id and its subtree")] = None,
     brand: Annotated[str | None, typer.Option(help="Only this brand")] = None,

@@ -12,7 +12,7 @@ from api.deps import State
 from api.metrics import observe_stages
 from api.schemas import RecommendationRequestBody, RecommendationResponse
 from graph.errors import NotFoundError
-from recommender.service import DEFAULT_STRATEGY, Filters, RecommendationRequest, Recommender
+from recommender.service import Filters, RecommendationRequest, Recommender
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
@@ -55,11 +55,11 @@ def similar(
     product_id: str,
     state: State,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
-    diversity: Annotated[float, Query(ge=0.0, le=1.0)] = 0.5,
+    diversity: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
 ) -> dict[str, Any]:
     """A diverse "more like this": the product as a one-item history."""
     recommender = state.recommender()
     if product_id not in recommender.catalog.row:
         raise NotFoundError(f"no product {product_id!r}")
-    request = RecommendationRequest(history=[product_id], k=k, diversity=diversity, strategy=DEFAULT_STRATEGY)
+    request = RecommendationRequest(history=[product_id], k=k, diversity=diversity)
     return _serve(state, recommender, request)

@@ -28,8 +28,17 @@ class RecommendationRequestBody(BaseModel):
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
     history: list[str] = Field(default_factory=list, max_length=200)
     k: int = Field(default=10, ge=1, le=100)
-    diversity: float = Field(default=DEFAULT_DIVERSITY, ge=0.0, le=1.0)
-    strategy: Strategy = DEFAULT_STRATEGY  # type: ignore[assignment]
+    diversity: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description=f"0 = relevance order, 1 = widest coverage; omitted: the shop's tuned default "
+        f"(`kgrec evaluate --apply`), else {DEFAULT_DIVERSITY}",
+    )
+    strategy: Strategy | None = Field(
+        default=None,
+        description=f"omitted: the shop's tuned default, else {DEFAULT_STRATEGY}",
+    )
     region_kind: Literal["taxonomy", "community"] = "taxonomy"
     filters: FiltersBody = Field(default_factory=FiltersBody)
     explain: bool = True

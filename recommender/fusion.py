@@ -18,9 +18,9 @@ class FusionWeights:
     lexical_share: float = 0.3
     query: float = 1.0
     history: float = 0.8
-    cooccurrence_share: float = 0.0
+    cooccurrence_share: float = 0.5
     popularity: float = 0.1
-    popularity_without_query: float = 1.0
+    popularity_without_query: float = 0.3
     recency_half_life_days: float = 30.0
 
 

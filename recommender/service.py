@@ -8,7 +8,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from recommender.metrics import filter_bubble_share, intra_list_distance
 from recommender.projection import KIND_WEIGHTS, GraphProjection
 from recommender.regions import save_regions
 from recommender.rerankers import RERANKERS, get_reranker
+from recommender.tuning import TunedDefaults, load_tuned
 
 log = logging.getLogger(__name__)
 RegionKey = TypeVar("RegionKey", int, str)
@@ -56,8 +57,8 @@ class RecommendationRequest:
     user_id: str | None = None
     history: list[str] = field(default_factory=list)
     k: int = 10
-    diversity: float = DEFAULT_DIVERSITY
-    strategy: str = DEFAULT_STRATEGY
+    diversity: float | None = None
+    strategy: str | None = None
     region_kind: str = "taxonomy"
     filters: Filters = field(default_factory=Filters)
     explain: bool = True
@@ -65,9 +66,9 @@ class RecommendationRequest:
     def validate(self) -> None:
         if not 1 <= self.k <= 100:
             raise InvalidArgumentError("k", f"must be between 1 and 100, got {self.k}")
-        if not (0.0 <= self.diversity <= 1.0) or math.isnan(self.diversity):
+        if self.diversity is not None and (not (0.0 <= self.diversity <= 1.0) or math.isnan(self.diversity)):
             raise InvalidArgumentError("diversity", f"must be between 0 and 1, got {self.diversity}")
-        if self.strategy not in RERANKERS:
+        if self.strategy is not None and self.strategy not in RERANKERS:
             get_reranker(self.strategy)
         if self.region_kind not in REGION_KINDS:
             raise InvalidArgumentError("region_kind", f"use one of {', '.join(REGION_KINDS)}")
@@ -115,6 +116,7 @@ class Recommender:
         *,
         pseudonym_key: bytes,
         weights: FusionWeights | None = None,
+        tuned: TunedDefaults | None = None,
     ) -> None:
         self.store = store
         self.artifact = artifact
@@ -123,7 +125,10 @@ class Recommender:
         self.catalog = CatalogIndex(projection, artifact)
         self.explainer = Explainer(projection)
         self.pseudonym_key = pseudonym_key
-        self.weights = weights or FusionWeights()
+        self.tuned = tuned
+        self.weights = weights or (tuned.weights if tuned else FusionWeights())
+        self.default_strategy = tuned.strategy if tuned else DEFAULT_STRATEGY
+        self.default_diversity = tuned.diversity if tuned else DEFAULT_DIVERSITY
         self._query_cache: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._query_lock = threading.Lock()
 
@@ -151,7 +156,14 @@ class Recommender:
         cls, store: GraphStore, home: Path, encoder: TextEncoder, *, pseudonym_key: bytes
     ) -> Recommender:
         artifact = Artifact.open_current(home)
-        return cls(store, artifact, encoder, GraphProjection.load(store), pseudonym_key=pseudonym_key)
+        return cls(
+            store,
+            artifact,
+            encoder,
+            GraphProjection.load(store),
+            pseudonym_key=pseudonym_key,
+            tuned=load_tuned(home),
+        )
 
     def publish_regions(self) -> int:
         """Regions into the artifact and onto the products in the graph."""
@@ -228,6 +240,12 @@ class Recommender:
 
     def recommend(self, request: RecommendationRequest) -> dict[str, Any]:
         request.validate()
+        request = replace(
+            request,
+            strategy=request.strategy or self.default_strategy,
+            diversity=self.default_diversity if request.diversity is None else request.diversity,
+        )
+        strategy, diversity = request.strategy or self.default_strategy, request.diversity or 0.0
         c = self.catalog
         timings: dict[str, float] = {}
         started = last = time.perf_counter()
@@ -301,15 +319,15 @@ class Recommender:
         region_ids, region_codes, region_names = c.regions[request.region_kind]
         pool_rows = rows[pool_order]
         target = self._target(history, pool_rows, relevance[pool_order], region_codes)
-        head = min(protected_head(request.k, request.diversity), pool_order.size)
+        head = min(protected_head(request.k, diversity), pool_order.size)
         picked = np.zeros(0, dtype=np.int64)
         if request.k > head and pool_order.size > head:
-            picked = get_reranker(request.strategy)(
+            picked = get_reranker(strategy)(
                 relevance[pool_order][head:],
                 c.kg[pool_rows[head:]],
                 region_codes[pool_rows[head:]],
                 request.k - head,
-                request.diversity,
+                diversity,
                 target,
             )
         chosen = pool_order[np.concatenate([np.arange(head), head + picked]).astype(np.int64)]
@@ -324,7 +342,7 @@ class Recommender:
             rank = int(np.flatnonzero(pool_order == idx)[0]) + 1
             item = self._item(pid, float(relevance[idx]), components, idx, region, region_names)
             if request.explain:
-                promoted = rank > position + 1 and region not in seen_regions and request.diversity > 0
+                promoted = rank > position + 1 and region not in seen_regions and diversity > 0
                 item["explanations"] = [
                     e.as_dict()
                     for e in self._explain(

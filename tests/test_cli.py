@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from typer.testing import CliRunner
 from api.cli import app, register_commands
 from graph.neo4j_launcher import LocalNeo4j
 from graph.neo4j_store import Neo4jGraphStore
-from tests.conftest import TEST_PASSWORD
+from recommender.tuning import load_tuned
+from tests.conftest import TEST_PASSWORD, shared_data
 from tests.helpers import PRODUCTS_CSV, TAXONOMY_CSV, write
 
 runner = CliRunner()
@@ -101,3 +103,29 @@ def test_evaluate_interactions_with_neo4j_down_exits_3(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--interactions", str(events)], env=env)
     assert result.exit_code == 3
     assert "Neo4j is not reachable" in result.stderr
+
+
+@pytest.mark.slow
+def test_evaluate_apply_writes_the_chosen_defaults_for_serving(tmp_path: Path) -> None:
+    data = shared_data("amazon_giftcards_2018")
+    env = {"KGREC_HOME": str(tmp_path / "home"), "KGREC_NEO4J_PASSWORD": "x"}
+    args = ["evaluate", "--preset", "giftcards", "--data-dir", str(data), "--out", str(tmp_path / "out")]
+    result = runner.invoke(app, [*args, "--cases", "30", "--epochs", "2", "--apply", "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert {s["name"] for s in payload["systems"]} >= {
+        "random",
+        "popularity",
+        "text",
+        "kg",
+        "fused",
+        "default",
+    }
+    tuned = load_tuned(tmp_path / "home")
+    assert tuned is not None
+    assert payload["applied"] == str(tmp_path / "home" / "tuned_defaults.json")
+    assert (tuned.strategy, tuned.diversity) == (
+        payload["defaults"]["strategy"],
+        payload["defaults"]["diversity"],
+    )
+    assert asdict(tuned.weights) == payload["defaults"]["fusion_weights"]

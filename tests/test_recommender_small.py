@@ -10,10 +10,12 @@ import pytest
 from embeddings.build import build_embeddings
 from embeddings.text_encoder import HashingTextEncoder
 from embeddings.training import TrainingConfig
-from graph.errors import NotFoundError
+from graph.errors import ArtifactError, NotFoundError
 from graph.loaders import load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
-from recommender.service import RecommendationRequest, Recommender
+from recommender.fusion import FusionWeights
+from recommender.service import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest, Recommender
+from recommender.tuning import TunedDefaults, load_tuned, save_tuned
 from tests.conftest import DATA
 from tests.helpers import write
 
@@ -89,3 +91,27 @@ def test_repeated_queries_are_encoded_once(tmp_path: Path) -> None:
     assert [i["score"] for i in first["items"]] == [i["score"] for i in second["items"]]
     recommender.recommend(RecommendationRequest(query="cat"))
     assert encoder.calls == 2
+
+
+def test_tuned_defaults_round_trip_and_a_bad_file_is_named(tmp_path: Path) -> None:
+    tuned = TunedDefaults("mmr", 0.3, FusionWeights(popularity_without_query=0.9), "giftcards: leave-last")
+    path = save_tuned(tmp_path, tuned)
+    assert load_tuned(tmp_path) == tuned
+    path.write_text('{"strategy": "mmr"}')
+    with pytest.raises(ArtifactError, match=r"tuned_defaults\.json"):
+        load_tuned(tmp_path)
+    assert load_tuned(tmp_path / "elsewhere") is None
+
+
+@pytest.mark.slow
+def test_the_shops_tuned_defaults_apply_when_a_request_leaves_them_out(tmp_path: Path) -> None:
+    plain = one_product_recommender(tmp_path, ENCODER)
+    assert (plain.default_strategy, plain.default_diversity) == (DEFAULT_STRATEGY, DEFAULT_DIVERSITY)
+    weights = FusionWeights(popularity_without_query=0.9, cooccurrence_share=0.1)
+    save_tuned(tmp_path / "home", TunedDefaults("calibrated", 0.35, weights, "test"))
+    tuned = Recommender.load(plain.store, tmp_path / "home", ENCODER, pseudonym_key=b"k")
+    assert tuned.weights == weights
+    result = tuned.recommend(RecommendationRequest(query="dog bed"))
+    assert (result["strategy"], result["diversity"]) == ("calibrated", 0.35)
+    explicit = tuned.recommend(RecommendationRequest(query="dog bed", strategy="dpp", diversity=0.0))
+    assert (explicit["strategy"], explicit["diversity"]) == ("dpp", 0.0)

@@ -1,0 +1,69 @@
+"""Defaults a shop's own evaluation chose (`kgrec evaluate ... --apply`), kept beside its artifacts.
+
+The best fusion weights differ from shop to shop (grocery baskets want popularity, a music
+catalogue wants co-listening; docs/evaluation.md), so the harness's choice for this shop's
+data, when there is one, beats the built-in defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from graph.errors import ArtifactError
+from recommender.fusion import FusionWeights
+
+FILE = "tuned_defaults.json"
+
+
+@dataclass(frozen=True, slots=True)
+class TunedDefaults:
+    strategy: str
+    diversity: float
+    weights: FusionWeights
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "diversity": self.diversity,
+            "fusion_weights": asdict(self.weights),
+            "source": self.source,
+        }
+
+
+def _from_dict(chosen: dict[str, Any], source: str) -> TunedDefaults:
+    known = {f.name for f in fields(FusionWeights)}
+    weights = FusionWeights(**{k: float(v) for k, v in chosen["fusion_weights"].items() if k in known})
+    return TunedDefaults(str(chosen["strategy"]), float(chosen["diversity"]), weights, source)
+
+
+def from_report(report: dict[str, Any]) -> TunedDefaults:
+    return _from_dict(report["defaults"], f"{report['name']}: {report['protocol']}")
+
+
+def save_tuned(home: Path, tuned: TunedDefaults) -> Path:
+    """Atomic: a serving process reading the file never sees half of it."""
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / FILE
+    with tempfile.NamedTemporaryFile("w", dir=home, delete=False, suffix=".tmp", encoding="utf-8") as handle:
+        json.dump(tuned.as_dict(), handle, indent=2, ensure_ascii=False)
+    os.replace(handle.name, target)
+    return target
+
+
+def load_tuned(home: Path) -> TunedDefaults | None:
+    path = home / FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return _from_dict(data, str(data.get("source", "")))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ArtifactError(
+            f"{path} is not a valid tuned-defaults file ({exc}); delete it or re-run --apply"
+        ) from exc

@@ -3,31 +3,53 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from graph.errors import InputFileError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 
 
+def _suffix(path: Path) -> str:
+    """The format suffix, under a `.gz`."""
+    suffixes = [x.lower() for x in path.suffixes]
+    return suffixes[-2] if len(suffixes) > 1 and suffixes[-1] == ".gz" else path.suffix.lower()
+
+
+def _open_binary(path: Path) -> BinaryIO:
+    if path.suffix.lower() == ".gz":
+        return cast(BinaryIO, gzip.open(path, "rb"))
+    return path.open("rb")
+
+
 def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Yields (line number, text) decoding each line strictly as UTF-8 (a BOM is dropped)."""
+    """Yields (line number, text) decoding each line strictly as UTF-8 (a BOM is dropped).
+
+    A `.gz` file is read through gzip: catalogue dumps usually ship compressed.
+    """
     if not path.is_file():
         raise InputFileError(path, None, "file not found")
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise InputFileError(
-                    path, number, f"not valid UTF-8 (byte {exc.start}: {raw[exc.start : exc.start + 1]!r})"
-                ) from exc
-            if number == 1 and text.startswith("\ufeff"):
-                text = text[1:]
-            yield number, text
+    number = 0
+    try:
+        with _open_binary(path) as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    bad = raw[exc.start : exc.start + 1]
+                    raise InputFileError(
+                        path, number, f"not valid UTF-8 (byte {exc.start}: {bad!r})"
+                    ) from exc
+                if number == 1 and text.startswith("\ufeff"):
+                    text = text[1:]
+                yield number, text
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise InputFileError(path, number + 1, f"not a readable gzip file: {exc}") from exc
 
 
 def iter_csv_rows(path: Path, required: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, str]]]:
@@ -84,4 +106,4 @@ def iter_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def is_jsonl(path: Path) -> bool:
-    return path.suffix.lower() in JSONL_SUFFIXES
+    return _suffix(path) in JSONL_SUFFIXES

@@ -8,15 +8,14 @@ a product's category list are kept: the rest of that list is feature text scrape
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from graph.errors import InputFileError
+from graph.file_reading import iter_jsonl_rows
 
 META = "meta_Gift_Cards.json.gz"
 REVIEWS = "Gift_Cards_5.json.gz"
@@ -30,23 +29,6 @@ class PreparedGiftCards:
     interactions: Path
     products_count: int
     reviews: int
-
-
-def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputFileError(path, number, f"not JSON: {exc.msg}") from None
-                if not isinstance(row, dict):
-                    raise InputFileError(path, number, "expected a JSON object")
-                yield number, row
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, None, f"cannot read: {exc}") from exc
 
 
 def _category_path(raw: Any) -> str:
@@ -65,7 +47,7 @@ def prepare_giftcards(data_dir: Path, work: Path) -> PreparedGiftCards:
     products = 0
     known: set[str] = set()
     with (work / "products.jsonl").open("w", encoding="utf-8") as out:
-        for number, row in _json_lines(data_dir / META):
+        for number, row in iter_jsonl_rows(data_dir / META):
             asin, title = str(row.get("asin") or "").strip(), str(row.get("title") or "").strip()
             if not asin or not title:
                 raise InputFileError(data_dir / META, number, "a product needs 'asin' and 'title'")
@@ -90,7 +72,7 @@ def prepare_giftcards(data_dir: Path, work: Path) -> PreparedGiftCards:
     with (work / "interactions.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["user_id", "item_id", "kind", "timestamp", "value"])
-        for number, row in _json_lines(data_dir / REVIEWS):
+        for number, row in iter_jsonl_rows(data_dir / REVIEWS):
             user, item, ts = row.get("reviewerID"), row.get("asin"), row.get("unixReviewTime")
             if not user or item not in known or not isinstance(ts, int):
                 raise InputFileError(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,26 @@ def test_interaction_errors_name_the_line(tmp_path: Path) -> None:
     missing = write(tmp_path / "m.csv", "user_id,item_id,kind\nu,p,view\n")
     with pytest.raises(InputFileError, match="missing required column"):
         list(iter_interactions(missing))
+
+
+def test_gzipped_files_read_like_plain_ones(tmp_path: Path) -> None:
+    rows = '{"id": "a1", "title": "Kite"}\n{"id": "a2", "title": "Yo-yo", "price": "3.50"}\n'
+    packed = tmp_path / "products.jsonl.gz"
+    with gzip.open(packed, "wt", encoding="utf-8") as handle:
+        handle.write(rows)
+    plain = write(tmp_path / "products.jsonl", rows)
+    assert [(p.id, p.title, p.price) for p in iter_products(packed)] == [
+        (p.id, p.title, p.price) for p in iter_products(plain)
+    ]
+    events = tmp_path / "events.csv.gz"
+    with gzip.open(events, "wt", encoding="utf-8") as handle:
+        handle.write("user_id,item_id,kind,timestamp\nu1,a1,view,1\nu1,a2,sell,2\n")
+    with pytest.raises(InputFileError, match=r"events\.csv\.gz:3: kind 'sell'"):
+        list(iter_interactions(events))
+
+
+def test_a_corrupt_gzip_file_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "products.jsonl.gz"
+    broken.write_bytes(gzip.compress(b'{"id": "a1", "title": "Kite"}\n' * 200)[:60])
+    with pytest.raises(InputFileError, match=r"products\.jsonl\.gz.*not a readable gzip file"):
+        list(iter_products(broken))

@@ -32,7 +32,7 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-async def load(concurrency: int, seconds: float, texts: list[str]) -> dict[str, float]:
+async def load(concurrency: int, seconds: float, texts: list[str], *, cold: bool = False) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -42,7 +42,9 @@ async def load(concurrency: int, seconds: float, texts: list[str]) -> dict[str, 
             nonlocal errors
             i = offset
             while time.perf_counter() < deadline:
-                body = {"query": texts[i % len(texts)], "k": 10, "diversity": 0.5}
+                # Cold: a query text never sent before, so the query-vector cache cannot help.
+                text = f"{texts[i % len(texts)]} {i // len(texts)}" if cold else texts[i % len(texts)]
+                body = {"query": text, "k": 10, "diversity": 0.5}
                 started = time.perf_counter()
                 response = await client.post("/v1/recommendations", json=body)
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -66,6 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--soak-seconds", type=float, default=300.0)
+    parser.add_argument("--cold", action="store_true", help="every query new: no query-cache hits")
     args = parser.parse_args()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "kgrec"), "serve", "--port", str(PORT)],
@@ -87,11 +90,12 @@ def main() -> None:
         texts = queries(300)
         asyncio.run(load(2, 5, texts))
         results: dict[str, object] = {
-            "levels": [asyncio.run(load(c, args.seconds, texts)) for c in (1, 8, 32)]
+            "cold": args.cold,
+            "levels": [asyncio.run(load(c, args.seconds, texts, cold=args.cold)) for c in (1, 8, 32)],
         }
         if args.soak_seconds > 0:
             before = rss_kib(server.pid)
-            soak = asyncio.run(load(8, args.soak_seconds, texts))
+            soak = asyncio.run(load(8, args.soak_seconds, texts, cold=args.cold))
             results["soak"] = {**soak, "rss_before_kib": before, "rss_after_kib": rss_kib(server.pid)}
     finally:
         server.terminate()

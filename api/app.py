@@ -16,6 +16,7 @@ from api.metrics import metrics_middleware
 from api.settings import Settings
 from api.state import AppState
 from api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
+from embeddings.batching_encoder import BatchingEncoder
 from embeddings.text_encoder import TextEncoder
 from graph.errors import KgrecError
 
@@ -31,7 +32,9 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
         torch.set_num_threads(1)
         limit_blas_threads()
         driver = open_driver(settings)
-        state = AppState(settings, driver, open_store(settings, driver), encoder or text_encoder(settings))
+        # Concurrent requests' queries share forward passes (embeddings/batching_encoder.py).
+        batching = BatchingEncoder(encoder or text_encoder(settings))
+        state = AppState(settings, driver, open_store(settings, driver), batching)
         app.state.kgrec = state
         try:
             state.recommender()

@@ -19,6 +19,7 @@ router = APIRouter(prefix="/v1", tags=["recommendations"])
 
 def _serve(state: State, recommender: Recommender, request: RecommendationRequest) -> dict[str, Any]:
     """CPU work in one of the bounded slots; stage timings to metrics; Browser links added."""
+    recommender.warm_query(request.query)
     with state.cpu_slots:
         result = recommender.recommend(request)
     observe_stages(result["timings_ms"])

@@ -147,6 +147,12 @@ class Recommender:
                 self._query_cache.popitem(last=False)
         return vector
 
+    def warm_query(self, query: str | None) -> None:
+        """Encode (or find cached) a query ahead of the request's CPU slot, so that concurrent
+        requests can share a forward pass in a batching encoder."""
+        if query and query.strip():
+            self._encode_query(query.strip())
+
     def clear_query_cache(self) -> None:
         with self._query_lock:
             self._query_cache.clear()

@@ -15,8 +15,11 @@ MAX_PATHS = 3
 
 @dataclass(slots=True)
 class PathNode:
+    """`id` None: a node shown by its label only (another shopper is never named, not even by
+    pseudonym: the path proves a co-purchase without linking anyone's history)."""
+
     label: str
-    id: str
+    id: str | None
     name: str
 
 
@@ -29,16 +32,19 @@ class Explanation:
     params: dict[str, str] = field(default_factory=dict)
 
     def cypher(self) -> tuple[str, dict[str, str]]:
-        """A parameterised MATCH that returns exactly this path."""
+        """A parameterised MATCH that returns this path (one of them, through an anonymous node)."""
         parts = []
         params: dict[str, str] = {}
         for i, node in enumerate(self.nodes):
-            params[f"n{i}"] = node.id
-            parts.append(f"(n{i}:{node.label} {{id: $n{i}}})")
+            if node.id is None:
+                parts.append(f"(n{i}:{node.label})")
+            else:
+                params[f"n{i}"] = node.id
+                parts.append(f"(n{i}:{node.label} {{id: $n{i}}})")
             if i < len(self.relationships):
                 rel_type, direction = self.relationships[i]
                 parts.append(f"-[:{rel_type}]->" if direction == "out" else f"<-[:{rel_type}]-")
-        return f"MATCH p = {''.join(parts)} RETURN p", params
+        return f"MATCH p = {''.join(parts)} RETURN p LIMIT 1", params
 
     def as_dict(self) -> dict[str, Any]:
         query, params = self.cypher()
@@ -117,12 +123,11 @@ class Explainer:
         self, item: str, past: str
     ) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
         shoppers = set(self.g.item_users.get(past, []))
-        common = sorted(u for u in self.g.item_users.get(item, []) if u in shoppers)
-        if not common:
+        if not any(u in shoppers for u in self.g.item_users.get(item, [])):
             return None
         nodes = [
             self._node("Product", past),
-            PathNode("User", common[0], "another shopper"),
+            PathNode("User", None, "another shopper"),
             self._node("Product", item),
         ]
         return nodes, [("INTERACTED", "in"), ("INTERACTED", "out")], "another shopper chose both"

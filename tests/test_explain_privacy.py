@@ -1,0 +1,37 @@
+"""Co-purchase explanations prove the path in Neo4j without naming the other shopper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from graph.loaders import load_interactions, load_products, load_taxonomy
+from graph.neo4j_store import Neo4jGraphStore
+from graph.pseudonym import pseudonymise
+from recommender.explain import Explainer
+from recommender.projection import GraphProjection
+from tests.helpers import PRODUCT_MAP, PRODUCTS_CSV, TAXONOMY_CSV, write
+
+KEY = b"privacy-test"
+
+
+@pytest.mark.neo4j
+def test_another_shoppers_path_carries_no_identifier(neo4j_store: Neo4jGraphStore, tmp_path: Path) -> None:
+    load_taxonomy(neo4j_store, write(tmp_path / "t.csv", TAXONOMY_CSV), taxonomy="shop")
+    load_products(neo4j_store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy="shop", mapping=PRODUCT_MAP)
+    events = "user_id,item_id,kind,timestamp\nbob,p2,purchase,1\nbob,p4,purchase,2\ncarol,p2,view,3\n"
+    load_interactions(neo4j_store, write(tmp_path / "e.csv", events), pseudonym_key=KEY)
+    explainer = Explainer(GraphProjection.load(neo4j_store))
+    (explanation,) = explainer.history_paths("p4", ["p2"], user=None)
+    shown = explanation.as_dict()
+    assert [n["name"] for n in shown["nodes"]][1] == "another shopper"
+    assert shown["nodes"][1]["id"] is None
+    text = json.dumps(shown)
+    for raw in ("bob", "carol"):
+        assert pseudonymise(raw, KEY) not in text
+    rows = neo4j_store.run(shown["cypher"], shown["params"])
+    assert len(rows) == 1
+    none = neo4j_store.run(shown["cypher"], {**shown["params"], "n2": "p1"})
+    assert none == []

@@ -152,6 +152,16 @@ def category_ids_by_path(taxonomy: str, paths: Sequence[str]) -> Statement:
 PRODUCT_KEYS = ("title", "description", "price", "currency")
 
 
+def delete_orphans(label: str, relationship: str, ids: Sequence[str]) -> Statement:
+    """Brands and attribute values that an update left without any product."""
+    if label not in ("Brand", "AttributeValue") or relationship not in ("HAS_BRAND", "HAS_ATTRIBUTE"):
+        raise ValueError(f"not an orphan-able pair: {label}/{relationship}")
+    return (
+        f"UNWIND $ids AS id MATCH (n:{label} {{id: id}}) WHERE NOT (n)<-[:{relationship}]-() DELETE n",
+        {"ids": list(ids)},
+    )
+
+
 def product_snapshots(ids: Sequence[str]) -> Statement:
     """What a product looks like now, to tell created / updated / unchanged rows apart."""
     return (

@@ -141,6 +141,7 @@ class MemoryGraphStore:
             for key in ("description", "price", "currency"):
                 props.pop(key, None)
             props.update(row.properties())
+            previous = self._targets(node, "HAS_BRAND") + self._targets(node, "HAS_ATTRIBUTE")
             self._drop_edges(node, ["IN_CATEGORY", "HAS_BRAND", "HAS_ATTRIBUTE"])
             if row.category_id and ("Category", row.category_id) in self.graph:
                 self._set_edge(node, "IN_CATEGORY", ("Category", row.category_id))
@@ -152,6 +153,9 @@ class MemoryGraphStore:
                 if ("AttributeValue", aid) not in self.graph:
                     self._merge_node("AttributeValue", aid).update(key=key, value=value)
                 self._set_edge(node, "HAS_ATTRIBUTE", ("AttributeValue", aid))
+            for target in previous:
+                if target in self.graph and self.graph.in_degree(target) == 0:
+                    self.graph.remove_node(target)
             setattr(counts, status, getattr(counts, status) + 1)
         return counts
 

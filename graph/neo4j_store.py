@@ -185,6 +185,8 @@ class Neo4jGraphStore:
         ]
         brands = {r["brand_id"]: r["brand_name"] for r in created + changed if r["brand_id"]}
         values = {a["id"]: a for r in created + changed for a in r["attributes"]}
+        old_brands = sorted({b for r in changed for b in snapshots[r["id"]]["brands"]} - set(brands))
+        old_values = sorted({a for r in changed for a in snapshots[r["id"]]["attributes"]} - set(values))
 
         def work(tx: neo4j.ManagedTransaction) -> None:
             if brands:
@@ -195,6 +197,10 @@ class Neo4jGraphStore:
                 tx.run(*cypher.create_products(created)).consume()
             if changed:
                 tx.run(*cypher.update_products(changed)).consume()
+            if old_brands:
+                tx.run(*cypher.delete_orphans("Brand", "HAS_BRAND", old_brands)).consume()
+            if old_values:
+                tx.run(*cypher.delete_orphans("AttributeValue", "HAS_ATTRIBUTE", old_values)).consume()
 
         if created or changed:
             self._call(lambda: self._execute_write(work))

@@ -76,6 +76,25 @@ def test_changed_product_is_updated_and_its_edges_replaced(any_store: Any, tmp_p
     assert ("p1", "HAS_ATTRIBUTE", "age=3+") not in rels
 
 
+def test_a_brand_or_value_no_product_uses_any_more_is_removed(any_store: Any, tmp_path: Path) -> None:
+    load_all(any_store, tmp_path)
+    before = any_store.stats().nodes
+    changed = PRODUCTS_CSV.replace(
+        "p1,Oak train set,Brio,29.99,3,wood,3+", "p1,Oak train set,Hape,29.99,3,bamboo,3+"
+    )
+    load_products(any_store, write(tmp_path / "p2.csv", changed), taxonomy="shop", mapping=PRODUCT_MAP)
+    after = any_store.stats().nodes
+    assert after["Brand"] == before["Brand"]
+    assert after["AttributeValue"] == before["AttributeValue"]
+    brands = {r.tail for r in any_store.iter_relationships(["HAS_BRAND"])}
+    assert "brio" not in brands and "hape" in brands
+    assert any_store.existing_ids("Brand", ["brio", "hape"]) == {"hape"}
+    assert any_store.existing_ids("AttributeValue", ["material=wood", "material=bamboo", "age=3+"]) == {
+        "material=bamboo",
+        "age=3+",
+    }
+
+
 def test_user_ids_are_pseudonymised(any_store: Any, tmp_path: Path) -> None:
     load_all(any_store, tmp_path)
     users = {r.head for r in any_store.iter_relationships(["INTERACTED"])}

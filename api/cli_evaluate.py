@@ -32,6 +32,12 @@ def evaluate_cmd(
     regions: Annotated[str, typer.Option(help="With --interactions: auto | taxonomy | community")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Report folder (default reports/<name>)")] = None,
     cases: Annotated[int, typer.Option("--cases", "--baskets", help="Test cases (baskets or users)")] = 300,
+    tune: Annotated[
+        int,
+        typer.Option(
+            "--tune-cases", help="Held-out cases the fusion weights are chosen on (0: the test cases)"
+        ),
+    ] = 150,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     apply: Annotated[
@@ -53,7 +59,15 @@ def evaluate_cmd(
         raise InvalidArgumentError("split", f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     limit_blas_threads()
     settings = Settings()
-    options: dict[str, Any] = {"cases": cases, "epochs": epochs, "seed": seed, "progress": not as_json}
+    if tune < 0:
+        raise InvalidArgumentError("tune-cases", "must be 0 or more")
+    options: dict[str, Any] = {
+        "cases": cases,
+        "tune": tune,
+        "epochs": epochs,
+        "seed": seed,
+        "progress": not as_json,
+    }
     if interactions is not None:
         if preset is not None:
             raise InvalidArgumentError("preset", "give either --preset or --interactions, not both")

@@ -2,7 +2,9 @@
 
 Every split returns the rows to train on and the cases to test: what the shopper is seen to
 have (`visible`, the request's history) and what they went on to take (`hidden`, the truth).
-The same seed gives the same split on every machine.
+It also holds out `tune` more cases, disjoint from the test ones and out of training alike,
+on which the harness chooses its fusion weights, so that no reported figure is chosen on the
+cases it is reported on. The same seed gives the same split on every machine.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from graph.errors import InvalidArgumentError
 from graph.interaction_parsing import RawInteraction
@@ -31,10 +33,20 @@ class Split:
     train: list[RawInteraction]
     cases: list[EvalCase]
     description: str
+    tune_cases: list[EvalCase] = field(default_factory=list)
 
 
 def _sample(keys: Sequence[str], limit: int, rng: random.Random) -> list[str]:
     return sorted(rng.sample(sorted(keys), min(limit, len(keys))))
+
+
+def _test_and_tune(
+    keys: Sequence[str], cases: int, tune: int, rng: random.Random
+) -> tuple[list[str], list[str]]:
+    """The test sample first (so it does not depend on `tune`), then the tuning one from the rest."""
+    test = _sample(keys, cases, rng)
+    chosen = set(test)
+    return test, _sample([k for k in keys if k not in chosen], tune, rng)
 
 
 def _in_order(rows: Sequence[RawInteraction]) -> list[str]:
@@ -46,6 +58,7 @@ def basket_split(
     rows: Sequence[RawInteraction],
     *,
     cases: int = 300,
+    tune: int = 0,
     min_items: int = 4,
     hide: float = 1 / 3,
     seed: int = 7,
@@ -59,54 +72,63 @@ def basket_split(
         baskets[row.session_id or f"{row.user_id}@{row.timestamp}"].append(row)
     eligible = [key for key, items in baskets.items() if len({r.item_id for r in items}) >= min_items]
     rng = random.Random(seed)
-    chosen = _sample(eligible, cases, rng)
-    out = []
-    for key in chosen:
+    chosen, tuning = _test_and_tune(eligible, cases, tune, rng)
+
+    def hide_part(key: str) -> EvalCase:
+        # Each basket's own generator: what it hides does not depend on which others were drawn.
         items = sorted({r.item_id for r in baskets[key]})
-        rng.shuffle(items)
+        random.Random(f"{seed}:{key}").shuffle(items)
         n_hidden = max(1, round(len(items) * hide))
-        out.append(EvalCase(key, baskets[key][0].user_id, items[n_hidden:], set(items[:n_hidden])))
-    held = set(chosen)
+        return EvalCase(key, baskets[key][0].user_id, items[n_hidden:], set(items[:n_hidden]))
+
+    out = [hide_part(key) for key in chosen]
+    tune_cases = [hide_part(key) for key in tuning]
+    held = set(chosen) | set(tuning)
     train = [r for key, group in baskets.items() if key not in held for r in group]
     return Split(
         train,
         out,
         f"basket completion: {len(out)} of {len(eligible)} baskets with >= {min_items} items held out "
-        f"(seed {seed}), a third of each hidden; {len(baskets) - len(out)} baskets train",
+        f"(seed {seed}), a third of each hidden; {len(tune_cases)} more held out to tune on; "
+        f"{len(baskets) - len(held)} baskets train",
+        tune_cases,
     )
 
 
 def leave_last_split(
-    rows: Sequence[RawInteraction], *, cases: int = 300, min_items: int = 3, seed: int = 7
+    rows: Sequence[RawInteraction], *, cases: int = 300, tune: int = 0, min_items: int = 3, seed: int = 7
 ) -> Split:
     """Each sampled user's last item (in time) is hidden; everything before it is history and training."""
     by_user: dict[str, list[RawInteraction]] = defaultdict(list)
     for row in rows:
         by_user[row.user_id].append(row)
     eligible = [u for u, events in by_user.items() if len(_in_order(events)) >= min_items]
-    chosen = set(_sample(eligible, cases, random.Random(seed)))
+    test, tuning = _test_and_tune(eligible, cases, tune, random.Random(seed))
+    chosen, tuned = set(test), set(tuning)
     train: list[RawInteraction] = []
-    out = []
+    out: list[EvalCase] = []
+    tune_cases: list[EvalCase] = []
     for user, events in by_user.items():
-        if user not in chosen:
+        if user not in chosen and user not in tuned:
             train.extend(events)
             continue
         order = _in_order(events)
         last = order[-1]
-        kept = [r for r in events if r.item_id != last]
-        train.extend(kept)
-        out.append(EvalCase(user, user, order[:-1], {last}))
+        train.extend(r for r in events if r.item_id != last)
+        (out if user in chosen else tune_cases).append(EvalCase(user, user, order[:-1], {last}))
     out.sort(key=lambda c: c.case_id)
+    tune_cases.sort(key=lambda c: c.case_id)
     return Split(
         train,
         out,
         f"leave-last: {len(out)} of {len(eligible)} users with >= {min_items} items (seed {seed}) "
-        "have their last item hidden; all earlier events train",
+        f"have their last item hidden, {len(tune_cases)} more to tune on; all earlier events train",
+        tune_cases,
     )
 
 
 def temporal_split(
-    rows: Sequence[RawInteraction], *, cases: int = 300, test_share: float = 0.2, seed: int = 7
+    rows: Sequence[RawInteraction], *, cases: int = 300, tune: int = 0, test_share: float = 0.2, seed: int = 7
 ) -> Split:
     """One global cut in time: events after it are the future every model is blind to."""
     if not rows:
@@ -126,25 +148,29 @@ def temporal_split(
         seen = {r.item_id for r in before.get(user, [])}
         if seen and future - seen:
             eligible.append(user)
-    out = [
-        EvalCase(u, u, _in_order(before[u]), after[u] - {r.item_id for r in before[u]})
-        for u in _sample(eligible, cases, random.Random(seed))
-    ]
+    test, tuning = _test_and_tune(eligible, cases, tune, random.Random(seed))
+
+    def new_items(u: str) -> EvalCase:
+        return EvalCase(u, u, _in_order(before[u]), after[u] - {r.item_id for r in before[u]})
+
+    out, tune_cases = [new_items(u) for u in test], [new_items(u) for u in tuning]
     return Split(
         train,
         out,
         f"temporal: events before t={cut} ({1 - test_share:.0%} of events) train; {len(out)} of "
-        f"{len(eligible)} users active on both sides (seed {seed}) must find their new items after it",
+        f"{len(eligible)} users active on both sides (seed {seed}) must find their new items after it; "
+        f"{len(tune_cases)} others to tune on",
+        tune_cases,
     )
 
 
 def split_interactions(
-    rows: Sequence[RawInteraction], split: str, *, cases: int = 300, seed: int = 7
+    rows: Sequence[RawInteraction], split: str, *, cases: int = 300, tune: int = 0, seed: int = 7
 ) -> Split:
     if split == "basket":
-        return basket_split(rows, cases=cases, seed=seed)
+        return basket_split(rows, cases=cases, tune=tune, seed=seed)
     if split == "leave-last":
-        return leave_last_split(rows, cases=cases, seed=seed)
+        return leave_last_split(rows, cases=cases, tune=tune, seed=seed)
     if split == "temporal":
-        return temporal_split(rows, cases=cases, seed=seed)
+        return temporal_split(rows, cases=cases, tune=tune, seed=seed)
     raise InvalidArgumentError("split", f"unknown split {split!r}; use one of {', '.join(SPLITS)}")

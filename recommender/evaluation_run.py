@@ -102,7 +102,11 @@ def _train_and_evaluate(
         "versus_fused": versus(results),
         "defaults": {**choose_default(systems), "fusion_weights": asdict(recommender.weights)},
         "fusion_weight_sweep": sweep,
-        "fusion_weights_tuned_on": f"{len(tune_cases)} validation cases" if tune_cases else "the test cases",
+        "fusion_weights_tuned_on": (
+            f"{len(tune_cases)} held-out tuning cases, disjoint from the test cases"
+            if tune_cases
+            else "the test cases (no tuning cases were held out)"
+        ),
         "training": summary.as_dict(),
     }
     if extra is not None:
@@ -118,6 +122,7 @@ def evaluate_instacart(
     encoder: TextEncoder,
     *,
     cases: int = 300,
+    tune: int = 150,
     epochs: int = 40,
     seed: int = 7,
     progress: bool = False,
@@ -129,7 +134,7 @@ def evaluate_instacart(
         load_taxonomy(store, data.taxonomy, taxonomy="instacart", progress=progress)
         load_products(store, data.products, taxonomy="instacart", progress=progress)
         split = split_interactions(
-            list(iter_interactions(data.interactions)), "basket", cases=cases, seed=seed
+            list(iter_interactions(data.interactions)), "basket", cases=cases, tune=tune, seed=seed
         )
         return _train_and_evaluate(
             store,
@@ -137,6 +142,7 @@ def evaluate_instacart(
             _write_interactions(split.train, work / "train.csv"),
             split.cases,
             encoder,
+            tune_cases=split.tune_cases,
             name="instacart",
             protocol=(
                 f"Instacart basket completion on {data_dir} ({data.orders} orders, {data.lines} lines): "
@@ -157,6 +163,7 @@ def evaluate_giftcards(
     encoder: TextEncoder,
     *,
     cases: int = 300,
+    tune: int = 150,
     epochs: int = 40,
     seed: int = 7,
     progress: bool = False,
@@ -167,7 +174,7 @@ def evaluate_giftcards(
         store = MemoryGraphStore()
         load_products(store, data.products, taxonomy="amazon_giftcards", progress=progress)
         split = split_interactions(
-            list(iter_interactions(data.interactions)), "leave-last", cases=cases, seed=seed
+            list(iter_interactions(data.interactions)), "leave-last", cases=cases, tune=tune, seed=seed
         )
         return _train_and_evaluate(
             store,
@@ -175,6 +182,7 @@ def evaluate_giftcards(
             _write_interactions(split.train, work / "train.csv"),
             split.cases,
             encoder,
+            tune_cases=split.tune_cases,
             name="giftcards",
             protocol=(
                 f"Amazon 2018 Gift Cards on {data_dir} ({data.products_count} products, "
@@ -194,13 +202,14 @@ def evaluate_lastfm(
     encoder: TextEncoder,
     *,
     cases: int = 300,
+    tune: int = 150,
     epochs: int = 40,
     seed: int = 7,
     progress: bool = False,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
         work = Path(tmp)
-        data = prepare_lastfm(data_dir, work / "data", cases=cases, seed=seed)
+        data = prepare_lastfm(data_dir, work / "data", cases=cases, tune=tune, seed=seed)
         store = MemoryGraphStore()
         load_products(store, data.products, progress=progress)
 
@@ -242,6 +251,7 @@ def evaluate_interactions(
     split: str = "leave-last",
     regions: str = "auto",
     cases: int = 300,
+    tune: int = 150,
     epochs: int = 40,
     seed: int = 7,
     progress: bool = False,
@@ -260,13 +270,14 @@ def evaluate_interactions(
         for row in rows:
             if row.item_id not in known:
                 raise InputFileError(interactions, row.line, f"unknown item_id {row.item_id!r}")
-        chosen = split_interactions(rows, split, cases=cases, seed=seed)
+        chosen = split_interactions(rows, split, cases=cases, tune=tune, seed=seed)
         return _train_and_evaluate(
             store,
             work,
             _write_interactions(chosen.train, work / "train.csv"),
             chosen.cases,
             encoder,
+            tune_cases=chosen.tune_cases,
             name=interactions.stem,
             protocol=(
                 f"{interactions} ({len(rows)} events) against the loaded catalogue ({products} products, "
@@ -288,6 +299,7 @@ class Preset(Protocol):
         encoder: TextEncoder,
         *,
         cases: int = ...,
+        tune: int = ...,
         epochs: int = ...,
         seed: int = ...,
         progress: bool = ...,

@@ -72,7 +72,9 @@ def _top_k_cases(
     return [EvalCase(u, u, history[u], hidden[u]) for u in chosen]
 
 
-def prepare_lastfm(data_dir: Path, work: Path, *, cases: int = 300, seed: int = 7) -> PreparedLastFm:
+def prepare_lastfm(
+    data_dir: Path, work: Path, *, cases: int = 300, tune: int = 150, seed: int = 7
+) -> PreparedLastFm:
     missing = [name for name in FILES if not (data_dir / name).is_file()]
     if missing:
         raise InputFileError(data_dir, None, f"not a KGCN Last.FM folder: missing {', '.join(missing)}")
@@ -118,7 +120,7 @@ def prepare_lastfm(data_dir: Path, work: Path, *, cases: int = 300, seed: int = 
         work / "interactions.csv",
         auc_rows,
         _top_k_cases(auc_rows, history, cases, seed),
-        _top_k_cases(validation, history, cases, seed),
+        _top_k_cases(validation, history, tune, seed),
         history,
         len(artist_of),
         triples,

@@ -71,3 +71,23 @@ def test_temporal_split_trains_only_on_the_past() -> None:
 def test_unknown_split_names_the_field() -> None:
     with pytest.raises(InvalidArgumentError, match="split"):
         split_interactions(_rows(), "random", cases=3)
+
+
+@pytest.mark.parametrize("split", ["basket", "leave-last", "temporal"])
+def test_tuning_cases_are_disjoint_held_out_and_leave_the_test_cases_alone(split: str) -> None:
+    rows = _rows()
+    plain = split_interactions(rows, split, cases=4, seed=5)
+    tuned = split_interactions(rows, split, cases=4, tune=3, seed=5)
+    assert [(c.case_id, c.visible, c.hidden) for c in tuned.cases] == [
+        (c.case_id, c.visible, c.hidden) for c in plain.cases
+    ]
+    assert plain.tune_cases == []
+    assert len(tuned.tune_cases) == 3
+    assert not {c.case_id for c in tuned.tune_cases} & {c.case_id for c in tuned.cases}
+    trained = {(r.user_id, r.item_id, r.session_id) for r in tuned.train}
+    for case in tuned.tune_cases:
+        for item in case.hidden:
+            if split == "basket":
+                assert (case.user_id, item, case.case_id) not in trained
+            else:
+                assert not any(r.user_id == case.user_id and r.item_id == item for r in tuned.train)

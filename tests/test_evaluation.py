@@ -90,6 +90,8 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     random = next(s for s in report["systems"] if s["name"] == "random")["metrics"]
     assert fused["ndcg@10"] > random["ndcg@10"]
     assert set(report["defaults"]) >= {"strategy", "diversity", "fusion_weights"}
+    assert report["fusion_weights_tuned_on"].startswith("150 held-out tuning cases")
+    assert "150 more held out to tune on" in report["protocol"]
     out = tmp_path / "out"
     assert json.loads((out / "report.json").read_text())["name"] == "instacart"
     assert (out / "pareto_alpha_ndcg.png").stat().st_size > 1000
@@ -106,7 +108,7 @@ def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
     assert abs(auc["random"] - 0.5) < 0.03
     assert auc["fused"] > auc["random"] + 0.1
     assert "Click-through AUC" in (tmp_path / "report.md").read_text()
-    assert report["fusion_weights_tuned_on"] == "30 validation cases"
+    assert report["fusion_weights_tuned_on"].startswith("150 held-out tuning cases")
 
 
 @pytest.mark.slow

@@ -116,6 +116,42 @@ def _train_and_evaluate(
     return report
 
 
+def _split_and_evaluate(
+    store: MemoryGraphStore,
+    work: Path,
+    rows: Sequence[RawInteraction],
+    split_name: str,
+    encoder: TextEncoder,
+    *,
+    name: str,
+    describe: Callable[[str], str],
+    regions: str,
+    cases: int,
+    tune: int,
+    epochs: int,
+    seed: int,
+    out: Path,
+    progress: bool,
+) -> dict[str, Any]:
+    """Split the events, keep the held-out ones out of the graph, then train and evaluate."""
+    split = split_interactions(rows, split_name, cases=cases, tune=tune, seed=seed)
+    return _train_and_evaluate(
+        store,
+        work,
+        _write_interactions(split.train, work / "train.csv"),
+        split.cases,
+        encoder,
+        tune_cases=split.tune_cases,
+        name=name,
+        protocol=describe(split.description),
+        regions=regions,
+        epochs=epochs,
+        seed=seed,
+        out=out,
+        progress=progress,
+    )
+
+
 def evaluate_instacart(
     data_dir: Path,
     out: Path,
@@ -133,23 +169,21 @@ def evaluate_instacart(
         store = MemoryGraphStore()
         load_taxonomy(store, data.taxonomy, taxonomy="instacart", progress=progress)
         load_products(store, data.products, taxonomy="instacart", progress=progress)
-        split = split_interactions(
-            list(iter_interactions(data.interactions)), "basket", cases=cases, tune=tune, seed=seed
-        )
-        return _train_and_evaluate(
+        return _split_and_evaluate(
             store,
             work,
-            _write_interactions(split.train, work / "train.csv"),
-            split.cases,
+            list(iter_interactions(data.interactions)),
+            "basket",
             encoder,
-            tune_cases=split.tune_cases,
             name="instacart",
-            protocol=(
+            describe=lambda split: (
                 f"Instacart basket completion on {data_dir} ({data.orders} orders, {data.lines} lines): "
-                f"{split.description}; the visible two thirds are the request's history, 10 items are "
-                "recommended from the rest of the catalogue."
+                f"{split}; the visible two thirds are the request's history, 10 items are recommended "
+                "from the rest of the catalogue."
             ),
             regions="taxonomy",
+            cases=cases,
+            tune=tune,
             epochs=epochs,
             seed=seed,
             out=out,
@@ -173,22 +207,20 @@ def evaluate_giftcards(
         data = prepare_giftcards(data_dir, work / "data")
         store = MemoryGraphStore()
         load_products(store, data.products, taxonomy="amazon_giftcards", progress=progress)
-        split = split_interactions(
-            list(iter_interactions(data.interactions)), "leave-last", cases=cases, tune=tune, seed=seed
-        )
-        return _train_and_evaluate(
+        return _split_and_evaluate(
             store,
             work,
-            _write_interactions(split.train, work / "train.csv"),
-            split.cases,
+            list(iter_interactions(data.interactions)),
+            "leave-last",
             encoder,
-            tune_cases=split.tune_cases,
             name="giftcards",
-            protocol=(
+            describe=lambda split: (
                 f"Amazon 2018 Gift Cards on {data_dir} ({data.products_count} products, "
-                f"{data.reviews} reviews as `rating` events): {split.description}."
+                f"{data.reviews} reviews as `rating` events): {split}."
             ),
             regions="community",
+            cases=cases,
+            tune=tune,
             epochs=epochs,
             seed=seed,
             out=out,
@@ -270,20 +302,20 @@ def evaluate_interactions(
         for row in rows:
             if row.item_id not in known:
                 raise InputFileError(interactions, row.line, f"unknown item_id {row.item_id!r}")
-        chosen = split_interactions(rows, split, cases=cases, tune=tune, seed=seed)
-        return _train_and_evaluate(
+        return _split_and_evaluate(
             store,
             work,
-            _write_interactions(chosen.train, work / "train.csv"),
-            chosen.cases,
+            rows,
+            split,
             encoder,
-            tune_cases=chosen.tune_cases,
             name=interactions.stem,
-            protocol=(
+            describe=lambda description: (
                 f"{interactions} ({len(rows)} events) against the loaded catalogue ({products} products, "
-                f"{categories} categories): {chosen.description}."
+                f"{categories} categories): {description}."
             ),
             regions=regions,
+            cases=cases,
+            tune=tune,
             epochs=epochs,
             seed=seed,
             out=out,

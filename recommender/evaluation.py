@@ -15,7 +15,7 @@ from tqdm import tqdm
 from recommender import metrics as m
 from recommender.eval_cases import EvalCase
 from recommender.fusion import FusionWeights
-from recommender.service import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest, Recommender
+from recommender.service import RecommendationRequest, Recommender
 
 log = logging.getLogger(__name__)
 K = 10
@@ -206,8 +206,8 @@ class Evaluator:
         systems.append((SystemResult("fused", "none", 0.0), self._recommended("none", 0.0)))
         systems.append(
             (
-                SystemResult("default", DEFAULT_STRATEGY, DEFAULT_DIVERSITY),
-                self._recommended(DEFAULT_STRATEGY, DEFAULT_DIVERSITY),
+                SystemResult("default", self.rec.default_strategy, self.rec.default_diversity),
+                self._recommended(self.rec.default_strategy, self.rec.default_diversity),
             )
         )
         for strategy in STRATEGIES:

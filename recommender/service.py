@@ -246,12 +246,9 @@ class Recommender:
 
     def recommend(self, request: RecommendationRequest) -> dict[str, Any]:
         request.validate()
-        request = replace(
-            request,
-            strategy=request.strategy or self.default_strategy,
-            diversity=self.default_diversity if request.diversity is None else request.diversity,
-        )
-        strategy, diversity = request.strategy or self.default_strategy, request.diversity or 0.0
+        strategy = request.strategy or self.default_strategy
+        diversity = self.default_diversity if request.diversity is None else request.diversity
+        request = replace(request, strategy=strategy, diversity=diversity)
         c = self.catalog
         timings: dict[str, float] = {}
         started = last = time.perf_counter()

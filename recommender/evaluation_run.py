@@ -11,7 +11,7 @@ import csv
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -34,6 +34,17 @@ from recommender.service import Recommender
 EVAL_KEY = b"evaluation"
 REGION_CHOICES = ("auto", "taxonomy", "community")
 Extra = Callable[[Evaluator], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every evaluation run shares, whatever its data."""
+
+    encoder: TextEncoder
+    out: Path
+    epochs: int
+    seed: int
+    progress: bool
 
 
 def _write_interactions(rows: Sequence[RawInteraction], path: Path) -> Path:
@@ -66,15 +77,11 @@ def _train_and_evaluate(
     work: Path,
     train_interactions: Path,
     cases: Sequence[EvalCase],
-    encoder: TextEncoder,
+    run: _Run,
     *,
     name: str,
     protocol: str,
     regions: str,
-    epochs: int,
-    seed: int,
-    out: Path,
-    progress: bool,
     extra: Extra | None = None,
     tune_cases: Sequence[EvalCase] | None = None,
 ) -> dict[str, Any]:
@@ -83,15 +90,14 @@ def _train_and_evaluate(
         raise InvalidArgumentError(
             "split", "the split left no test cases: the file has too few users or baskets"
         )
-    load_interactions(store, train_interactions, pseudonym_key=EVAL_KEY, progress=progress)
-    summary = build_embeddings(
-        store, work / "home", TrainingConfig(epochs=epochs, seed=seed), encoder, progress=progress
-    )
-    recommender = Recommender.load(store, work / "home", encoder, pseudonym_key=EVAL_KEY)
+    load_interactions(store, train_interactions, pseudonym_key=EVAL_KEY, progress=run.progress)
+    config = TrainingConfig(epochs=run.epochs, seed=run.seed)
+    summary = build_embeddings(store, work / "home", config, run.encoder, progress=run.progress)
+    recommender = Recommender.load(store, work / "home", run.encoder, pseudonym_key=EVAL_KEY)
     region_kind = _region_kind(recommender, regions)
-    evaluator = Evaluator(recommender, cases, region_kind=region_kind, seed=seed)
-    sweep = evaluator.sweep_weights(weight_grid(), cases=tune_cases, progress=progress)
-    results = evaluator.run(progress=progress)
+    evaluator = Evaluator(recommender, cases, region_kind=region_kind, seed=run.seed)
+    sweep = evaluator.sweep_weights(weight_grid(), cases=tune_cases, progress=run.progress)
+    results = evaluator.run(progress=run.progress)
     systems = [r.summary(recommender.catalog.pids) for r in results]
     report: dict[str, Any] = {
         "name": name,
@@ -112,7 +118,7 @@ def _train_and_evaluate(
     if extra is not None:
         report.update(extra(evaluator))
     report["seconds"] = round(time.perf_counter() - started, 1)
-    write_report(out, report)
+    write_report(run.out, report)
     return report
 
 
@@ -121,34 +127,26 @@ def _split_and_evaluate(
     work: Path,
     rows: Sequence[RawInteraction],
     split_name: str,
-    encoder: TextEncoder,
+    run: _Run,
     *,
     name: str,
     describe: Callable[[str], str],
     regions: str,
     cases: int,
     tune: int,
-    epochs: int,
-    seed: int,
-    out: Path,
-    progress: bool,
 ) -> dict[str, Any]:
     """Split the events, keep the held-out ones out of the graph, then train and evaluate."""
-    split = split_interactions(rows, split_name, cases=cases, tune=tune, seed=seed)
+    split = split_interactions(rows, split_name, cases=cases, tune=tune, seed=run.seed)
     return _train_and_evaluate(
         store,
         work,
         _write_interactions(split.train, work / "train.csv"),
         split.cases,
-        encoder,
+        run,
         tune_cases=split.tune_cases,
         name=name,
         protocol=describe(split.description),
         regions=regions,
-        epochs=epochs,
-        seed=seed,
-        out=out,
-        progress=progress,
     )
 
 
@@ -174,7 +172,7 @@ def evaluate_instacart(
             work,
             list(iter_interactions(data.interactions)),
             "basket",
-            encoder,
+            _Run(encoder, out, epochs, seed, progress),
             name="instacart",
             describe=lambda split: (
                 f"Instacart basket completion on {data_dir} ({data.orders} orders, {data.lines} lines): "
@@ -184,10 +182,6 @@ def evaluate_instacart(
             regions="taxonomy",
             cases=cases,
             tune=tune,
-            epochs=epochs,
-            seed=seed,
-            out=out,
-            progress=progress,
         )
 
 
@@ -212,7 +206,7 @@ def evaluate_giftcards(
             work,
             list(iter_interactions(data.interactions)),
             "leave-last",
-            encoder,
+            _Run(encoder, out, epochs, seed, progress),
             name="giftcards",
             describe=lambda split: (
                 f"Amazon 2018 Gift Cards on {data_dir} ({data.products_count} products, "
@@ -221,10 +215,6 @@ def evaluate_giftcards(
             regions="community",
             cases=cases,
             tune=tune,
-            epochs=epochs,
-            seed=seed,
-            out=out,
-            progress=progress,
         )
 
 
@@ -256,7 +246,7 @@ def evaluate_lastfm(
             work,
             data.train_interactions,
             data.cases,
-            encoder,
+            _Run(encoder, out, epochs, seed, progress),
             name="lastfm",
             protocol=(
                 f"Last.FM KG (KGCN/RippleNet benchmark) on {data_dir}: {data.items} artists, {data.triples} "
@@ -265,10 +255,6 @@ def evaluate_lastfm(
                 f"{len(data.cases)} users' test positives with their training positives as history."
             ),
             regions="community",
-            epochs=epochs,
-            seed=seed,
-            out=out,
-            progress=progress,
             extra=ctr,
             tune_cases=data.tune_cases,
         )
@@ -307,7 +293,7 @@ def evaluate_interactions(
             work,
             rows,
             split,
-            encoder,
+            _Run(encoder, out, epochs, seed, progress),
             name=interactions.stem,
             describe=lambda description: (
                 f"{interactions} ({len(rows)} events) against the loaded catalogue ({products} products, "
@@ -316,10 +302,6 @@ def evaluate_interactions(
             regions=regions,
             cases=cases,
             tune=tune,
-            epochs=epochs,
-            seed=seed,
-            out=out,
-            progress=progress,
         )
 
 

@@ -31,6 +31,12 @@ class PreparedGiftCards:
     reviews: int
 
 
+def _one_price(raw: object) -> str | None:
+    """A single amount ("$25.00"); ranges and blanks are no price."""
+    text = str(raw or "").strip()
+    return text if _ONE_PRICE.fullmatch(text) else None
+
+
 def _category_path(raw: Any) -> str:
     names = [str(n).strip() for n in raw or [] if isinstance(n, str)][:2]
     kept = [n for n in names if n and len(n) <= _MAX_CATEGORY_NAME and "<" not in n and ">" not in n]
@@ -59,9 +65,7 @@ def prepare_giftcards(data_dir: Path, work: Path) -> PreparedGiftCards:
                 "id": asin,
                 "title": title,
                 "brand": row.get("brand") or None,
-                "price": price
-                if _ONE_PRICE.fullmatch(price := str(row.get("price") or "").strip())
-                else None,
+                "price": _one_price(row.get("price")),
                 "currency": "USD",
                 "description": description[:1000] or None,
                 "category_path": _category_path(row.get("category")) or None,

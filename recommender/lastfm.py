@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from graph.errors import InputFileError
+from graph.file_reading import iter_text_lines
 from recommender.eval_cases import EvalCase
 
 FILES = ("kg.txt", "item_index2entity_id.txt", "ratings_final.txt")
@@ -39,19 +40,16 @@ class PreparedLastFm:
     ratings: int
 
 
-def _columns(path: Path, count: int) -> list[list[str]]:
+def _columns(path: Path, count: int) -> list[tuple[int, list[str]]]:
+    """(line number, fields) of a whitespace-separated file; blank lines are skipped."""
     rows = []
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                parts = line.split()
-                if not parts:
-                    continue
-                if len(parts) != count:
-                    raise InputFileError(path, number, f"expected {count} whitespace-separated fields")
-                rows.append(parts)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, None, f"cannot read: {exc}") from exc
+    for number, line in iter_text_lines(path):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != count:
+            raise InputFileError(path, number, f"expected {count} whitespace-separated fields")
+        rows.append((number, parts))
     return rows
 
 
@@ -79,10 +77,10 @@ def prepare_lastfm(
     if missing:
         raise InputFileError(data_dir, None, f"not a KGCN Last.FM folder: missing {', '.join(missing)}")
     work.mkdir(parents=True, exist_ok=True)
-    artist_of = {entity: artist for artist, entity in _columns(data_dir / "item_index2entity_id.txt", 2)}
+    artist_of = {entity: artist for _, (artist, entity) in _columns(data_dir / "item_index2entity_id.txt", 2)}
     attributes: dict[str, dict[str, str]] = {entity: {} for entity in artist_of}
     triples = 0
-    for head, relation, tail in _columns(data_dir / "kg.txt", 3):
+    for _, (head, relation, tail) in _columns(data_dir / "kg.txt", 3):
         if head in attributes:
             attributes[head][f"{relation}:{tail}"] = "yes"
             triples += 1
@@ -96,25 +94,26 @@ def prepare_lastfm(
             out.write(json.dumps(record) + "\n")
     ratings_path = data_dir / "ratings_final.txt"
     ratings = _columns(ratings_path, 3)
-    for number, (_, item, label) in enumerate(ratings, start=1):
+    for number, (_, item, label) in ratings:
         if item not in artist_of or label not in ("0", "1"):
             raise InputFileError(ratings_path, number, f"unknown item {item!r} or label {label!r} not 0/1")
-    part = np.random.default_rng(seed).permutation(len(ratings))
-    n_train = int(len(ratings) * 0.6)
-    test_rows = part[int(len(ratings) * 0.8) :]
+
+    def labelled(i: int) -> tuple[str, str, int]:
+        user, item, label = ratings[i][1]
+        return user, item, int(label)
+
+    part = np.random.default_rng(seed).permutation(len(ratings)).tolist()
+    train_end, validation_end = int(len(ratings) * 0.6), int(len(ratings) * 0.8)
     history: dict[str, list[str]] = {}
     with (work / "interactions.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["user_id", "item_id", "kind", "timestamp"])
-        for i in sorted(part[:n_train].tolist()):
-            user, item, label = ratings[i]
-            if label == "1":
+        for user, item, listened in map(labelled, sorted(part[:train_end])):
+            if listened == 1:
                 writer.writerow([user, item, "view", 0])
                 history.setdefault(user, []).append(item)
-    auc_rows = [(ratings[i][0], ratings[i][1], int(ratings[i][2])) for i in sorted(test_rows.tolist())]
-    validation = [
-        (ratings[i][0], ratings[i][1], int(ratings[i][2])) for i in part[n_train : len(part) - len(test_rows)]
-    ]
+    auc_rows = [labelled(i) for i in sorted(part[validation_end:])]
+    validation = [labelled(i) for i in part[train_end:validation_end]]
     return PreparedLastFm(
         work / "products.jsonl",
         work / "interactions.csv",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 
+from graph.atomic_write import write_text_atomically
 from recommender.projection import GraphProjection
 
 REGIONS_FILE = "regions.json"
@@ -96,9 +96,7 @@ def compute_regions(projection: GraphProjection, *, depth: int = 2, seed: int = 
 
 
 def save_regions(directory: Path, regions: Regions) -> None:
-    tmp = directory / f".{REGIONS_FILE}-{os.getpid()}"
-    tmp.write_text(json.dumps(regions.to_json(), ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, directory / REGIONS_FILE)
+    write_text_atomically(directory / REGIONS_FILE, json.dumps(regions.to_json(), ensure_ascii=False))
 
 
 def load_regions(directory: Path) -> Regions | None:

@@ -8,12 +8,11 @@ data, when there is one, beats the built-in defaults.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from graph.atomic_write import write_text_atomically
 from graph.errors import ArtifactError
 from recommender.fusion import FusionWeights
 
@@ -49,11 +48,7 @@ def from_report(report: dict[str, Any]) -> TunedDefaults:
 def save_tuned(home: Path, tuned: TunedDefaults) -> Path:
     """Atomic: a serving process reading the file never sees half of it."""
     home.mkdir(parents=True, exist_ok=True)
-    target = home / FILE
-    with tempfile.NamedTemporaryFile("w", dir=home, delete=False, suffix=".tmp", encoding="utf-8") as handle:
-        json.dump(tuned.as_dict(), handle, indent=2, ensure_ascii=False)
-    os.replace(handle.name, target)
-    return target
+    return write_text_atomically(home / FILE, json.dumps(tuned.as_dict(), indent=2, ensure_ascii=False))
 
 
 def load_tuned(home: Path) -> TunedDefaults | None:

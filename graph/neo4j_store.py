@@ -92,14 +92,16 @@ class Neo4jGraphStore:
         return self._call(work)
 
     def write(self, query: str, params: dict[str, Any]) -> list[neo4j.Record]:
-        def tx_work(tx: neo4j.ManagedTransaction) -> list[neo4j.Record]:
-            return list(tx.run(query, params))
+        return self._in_write_transaction(lambda tx: list(tx.run(query, params)))
 
-        def work() -> list[neo4j.Record]:
+    def _in_write_transaction(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
+        """One managed write transaction (retried by the driver on transient errors)."""
+
+        def run_session() -> T:
             with self._driver.session(database=self._database) as session:
-                return session.execute_write(tx_work)
+                return session.execute_write(work)
 
-        return self._call(work)
+        return self._call(run_session)
 
     def ping(self) -> None:
         self.run("RETURN 1 AS ok")
@@ -167,7 +169,7 @@ class Neo4jGraphStore:
             tx.run(*cypher.link_categories(created + changed)).consume()
 
         if created or changed:
-            self._call(lambda: self._execute_write(work))
+            self._in_write_transaction(work)
         return WriteCounts(
             created=len(created), updated=len(changed), skipped=len(payload) - len(created) - len(changed)
         )
@@ -203,14 +205,10 @@ class Neo4jGraphStore:
                 tx.run(*cypher.delete_orphans("AttributeValue", "HAS_ATTRIBUTE", old_values)).consume()
 
         if created or changed:
-            self._call(lambda: self._execute_write(work))
+            self._in_write_transaction(work)
         return WriteCounts(
             created=len(created), updated=len(changed), skipped=len(payload) - len(created) - len(changed)
         )
-
-    def _execute_write(self, work: Callable[[neo4j.ManagedTransaction], None]) -> None:
-        with self._driver.session(database=self._database) as session:
-            session.execute_write(work)
 
     def merge_interactions(self, rows: Sequence[InteractionRecord]) -> WriteCounts:
         payload = [

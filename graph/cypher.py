@@ -188,8 +188,11 @@ def merge_attribute_values(values: Sequence[dict[str, str]]) -> Statement:
     )
 
 
+_PRODUCT_PROPS = (
+    "SET p.title = row.title, p.description = row.description, p.price = row.price, "
+    "  p.currency = row.currency "
+)
 _PRODUCT_EDGES = (
-    "WITH p, row "
     "OPTIONAL MATCH (cat:Category {id: row.category_id}) "
     "OPTIONAL MATCH (brand:Brand {id: row.brand_id}) "
     "FOREACH (_ IN CASE WHEN cat IS NULL THEN [] ELSE [1] END | CREATE (p)-[:IN_CATEGORY]->(cat)) "
@@ -202,10 +205,10 @@ _PRODUCT_EDGES = (
 def create_products(rows: Sequence[dict[str, Any]]) -> Statement:
     """Rows known not to exist yet: CREATE is safe and much cheaper than MERGE."""
     return (
-        "UNWIND $rows AS row "
-        "CREATE (p:Product {id: row.id}) "
-        "SET p.title = row.title, p.description = row.description, p.price = row.price, "
-        "  p.currency = row.currency " + _PRODUCT_EDGES,
+        "UNWIND $rows AS row CREATE (p:Product {id: row.id}) "
+        + _PRODUCT_PROPS
+        + "WITH p, row "
+        + _PRODUCT_EDGES,
         {"rows": list(rows)},
     )
 
@@ -213,13 +216,9 @@ def create_products(rows: Sequence[dict[str, Any]]) -> Statement:
 def update_products(rows: Sequence[dict[str, Any]]) -> Statement:
     """Rows that exist and changed: properties set, category/brand/attribute edges replaced."""
     return (
-        "UNWIND $rows AS row "
-        "MATCH (p:Product {id: row.id}) "
-        "SET p.title = row.title, p.description = row.description, p.price = row.price, "
-        "  p.currency = row.currency "
-        "WITH p, row "
+        "UNWIND $rows AS row MATCH (p:Product {id: row.id}) " + _PRODUCT_PROPS + "WITH p, row "
         "OPTIONAL MATCH (p)-[r:IN_CATEGORY|HAS_BRAND|HAS_ATTRIBUTE]->() DELETE r "
-        "WITH DISTINCT p, row " + _PRODUCT_EDGES[len("WITH p, row ") :],
+        "WITH DISTINCT p, row " + _PRODUCT_EDGES,
         {"rows": list(rows)},
     )
 

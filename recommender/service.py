@@ -335,7 +335,7 @@ class Recommender:
             )
         chosen = pool_order[np.concatenate([np.arange(head), head + picked]).astype(np.int64)]
         lap("rerank")
-        matched = self._matched_categories(q_text)
+        matched = self._matched_categories(q_text) if request.explain else []
         items = []
         seen_regions: set[str] = set()
         for position, idx in enumerate(chosen.tolist()):

@@ -15,7 +15,8 @@ from tqdm import tqdm
 from recommender import metrics as m
 from recommender.eval_cases import EvalCase
 from recommender.fusion import FusionWeights
-from recommender.service import RecommendationRequest, Recommender
+from recommender.request import RecommendationRequest
+from recommender.service import Recommender
 
 log = logging.getLogger(__name__)
 K = 10
@@ -75,7 +76,7 @@ class Evaluator:
         self.cases = list(cases)
         self.catalog = recommender.catalog
         self.region_kind = region_kind
-        region_ids = self.catalog.regions[region_kind][0]
+        region_ids = self.catalog.regions[region_kind].ids
         self.region_of = dict(zip(self.catalog.pids, region_ids, strict=True))
         self.popularity = dict(recommender.projection.popularity)
         self.rng = np.random.default_rng(seed)
@@ -144,7 +145,7 @@ class Evaluator:
                 region_kind=self.region_kind,
                 explain=False,
             )
-            return [item["id"] for item in self.rec.recommend(request)["items"]]
+            return self.rec.recommend(request).ids
 
         return run
 

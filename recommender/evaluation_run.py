@@ -69,7 +69,7 @@ def _region_kind(recommender: Recommender, wanted: str) -> str:
     """`auto`: the taxonomy when it splits the catalogue into at least 5 regions, else communities."""
     if wanted != "auto":
         return wanted
-    return "taxonomy" if len(set(recommender.catalog.regions["taxonomy"][0])) >= 5 else "community"
+    return "taxonomy" if len(set(recommender.catalog.regions["taxonomy"].ids)) >= 5 else "community"
 
 
 def _train_and_evaluate(

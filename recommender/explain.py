@@ -208,3 +208,25 @@ class Explainer:
             return Explanation([self._node("Product", item)], [], reason, "relevance")
         nodes = [self._node("Product", item), self._node("Category", category)]
         return Explanation(nodes, [("IN_CATEGORY", "out")], f"{reason}; in {nodes[1].name}", "relevance")
+
+    def explain(
+        self,
+        item: str,
+        *,
+        query: str,
+        matched: Sequence[str],
+        history: Sequence[str],
+        user: str | None,
+        promoted: tuple[str, str, int] | None,
+    ) -> list[Explanation]:
+        """Up to three paths: the region an item was promoted for (`promoted` = region id, name,
+        relevance rank), the category that matches the query, then links to the history."""
+        out: list[Explanation] = []
+        if promoted is not None:
+            out.append(self.region_path(item, *promoted))
+        if query and (chain := self.category_chain(item, matched, query)) is not None:
+            out.append(chain)
+        out.extend(self.history_paths(item, history[:10], user, limit=MAX_PATHS - len(out)))
+        if not out:
+            out.append(self.fallback(item, query or None))
+        return out[:MAX_PATHS]

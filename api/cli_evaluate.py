@@ -11,9 +11,9 @@ import typer
 from api.cli import JsonFlag, app, emit, graph_store, handle_errors, require_file
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
+from evaluation.run import PRESETS, evaluate_interactions
+from evaluation.splits import SPLITS
 from graph.errors import InvalidArgumentError
-from recommender.eval_cases import SPLITS
-from recommender.evaluation_run import PRESETS, evaluate_interactions
 from recommender.tuning import from_report, save_tuned
 
 

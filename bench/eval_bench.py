@@ -17,7 +17,7 @@ from typing import Any
 
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
-from recommender.evaluation_run import PRESETS
+from evaluation.run import PRESETS
 
 
 def _metrics(report: dict[str, Any], name: str) -> dict[str, float]:

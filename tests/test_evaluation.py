@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 
 from embeddings.text_encoder import HashingTextEncoder
+from evaluation.presets.giftcards import prepare_giftcards
+from evaluation.presets.instacart import prepare_instacart
+from evaluation.presets.lastfm import prepare_lastfm
+from evaluation.run import evaluate_instacart, evaluate_interactions, evaluate_lastfm
+from evaluation.splits import split_interactions
 from graph.errors import InputFileError
 from graph.interaction_parsing import iter_interactions
 from graph.loaders import load_products
 from graph.memory_store import MemoryGraphStore
 from graph.neo4j_store import Neo4jGraphStore
-from recommender.eval_cases import split_interactions
-from recommender.evaluation_run import evaluate_instacart, evaluate_interactions, evaluate_lastfm
-from recommender.giftcards import prepare_giftcards
-from recommender.instacart import prepare_instacart
-from recommender.lastfm import prepare_lastfm
 from tests.conftest import shared_data
 
 

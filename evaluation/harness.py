@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from recommender import metrics as m
-from recommender.eval_cases import EvalCase
+from evaluation import metrics as m
+from evaluation.splits import EvalCase
 from recommender.fusion import FusionWeights
 from recommender.request import RecommendationRequest
 from recommender.service import Recommender

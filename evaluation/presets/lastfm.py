@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from evaluation.splits import EvalCase
 from graph.errors import InputFileError
 from graph.file_reading import iter_text_lines
-from recommender.eval_cases import EvalCase
 
 FILES = ("kg.txt", "item_index2entity_id.txt", "ratings_final.txt")
 

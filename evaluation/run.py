@@ -18,17 +18,17 @@ from typing import Any, Protocol
 from embeddings.build import build_embeddings
 from embeddings.text_encoder import TextEncoder
 from embeddings.training import TrainingConfig
+from evaluation.harness import Evaluator, choose_default, versus, weight_grid, write_report
+from evaluation.presets.giftcards import prepare_giftcards
+from evaluation.presets.instacart import prepare_instacart
+from evaluation.presets.lastfm import prepare_lastfm
+from evaluation.splits import EvalCase, split_interactions
 from graph.catalogue_copy import copy_catalogue
 from graph.errors import InputFileError, InvalidArgumentError
 from graph.interaction_parsing import RawInteraction, iter_interactions
 from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
 from graph.store import GraphStore
-from recommender.eval_cases import EvalCase, split_interactions
-from recommender.evaluation import Evaluator, choose_default, versus, weight_grid, write_report
-from recommender.giftcards import prepare_giftcards
-from recommender.instacart import prepare_instacart
-from recommender.lastfm import prepare_lastfm
 from recommender.service import Recommender
 
 EVAL_KEY = b"evaluation"

@@ -11,6 +11,7 @@ import networkx as nx
 
 from graph import cypher
 from graph.records import (
+    EVENT_WINDOW,
     CategoryRecord,
     GraphStats,
     InteractionRecord,
@@ -169,15 +170,16 @@ class MemoryGraphStore:
             self._merge_node(*user)
             is_new = not self.graph.has_edge(user, item, ("INTERACTED", row.kind))
             edge = self._set_edge(user, "INTERACTED", item, row.kind)
-            old_ts: list[int] = list(edge.get("event_ts", []))
-            fresh = [t for t in row.timestamps if t not in old_ts]
-            all_ts = old_ts + fresh
+            seen: list[int] = list(edge.get("event_ts", []))
+            fresh = [
+                t for t in row.timestamps if t not in seen and (len(seen) < EVENT_WINDOW or t > min(seen))
+            ]
             edge.update(
                 kind=row.kind,
-                event_ts=all_ts,
-                count=len(all_ts),
-                first_ts=min(all_ts),
-                last_ts=max(all_ts),
+                event_ts=sorted(seen + fresh, reverse=True)[:EVENT_WINDOW],
+                count=edge.get("count", 0) + len(fresh),
+                first_ts=min([*fresh, *([edge["first_ts"]] if "first_ts" in edge else [])]),
+                last_ts=max([*fresh, *([edge["last_ts"]] if "last_ts" in edge else [])]),
             )
             if fresh and row.value is not None:
                 edge["value"] = row.value

@@ -8,11 +8,12 @@ from typing import Any, TypeVar
 
 import neo4j
 from neo4j import Driver
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired, TransientError
 
 from graph import cypher
 from graph.errors import GraphUnavailableError
 from graph.records import (
+    EVENT_WINDOW,
     CategoryRecord,
     GraphStats,
     InteractionRecord,
@@ -78,7 +79,10 @@ class Neo4jGraphStore:
         try:
             return fn()
         except (ServiceUnavailable, SessionExpired, ConnectionError, OSError) as exc:
-            raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
+            log.warning("Neo4j is not reachable: %s", exc)
+            raise GraphUnavailableError("Neo4j is not reachable") from exc
+        except TransientError as exc:
+            raise GraphUnavailableError(f"Neo4j is busy, retries exhausted: {exc.code}") from exc
         except AuthError as exc:
             raise GraphUnavailableError(
                 "Neo4j refused the credentials (check KGREC_NEO4J_USER / KGREC_NEO4J_PASSWORD)"
@@ -220,9 +224,9 @@ class Neo4jGraphStore:
                 "value": r.value,
                 "session_id": r.session_id,
             }
-            for r in rows
+            for r in sorted(rows, key=lambda r: (r.user_id, r.item_id, r.kind))
         ]
-        return _status_counts(self.write(*cypher.merge_interactions(payload)))
+        return _status_counts(self.write(*cypher.merge_interactions(payload, EVENT_WINDOW)))
 
     def stats(self) -> GraphStats:
         nodes = {label: self.run(cypher.count_label(label))[0]["n"] for label in cypher.NODE_LABELS}
@@ -245,7 +249,8 @@ class Neo4jGraphStore:
             with self._driver.session(database=self._database) as session:
                 yield from session.run(query)
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
+            log.warning("Neo4j is not reachable: %s", exc)
+            raise GraphUnavailableError("Neo4j is not reachable") from exc
 
     def iter_relationships(self, types: Sequence[str]) -> Iterator[RelationshipRecord]:
         for rel_type in types:

@@ -300,15 +300,23 @@ def clear_nodes_batch(batch_size: int) -> Statement:
     return ("MATCH (n) WITH n LIMIT $limit DELETE n RETURN count(*) AS n", {"limit": batch_size})
 
 
-_LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
+_LUCENE_SPECIAL = frozenset('+-&|!(){}[]^"~*?:\\/')
+
+
+_LUCENE_OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
 
 
 def lucene_escape(text: str) -> str:
-    """Full-text queries take Lucene syntax; shopper text must match literally."""
-    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in text)
-    for word in ("AND", "OR", "NOT", "TO"):
-        escaped = escaped.replace(f" {word} ", f" {word.lower()} ")
-    return escaped
+    """Full-text queries take Lucene syntax; shopper text must match literally.
+
+    Every syntax character is escaped and every word that is an operator (`AND`, `OR`, `NOT`,
+    `TO`, wherever it stands) is lower-cased, so no input can make the query parser fail.
+    """
+    words = []
+    for word in text.split():
+        escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in word)
+        words.append(escaped.lower() if escaped in _LUCENE_OPERATORS else escaped)
+    return " ".join(words)
 
 
 def product_texts() -> str:

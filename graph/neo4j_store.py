@@ -8,10 +8,10 @@ from typing import Any, TypeVar
 
 import neo4j
 from neo4j import Driver
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired, TransientError
 
 from graph import cypher
-from graph.errors import GraphUnavailableError
+from graph.errors import GraphUnavailableError, InvalidArgumentError
 from graph.records import (
     EVENT_WINDOW,
     CategoryRecord,
@@ -288,7 +288,12 @@ class Neo4jGraphStore:
     def search_products(self, text: str, limit: int) -> list[tuple[str, float]]:
         if not text.strip():
             return []
-        return [(r["id"], float(r["score"])) for r in self.run(*cypher.search_products(text, limit))]
+        try:
+            records = self.run(*cypher.search_products(text, limit))
+        except ClientError as exc:
+            log.error("full-text query failed for %r: %s", text, exc.message)
+            raise InvalidArgumentError("query", "cannot be used as search text") from exc
+        return [(r["id"], float(r["score"])) for r in records]
 
     def product(self, product_id: str) -> dict[str, Any] | None:
         records = self.run(*cypher.product_detail(product_id))

@@ -100,6 +100,8 @@ def iter_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputFileError(path, number, f"malformed JSON: {exc.msg}") from exc
+        except RecursionError:
+            raise InputFileError(path, number, "JSON nested too deeply") from None
         if not isinstance(value, dict):
             raise InputFileError(path, number, "expected a JSON object on each line")
         yield number, value

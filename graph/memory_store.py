@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import networkx as nx
@@ -58,6 +60,16 @@ class MemoryGraphStore:
     def _drop_edges(self, head: Node, rel_types: Sequence[str]) -> None:
         doomed = [(head, t, k) for _, t, k in self.graph.out_edges(head, keys=True) if k[0] in rel_types]
         self.graph.remove_edges_from(doomed)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing like Neo4j's: a failure inside restores the graph as it was."""
+        saved = (copy.deepcopy(self.graph), dict(self.vector_indexes))
+        try:
+            yield
+        except BaseException:
+            self.graph, self.vector_indexes = saved
+            raise
 
     def ensure_schema(self) -> None:
         return None

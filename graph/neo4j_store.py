@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import neo4j
@@ -28,6 +31,7 @@ from graph.store import CategoryRef, CategoryText, InteractionSummary, ProductTe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Tx = neo4j.ManagedTransaction | neo4j.Transaction
 
 
 def _status_counts(records: Sequence[Any]) -> WriteCounts:
@@ -62,10 +66,19 @@ def _unchanged(snapshot: neo4j.Record, row: dict[str, Any]) -> bool:
     )
 
 
+@dataclass(slots=True)
+class _Bound:
+    """The explicit transaction this thread's store calls join, and work to run after commit."""
+
+    tx: neo4j.Transaction
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
 class Neo4jGraphStore:
     def __init__(self, driver: Driver, database: str = "neo4j") -> None:
         self._driver = driver
         self._database = database
+        self._bound: ContextVar[_Bound | None] = ContextVar(f"kgrec-tx-{id(self)}", default=None)
 
     @property
     def driver(self) -> Driver:
@@ -89,6 +102,10 @@ class Neo4jGraphStore:
             ) from exc
 
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[neo4j.Record]:
+        bound = self._bound.get()
+        if bound is not None:
+            return self._call(lambda: list(bound.tx.run(query, params or {})))
+
         def work() -> list[neo4j.Record]:
             records, _, _ = self._driver.execute_query(query, params or {}, database_=self._database)
             return list(records)
@@ -98,14 +115,49 @@ class Neo4jGraphStore:
     def write(self, query: str, params: dict[str, Any]) -> list[neo4j.Record]:
         return self._in_write_transaction(lambda tx: list(tx.run(query, params)))
 
-    def _in_write_transaction(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
-        """One managed write transaction (retried by the driver on transient errors)."""
+    def _in_write_transaction(self, work: Callable[[Tx], T]) -> T:
+        """One managed write transaction (retried by the driver on transient errors), or the
+        caller's explicit one inside `transaction()`."""
+        bound = self._bound.get()
+        if bound is not None:
+            return self._call(lambda: work(bound.tx))
 
         def run_session() -> T:
             with self._driver.session(database=self._database) as session:
                 return session.execute_write(work)
 
         return self._call(run_session)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Joins this thread's store calls into one explicit transaction.
+
+        Neo4j rolls an uncommitted transaction back when its connection drops, so even a
+        `kill -9` of the loader leaves nothing of the work inside. Nested uses join the outer one.
+        """
+        if self._bound.get() is not None:
+            yield
+            return
+        session = self._call(lambda: self._driver.session(database=self._database))
+        try:
+            bound = _Bound(self._call(session.begin_transaction))
+            token = self._bound.set(bound)
+            try:
+                yield
+            except BaseException:
+                if not bound.tx.closed():
+                    try:
+                        bound.tx.rollback()
+                    except (ServiceUnavailable, SessionExpired, OSError):
+                        log.warning("rollback failed; Neo4j discards the transaction with the connection")
+                raise
+            finally:
+                self._bound.reset(token)
+            self._call(bound.tx.commit)
+        finally:
+            session.close()
+        for work in bound.after_commit:
+            work()
 
     def ping(self) -> None:
         self.run("RETURN 1 AS ok")
@@ -146,7 +198,11 @@ class Neo4jGraphStore:
 
     def merge_taxonomy(self, name: str, locales: Sequence[str]) -> None:
         self.write(*cypher.merge_taxonomy(name, locales))
-        self._ensure_category_fulltext()
+        bound = self._bound.get()
+        if bound is None:
+            self._ensure_category_fulltext()
+        elif self._ensure_category_fulltext not in bound.after_commit:
+            bound.after_commit.append(self._ensure_category_fulltext)
 
     def merge_categories(self, rows: Sequence[CategoryRecord]) -> WriteCounts:
         payload: dict[str, dict[str, Any]] = {
@@ -165,7 +221,7 @@ class Neo4jGraphStore:
             )
         ]
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx: Tx) -> None:
             if created:
                 tx.run(*cypher.create_categories(created)).consume()
             if changed:
@@ -194,7 +250,7 @@ class Neo4jGraphStore:
         old_brands = sorted({b for r in changed for b in snapshots[r["id"]]["brands"]} - set(brands))
         old_values = sorted({a for r in changed for a in snapshots[r["id"]]["attributes"]} - set(values))
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx: Tx) -> None:
             if brands:
                 tx.run(*cypher.merge_brands([{"id": k, "name": v} for k, v in brands.items()])).consume()
             if values:

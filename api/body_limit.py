@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import error_body
+
 
 class BodyTooLarge(Exception):
     pass
@@ -53,9 +55,7 @@ class BodyLimitMiddleware:
                 await self._reject(send, limit)
 
     async def _reject(self, send: Send, limit: int) -> None:
-        body = json.dumps(
-            {"error": {"code": "too_large", "message": f"request body over {limit} bytes", "details": None}}
-        ).encode()
+        body = json.dumps(error_body("too_large", f"request body over {limit} bytes")).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -16,11 +16,8 @@ import typer
 from api.settings import Settings
 from api.wiring import local_server, open_driver, open_store
 from graph.errors import (
-    GraphUnavailableError,
     InputFileError,
-    InvalidArgumentError,
     KgrecError,
-    MissingToolError,
 )
 from graph.loaders import LoadSummary, load_interactions, load_products, load_taxonomy
 from graph.neo4j_store import Neo4jGraphStore
@@ -35,19 +32,7 @@ load_app = typer.Typer(help="Load catalogue files into the graph.", no_args_is_h
 app.add_typer(neo4j_app, name="neo4j")
 app.add_typer(load_app, name="load")
 
-EXIT_BAD_INPUT = 2
-EXIT_UNAVAILABLE = 3
-EXIT_FAILED = 1
-
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def exit_code_for(exc: KgrecError) -> int:
-    if isinstance(exc, (InputFileError, InvalidArgumentError)):
-        return EXIT_BAD_INPUT
-    if isinstance(exc, (GraphUnavailableError, MissingToolError)):
-        return EXIT_UNAVAILABLE
-    return EXIT_FAILED
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -57,7 +42,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except KgrecError as exc:
             typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exit_code_for(exc)) from None
+            raise typer.Exit(exc.exit_code) from None
 
     return wrapper
 

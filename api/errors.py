@@ -1,4 +1,8 @@
-"""One JSON error shape, `{"error": {code, message, details}}`, mapped from kgrec's errors."""
+"""One JSON error shape, `{"error": {code, message, details}}`, built by `error_body` alone.
+
+kgrec's errors carry their own HTTP status and code (graph/errors.py); framework errors
+(validation, 404/405 routing, body limits) are mapped here to the same shape.
+"""
 
 from __future__ import annotations
 
@@ -10,39 +14,36 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph.errors import (
-    ArtifactError,
-    GraphUnavailableError,
-    InputFileError,
-    InvalidArgumentError,
-    KgrecError,
-    MissingToolError,
-    NotFoundError,
-)
+from graph.errors import KgrecError
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"
+HTTP_CODES = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+}
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The only place an error body is built, for routes, handlers and middleware alike."""
+    return {"error": {"code": code, "message": message, "details": details}}
 
 
 def error_response(status: int, code: str, message: str, details: Any = None, **headers: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"code": code, "message": message, "details": details}}, status_code=status, headers=headers
-    )
+    if status == 503:
+        headers.setdefault("Retry-After", RETRY_AFTER_SECONDS)
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
 def _kgrec_error(_: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, GraphUnavailableError):
-        return error_response(503, "graph_unavailable", str(exc), **{"Retry-After": RETRY_AFTER_SECONDS})
-    if isinstance(exc, NotFoundError):
-        return error_response(404, "not_found", str(exc))
-    if isinstance(exc, InvalidArgumentError):
-        return error_response(422, "invalid_argument", str(exc), {"field": exc.field})
-    if isinstance(exc, InputFileError):
-        return error_response(422, "invalid_file", str(exc), {"line": exc.line, "problem": exc.problem})
-    if isinstance(exc, (ArtifactError, MissingToolError)):
-        return error_response(503, "not_ready", str(exc), **{"Retry-After": RETRY_AFTER_SECONDS})
-    log.error("unhandled kgrec error: %s", exc)
-    return error_response(500, "internal", "internal error")
+    assert isinstance(exc, KgrecError)
+    if exc.http_status >= 500 and exc.http_status != 503:
+        log.error("unhandled kgrec error: %s", exc)
+        return error_response(exc.http_status, exc.code, "internal error")
+    return error_response(exc.http_status, exc.code, str(exc), exc.details)
 
 
 def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -57,14 +58,10 @@ def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    codes = {
-        401: "unauthorized",
-        403: "forbidden",
-        404: "not_found",
-        405: "method_not_allowed",
-        413: "too_large",
-    }
-    return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
+    headers = dict(exc.headers or {})
+    return error_response(
+        exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail), **headers
+    )
 
 
 def _unexpected(_: Request, exc: Exception) -> JSONResponse:

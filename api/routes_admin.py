@@ -14,7 +14,7 @@ from embeddings.artifacts import Artifact
 from embeddings.build import build_embeddings
 from embeddings.cold_start import embed_new_products
 from embeddings.training import TrainingConfig, resolve_model
-from graph.errors import NotFoundError
+from graph.errors import InputFileError, NotFoundError
 from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.product_parsing import parse_mapping
 from recommender.region_publishing import publish_regions
@@ -41,14 +41,17 @@ def load(
         with path.open("wb") as handle:
             shutil.copyfileobj(file.file, handle)
         store = state.store
-        if kind == "taxonomy":
-            summary = load_taxonomy(store, path, fmt=fmt, taxonomy=taxonomy, locale=locale)
-        elif kind == "products":
-            summary = load_products(
-                store, path, taxonomy=taxonomy, mapping=parse_mapping(mapping or []), currency=currency
-            )
-        else:
-            summary = load_interactions(store, path, pseudonym_key=state.pseudonym_key)
+        try:
+            if kind == "taxonomy":
+                summary = load_taxonomy(store, path, fmt=fmt, taxonomy=taxonomy, locale=locale)
+            elif kind == "products":
+                summary = load_products(
+                    store, path, taxonomy=taxonomy, mapping=parse_mapping(mapping or []), currency=currency
+                )
+            else:
+                summary = load_interactions(store, path, pseudonym_key=state.pseudonym_key)
+        except InputFileError as exc:
+            raise InputFileError(file.filename or "upload", exc.line, exc.problem) from exc
     result = summary.as_dict()
     result["file"] = file.filename
     if kind == "products":

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import State
+from api.errors import error_response
 from api.metrics import REGISTRY
 
 router = APIRouter(tags=["operations"])
@@ -22,11 +23,7 @@ def ready(state: State) -> JSONResponse:
     ok, reason = state.is_ready()
     if ok:
         return JSONResponse({"status": "ready", "artifact": state.recommender().artifact.name})
-    return JSONResponse(
-        {"error": {"code": "not_ready", "message": reason, "details": None}},
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
+    return error_response(503, "not_ready", reason)
 
 
 @router.get("/metrics")

@@ -14,7 +14,7 @@ from pykeen.models import ERModel, model_resolver
 from pykeen.pipeline import pipeline
 from pykeen.triples import TriplesFactory
 
-from graph.errors import InvalidArgumentError, KgrecError
+from graph.errors import GraphTooSmallError, InvalidArgumentError
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def train_embeddings(
 ) -> TrainedEmbeddings:
     model_name = resolve_model(config.model)
     if training.num_triples < 20:
-        raise KgrecError(f"only {training.num_triples} training triples: the graph is too small to train on")
+        raise GraphTooSmallError(f"only {training.num_triples} training triples: the graph is too small to train on")
     validation_sample = _sample(validation, config.eval_sample, config.seed)
     testing_sample = _sample(testing, config.eval_sample, config.seed + 1)
     result = pipeline(
@@ -131,7 +131,7 @@ def train_embeddings(
     )
     model = result.model
     if not isinstance(model, ERModel):
-        raise KgrecError(f"{model_name} does not expose entity embeddings kgrec can use")
+        raise InvalidArgumentError("model", f"{model_name} does not expose entity embeddings kgrec can use")
     epochs_run = len(result.losses)
     baseline = evaluate_untrained(model_name, training, validation, testing_sample, config)
     return TrainedEmbeddings(

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from pykeen.triples import TriplesFactory
 
-from graph.errors import KgrecError
+from graph.errors import GraphTooSmallError
 from graph.store import GraphStore, RelationshipRecord
 
 EXPORTED_TYPES = ("IN_CATEGORY", "SUBCATEGORY_OF", "HAS_BRAND", "HAS_ATTRIBUTE", "INTERACTED")
@@ -55,7 +55,7 @@ def export_triples(store: GraphStore, types: Iterable[str] = EXPORTED_TYPES) -> 
         digest = (digest + int.from_bytes(triple_hash, "little")) % (1 << 64)
     total = len(heads)
     if total < MIN_TRIPLES:
-        raise KgrecError(
+        raise GraphTooSmallError(
             f"the graph has {total} triples to learn from; at least {MIN_TRIPLES} are needed "
             "(load a taxonomy and products first)"
         )
@@ -107,7 +107,7 @@ def split_triples(
     rest = [i for i in order if not needed[i]]
     held_out = min(len(rest), round(len(triples) * (ratios[1] + ratios[2])))
     if held_out < 2:
-        raise KgrecError(
+        raise GraphTooSmallError(
             f"the graph has {len(triples)} triples and no spare ones to evaluate on: load more data"
         )
     n_validation = max(1, round(held_out * ratios[1] / (ratios[1] + ratios[2])))

@@ -223,25 +223,37 @@ def update_products(rows: Sequence[dict[str, Any]]) -> Statement:
     )
 
 
-def merge_interactions(rows: Sequence[dict[str, Any]]) -> Statement:
-    """Events are identified by (user, item, kind, timestamp), so a re-run adds nothing."""
+def merge_interactions(rows: Sequence[dict[str, Any]], window: int) -> Statement:
+    """Counts each (user, item, kind, timestamp) event once, even under concurrent writers.
+
+    `SET r._lock` takes the relationship's write lock before anything is read, so two
+    transactions updating one edge serialise instead of overwriting each other's events.
+    `event_ts` keeps only the newest `window` timestamps (the replay-detection horizon) and
+    `count` is a counter, so a hot edge never grows without bound; an event older than a full
+    window is treated as a replay.
+    """
     return (
         "UNWIND $rows AS row "
         "MATCH (p:Product {id: row.item_id}) "
         "MERGE (u:User {id: row.user_id}) "
         "MERGE (u)-[r:INTERACTED {kind: row.kind}]->(p) "
-        "WITH r, row, r.event_ts IS NULL AS is_new, coalesce(r.event_ts, []) AS old_ts "
-        "WITH r, row, is_new, old_ts, [t IN row.timestamps WHERE NOT t IN old_ts] AS fresh "
-        "WITH r, row, is_new, fresh, old_ts + fresh AS all_ts "
-        "SET r.event_ts = all_ts, r.count = size(all_ts), "
-        "  r.first_ts = reduce(m = head(all_ts), t IN all_ts | CASE WHEN t < m THEN t ELSE m END), "
-        "  r.last_ts = reduce(m = head(all_ts), t IN all_ts | CASE WHEN t > m THEN t ELSE m END), "
+        "SET r._lock = true "
+        "WITH r, row, r.count IS NULL AS is_new, coalesce(r.event_ts, []) AS seen "
+        "WITH r, row, is_new, seen, "
+        "  reduce(m = null, t IN seen | CASE WHEN m IS NULL OR t < m THEN t ELSE m END) AS oldest "
+        "WITH r, row, is_new, seen, [t IN row.timestamps WHERE NOT t IN seen "
+        "  AND (size(seen) < $window OR t > oldest)] AS fresh "
+        "SET r.event_ts = COLLECT { UNWIND seen + fresh AS t RETURN t ORDER BY t DESC LIMIT $window }, "
+        "  r.count = coalesce(r.count, 0) + size(fresh), "
+        "  r.first_ts = reduce(m = r.first_ts, t IN fresh | CASE WHEN m IS NULL OR t < m THEN t ELSE m END), "
+        "  r.last_ts = reduce(m = r.last_ts, t IN fresh | CASE WHEN m IS NULL OR t > m THEN t ELSE m END), "
         "  r.value = CASE WHEN size(fresh) > 0 AND row.value IS NOT NULL THEN row.value ELSE r.value END, "
         "  r.session_id = CASE WHEN size(fresh) > 0 AND row.session_id IS NOT NULL "
         "    THEN row.session_id ELSE r.session_id END "
+        "REMOVE r._lock "
         "RETURN CASE WHEN is_new THEN 'created' WHEN size(fresh) > 0 THEN 'updated' "
         "  ELSE 'skipped' END AS status, count(*) AS n",
-        {"rows": list(rows)},
+        {"rows": list(rows), "window": window},
     )
 
 
@@ -288,15 +300,23 @@ def clear_nodes_batch(batch_size: int) -> Statement:
     return ("MATCH (n) WITH n LIMIT $limit DELETE n RETURN count(*) AS n", {"limit": batch_size})
 
 
-_LUCENE_SPECIAL = set('+-&|!(){}[]^"~*?:\\/')
+_LUCENE_SPECIAL = frozenset('+-&|!(){}[]^"~*?:\\/')
+
+
+_LUCENE_OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
 
 
 def lucene_escape(text: str) -> str:
-    """Full-text queries take Lucene syntax; shopper text must match literally."""
-    escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in text)
-    for word in ("AND", "OR", "NOT", "TO"):
-        escaped = escaped.replace(f" {word} ", f" {word.lower()} ")
-    return escaped
+    """Full-text queries take Lucene syntax; shopper text must match literally.
+
+    Every syntax character is escaped and every word that is an operator (`AND`, `OR`, `NOT`,
+    `TO`, wherever it stands) is lower-cased, so no input can make the query parser fail.
+    """
+    words = []
+    for word in text.split():
+        escaped = "".join(f"\\{ch}" if ch in _LUCENE_SPECIAL else ch for ch in word)
+        words.append(escaped.lower() if escaped in _LUCENE_OPERATORS else escaped)
+    return " ".join(words)
 
 
 def product_texts() -> str:

@@ -13,6 +13,12 @@ from typing import Any, BinaryIO, cast
 from graph.errors import InputFileError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+MAX_LINE_BYTES = 4 * 1024 * 1024
+"""A longer line is refused while it is read, so memory never holds more of it than this."""
+MAX_DECOMPRESSED_BYTES = 8 * 1024**3
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECK_AFTER = 16 * 1024 * 1024
+"""Text compresses 3-20x; a `.gz` that expands over 100x past its first 16 MB is a bomb."""
 
 
 def _suffix(path: Path) -> str:
@@ -21,33 +27,51 @@ def _suffix(path: Path) -> str:
     return suffixes[-2] if len(suffixes) > 1 and suffixes[-1] == ".gz" else path.suffix.lower()
 
 
-def _open_binary(path: Path) -> BinaryIO:
-    if path.suffix.lower() == ".gz":
-        return cast(BinaryIO, gzip.open(path, "rb"))
-    return path.open("rb")
+def _bounded_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Raw lines, each at most MAX_LINE_BYTES; a `.gz` is capped in size and expansion ratio."""
+    compressed = path.suffix.lower() == ".gz"
+    with path.open("rb") as raw_file:
+        handle = cast(BinaryIO, gzip.GzipFile(fileobj=raw_file, mode="rb")) if compressed else raw_file
+        total = 0
+        number = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise InputFileError(path, number, f"line longer than {MAX_LINE_BYTES} bytes")
+            total += len(raw)
+            if compressed:
+                if total > MAX_DECOMPRESSED_BYTES:
+                    raise InputFileError(
+                        path, number, f"expands to more than {MAX_DECOMPRESSED_BYTES} bytes; not loaded"
+                    )
+                if total > RATIO_CHECK_AFTER and total > MAX_COMPRESSION_RATIO * raw_file.tell():
+                    raise InputFileError(
+                        path,
+                        number,
+                        f"expands more than {MAX_COMPRESSION_RATIO}x; refused as a likely decompression bomb",
+                    )
+            yield number, raw
 
 
 def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
     """Yields (line number, text) decoding each line strictly as UTF-8 (a BOM is dropped).
 
-    A `.gz` file is read through gzip: catalogue dumps usually ship compressed.
+    A `.gz` file is read through gzip: catalogue dumps usually ship compressed. Memory stays
+    bounded whatever the file holds: see `_bounded_lines`.
     """
     if not path.is_file():
         raise InputFileError(path, None, "file not found")
     number = 0
     try:
-        with _open_binary(path) as handle:
-            for number, raw in enumerate(handle, start=1):
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    bad = raw[exc.start : exc.start + 1]
-                    raise InputFileError(
-                        path, number, f"not valid UTF-8 (byte {exc.start}: {bad!r})"
-                    ) from exc
-                if number == 1 and text.startswith("\ufeff"):
-                    text = text[1:]
-                yield number, text
+        for number, raw in _bounded_lines(path):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 1]
+                raise InputFileError(path, number, f"not valid UTF-8 (byte {exc.start}: {bad!r})") from exc
+            if number == 1 and text.startswith("\ufeff"):
+                text = text[1:]
+            yield number, text
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise InputFileError(path, number + 1, f"not a readable gzip file: {exc}") from exc
 
@@ -100,6 +124,8 @@ def iter_jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputFileError(path, number, f"malformed JSON: {exc.msg}") from exc
+        except RecursionError:
+            raise InputFileError(path, number, "JSON nested too deeply") from None
         if not isinstance(value, dict):
             raise InputFileError(path, number, "expected a JSON object on each line")
         yield number, value

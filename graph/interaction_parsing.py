@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from graph import limits
 from graph.errors import InputFileError
 from graph.file_reading import iter_csv_rows
 
@@ -26,7 +27,7 @@ class RawInteraction:
 
 
 def parse_timestamp(raw: str) -> int:
-    """Epoch seconds (or milliseconds) or ISO 8601; naive times are UTC."""
+    """Epoch seconds (or milliseconds) or ISO 8601; naive times are UTC; 1970 to 9999 only."""
     text = raw.strip()
     try:
         number = float(text)
@@ -34,10 +35,10 @@ def parse_timestamp(raw: str) -> int:
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        return int(parsed.timestamp())
+        return limits.timestamp(parsed.timestamp())
     if number > 1e11:
         number /= 1000.0
-    return int(number)
+    return limits.timestamp(number)
 
 
 def iter_interactions(path: Path) -> Iterator[RawInteraction]:
@@ -49,7 +50,9 @@ def iter_interactions(path: Path) -> Iterator[RawInteraction]:
             raise InputFileError(path, number, f"kind {row['kind']!r} is not one of {', '.join(KINDS)}")
         try:
             timestamp = parse_timestamp(row["timestamp"])
-        except ValueError:
+        except ValueError as exc:
+            if str(exc).startswith("timestamp "):
+                raise InputFileError(path, number, str(exc)) from None
             raise InputFileError(
                 path, number, f"timestamp {row['timestamp']!r} is neither epoch seconds nor ISO 8601"
             ) from None
@@ -59,4 +62,13 @@ def iter_interactions(path: Path) -> Iterator[RawInteraction]:
         except ValueError:
             raise InputFileError(path, number, f"value {raw_value!r} is not a number") from None
         session = (row.get("session_id") or "").strip() or None
+        try:
+            limits.text("user_id", user)
+            limits.text("item_id", item, indexed=True)
+            if session is not None:
+                limits.text("session_id", session, indexed=True)
+            if value is not None:
+                limits.number("value", value, -limits.MAX_ABS_VALUE, limits.MAX_ABS_VALUE)
+        except ValueError as exc:
+            raise InputFileError(path, number, str(exc)) from None
         yield RawInteraction(number, user, item, kind, timestamp, value, session)

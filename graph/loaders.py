@@ -1,7 +1,9 @@
 """Catalogue loaders: validate the whole file first, then write idempotent `UNWIND` batches.
 
-A file with any error is rejected before the first write, so a failed load leaves the graph
-as it was; writes are MERGEs, so an interrupted load can be re-run to the same result.
+A file with any error, including any value Neo4j could not store, is rejected before the
+first write. A file of up to `ATOMIC_ROWS` rows is then written in one transaction, so a load
+that fails (Neo4j down, the loader killed) leaves nothing; a larger one commits batch by
+batch, and because every write is a MERGE a re-run converges to the graph of a clean load.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -16,6 +19,7 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
+from graph import limits
 from graph.errors import InputFileError, InvalidArgumentError
 from graph.interaction_parsing import RawInteraction, iter_interactions
 from graph.product_parsing import RawProduct, iter_products
@@ -32,6 +36,9 @@ from graph.taxonomy_parsing import PATH_SEPARATOR, build_tree, parse_taxonomy
 
 T = TypeVar("T")
 DEFAULT_BATCH = 5_000
+ATOMIC_ROWS = 50_000
+"""Files up to this many rows are written in one transaction (all or nothing)."""
+MAX_TAXONOMY_NAME = 200
 
 
 @dataclass(slots=True)
@@ -66,6 +73,27 @@ def _bar(desc: str, progress: bool, total: int | None = None) -> tqdm:
     return tqdm(desc=desc, total=total, unit="rows", disable=not progress, leave=False)
 
 
+def _atomic(
+    store: GraphStore, summary: LoadSummary, rows: int, atomic_rows: int
+) -> AbstractContextManager[None]:
+    if rows <= atomic_rows:
+        return store.transaction()
+    summary.notes.append(
+        f"{rows} rows > {atomic_rows}: committed in batches; if interrupted, re-run the same file"
+    )
+    return nullcontext()
+
+
+def _taxonomy_name(name: str) -> str:
+    try:
+        limits.text("taxonomy", name, indexed=True)
+    except ValueError as exc:
+        raise InvalidArgumentError("taxonomy", str(exc)) from None
+    if not name.strip() or len(name) > MAX_TAXONOMY_NAME:
+        raise InvalidArgumentError("taxonomy", f"must be 1-{MAX_TAXONOMY_NAME} characters")
+    return name
+
+
 def load_taxonomy(
     store: GraphStore,
     path: Path,
@@ -74,9 +102,12 @@ def load_taxonomy(
     taxonomy: str | None = None,
     locale: str | None = None,
     batch_size: int = DEFAULT_BATCH,
+    atomic_rows: int = ATOMIC_ROWS,
     progress: bool = False,
 ) -> LoadSummary:
     started = time.perf_counter()
+    if taxonomy is not None:
+        _taxonomy_name(taxonomy)
     parsed = parse_taxonomy(path, fmt=fmt, locale=locale)
     name = taxonomy or ("google" if parsed.format == "google" else None)
     if not name:
@@ -87,28 +118,29 @@ def load_taxonomy(
     known_locales = store.taxonomy_locales(name) or []
     summary = LoadSummary(file=str(path), kind="taxonomy", rows=len(records))
     bar = _bar(f"taxonomy {path.name}", progress, total=len(records))
-    if existing and parsed.locale not in known_locales:
-        # A new locale of a taxonomy already in the graph only names existing categories.
-        extra = {loc for r in records for loc in r.names}
-        store.merge_taxonomy(name, sorted(extra))
-        for loc in sorted(extra):
-            pairs = [(r.id, r.names[loc]) for r in records if loc in r.names]
-            for pair_chunk in batched(pairs, batch_size):
-                counts = store.set_category_names(loc, pair_chunk)
-                if loc == parsed.locale:
-                    summary.counts.add(counts)
-                    bar.update(len(pair_chunk))
-        missing = sum(1 for r in records if r.id not in existing)
-        if missing:
-            summary.notes.append(
-                f"{missing} categories of {path.name} are not in taxonomy {name!r}: "
-                f"locale {parsed.locale} only adds names, so they were skipped"
-            )
-    else:
-        store.merge_taxonomy(name, sorted({loc for r in records for loc in r.names}))
-        for record_chunk in batched(records, batch_size):
-            summary.counts.add(store.merge_categories(record_chunk))
-            bar.update(len(record_chunk))
+    with _atomic(store, summary, len(records), atomic_rows):
+        if existing and parsed.locale not in known_locales:
+            # A new locale of a taxonomy already in the graph only names existing categories.
+            extra = {loc for r in records for loc in r.names}
+            store.merge_taxonomy(name, sorted(extra))
+            for loc in sorted(extra):
+                pairs = [(r.id, r.names[loc]) for r in records if loc in r.names]
+                for pair_chunk in batched(pairs, batch_size):
+                    counts = store.set_category_names(loc, pair_chunk)
+                    if loc == parsed.locale:
+                        summary.counts.add(counts)
+                        bar.update(len(pair_chunk))
+            missing = sum(1 for r in records if r.id not in existing)
+            if missing:
+                summary.notes.append(
+                    f"{missing} categories of {path.name} are not in taxonomy {name!r}: "
+                    f"locale {parsed.locale} only adds names, so they were skipped"
+                )
+        else:
+            store.merge_taxonomy(name, sorted({loc for r in records for loc in r.names}))
+            for record_chunk in batched(records, batch_size):
+                summary.counts.add(store.merge_categories(record_chunk))
+                bar.update(len(record_chunk))
     bar.close()
     summary.seconds = time.perf_counter() - started
     return summary
@@ -158,9 +190,12 @@ def load_products(
     mapping: Mapping[str, str] | None = None,
     currency: str | None = None,
     batch_size: int = DEFAULT_BATCH,
+    atomic_rows: int = ATOMIC_ROWS,
     progress: bool = False,
 ) -> LoadSummary:
     started = time.perf_counter()
+    if taxonomy is not None:
+        _taxonomy_name(taxonomy)
     store.ensure_schema()
     summary = LoadSummary(file=str(path), kind="products")
     paths: set[str] = set()
@@ -192,6 +227,25 @@ def load_products(
             f"unknown category_id {unknown[0]!r}"
             + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""),
         )
+    with _atomic(store, summary, summary.rows, atomic_rows):
+        path_ids = _write_path_categories(store, summary, taxonomy, paths, batch_size)
+
+        def records() -> Iterator[ProductRecord]:
+            for raw in iter_products(path, mapping, currency):
+                yield _product_record(raw, taxonomy, path_ids)
+
+        with _bar(f"loading {path.name}", progress, total=summary.rows) as bar:
+            for product_chunk in batched(records(), batch_size):
+                summary.counts.add(store.merge_products(product_chunk))
+                bar.update(len(product_chunk))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _write_path_categories(
+    store: GraphStore, summary: LoadSummary, taxonomy: str | None, paths: set[str], batch_size: int
+) -> dict[str, str]:
+    """Creates the path levels the graph lacks; returns every product path's category id."""
     path_ids: dict[str, str] = {}
     if paths and taxonomy is not None:
         new_categories = _path_categories(store, taxonomy, paths)
@@ -200,17 +254,7 @@ def load_products(
             summary.categories.add(store.merge_categories(category_chunk))
         for path_chunk in batched(sorted(paths), batch_size):
             path_ids.update(store.category_ids_by_path(taxonomy, path_chunk))
-
-    def records() -> Iterator[ProductRecord]:
-        for raw in iter_products(path, mapping, currency):
-            yield _product_record(raw, taxonomy, path_ids)
-
-    with _bar(f"loading {path.name}", progress, total=summary.rows) as bar:
-        for product_chunk in batched(records(), batch_size):
-            summary.counts.add(store.merge_products(product_chunk))
-            bar.update(len(product_chunk))
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return path_ids
 
 
 def _product_record(raw: RawProduct, taxonomy: str | None, path_ids: Mapping[str, str]) -> ProductRecord:
@@ -259,6 +303,7 @@ def load_interactions(
     *,
     pseudonym_key: bytes,
     batch_size: int = DEFAULT_BATCH,
+    atomic_rows: int = ATOMIC_ROWS,
     progress: bool = False,
 ) -> LoadSummary:
     started = time.perf_counter()
@@ -275,7 +320,10 @@ def load_interactions(
             bar.update(len(chunk))
     if summary.rows == 0:
         raise InputFileError(path, None, "no interactions in file")
-    with _bar(f"loading {path.name}", progress, total=summary.rows) as bar:
+    with (
+        _atomic(store, summary, summary.rows, atomic_rows),
+        _bar(f"loading {path.name}", progress, total=summary.rows) as bar,
+    ):
         for chunk in batched(iter_interactions(path), batch_size):
             summary.counts.add(store.merge_interactions(_aggregate(chunk, pseudonym_key)))
             bar.update(len(chunk))

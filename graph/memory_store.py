@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import networkx as nx
 
 from graph import cypher
 from graph.records import (
+    EVENT_WINDOW,
     CategoryRecord,
     GraphStats,
     InteractionRecord,
@@ -57,6 +60,16 @@ class MemoryGraphStore:
     def _drop_edges(self, head: Node, rel_types: Sequence[str]) -> None:
         doomed = [(head, t, k) for _, t, k in self.graph.out_edges(head, keys=True) if k[0] in rel_types]
         self.graph.remove_edges_from(doomed)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing like Neo4j's: a failure inside restores the graph as it was."""
+        saved = (copy.deepcopy(self.graph), dict(self.vector_indexes))
+        try:
+            yield
+        except BaseException:
+            self.graph, self.vector_indexes = saved
+            raise
 
     def ensure_schema(self) -> None:
         return None
@@ -169,15 +182,16 @@ class MemoryGraphStore:
             self._merge_node(*user)
             is_new = not self.graph.has_edge(user, item, ("INTERACTED", row.kind))
             edge = self._set_edge(user, "INTERACTED", item, row.kind)
-            old_ts: list[int] = list(edge.get("event_ts", []))
-            fresh = [t for t in row.timestamps if t not in old_ts]
-            all_ts = old_ts + fresh
+            seen: list[int] = list(edge.get("event_ts", []))
+            fresh = [
+                t for t in row.timestamps if t not in seen and (len(seen) < EVENT_WINDOW or t > min(seen))
+            ]
             edge.update(
                 kind=row.kind,
-                event_ts=all_ts,
-                count=len(all_ts),
-                first_ts=min(all_ts),
-                last_ts=max(all_ts),
+                event_ts=sorted(seen + fresh, reverse=True)[:EVENT_WINDOW],
+                count=edge.get("count", 0) + len(fresh),
+                first_ts=min([*fresh, *([edge["first_ts"]] if "first_ts" in edge else [])]),
+                last_ts=max([*fresh, *([edge["last_ts"]] if "last_ts" in edge else [])]),
             )
             if fresh and row.value is not None:
                 edge["value"] = row.value

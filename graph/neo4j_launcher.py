@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from graph.errors import KgrecError, MissingToolError
+from graph.errors import LauncherError, MissingToolError
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class LocalNeo4j:
             check=False,
         )
         if result.returncode != 0:
-            raise KgrecError(
+            raise LauncherError(
                 f"Maven could not resolve the Neo4j jars:\n{(result.stdout + result.stderr)[-2000:]}"
             )
         self._marker().write_text("ok\n", encoding="utf-8")
@@ -187,7 +187,7 @@ class LocalNeo4j:
             check=False,
         )
         if result.returncode != 0:
-            raise KgrecError(f"could not set the Neo4j password: {result.stderr.strip()[-500:]}")
+            raise LauncherError(f"could not set the Neo4j password: {result.stderr.strip()[-500:]}")
 
     def running_pid(self) -> int | None:
         try:
@@ -228,7 +228,7 @@ class LocalNeo4j:
             return False
         for port in (self.bolt_port, self.http_port):
             if _port_in_use(port):
-                raise KgrecError(
+                raise LauncherError(
                     f"port {port} on 127.0.0.1 is already in use (another Neo4j?): "
                     "stop it or choose other ports (--bolt-port / --http-port)"
                 )
@@ -261,13 +261,13 @@ class LocalNeo4j:
             if process.poll() is not None:
                 tail = (self.home / "logs" / "console.log").read_text(errors="replace")[-3000:]
                 self.pid_file.unlink(missing_ok=True)
-                raise KgrecError(f"Neo4j exited during start-up (code {process.returncode}):\n{tail}")
+                raise LauncherError(f"Neo4j exited during start-up (code {process.returncode}):\n{tail}")
             if self._bolt_ready():
                 log.info("Neo4j is up on %s (pid %d)", self.bolt_uri, process.pid)
                 return True
             time.sleep(1.0)
         self.stop()
-        raise KgrecError(f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f}s")
+        raise LauncherError(f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f}s")
 
     def stop(self, timeout: float = 60.0) -> bool:
         """Returns False when nothing was running."""

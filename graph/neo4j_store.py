@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import neo4j
 from neo4j import Driver
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired, TransientError
 
 from graph import cypher
-from graph.errors import GraphUnavailableError
+from graph.errors import GraphUnavailableError, InvalidArgumentError
 from graph.records import (
+    EVENT_WINDOW,
     CategoryRecord,
     GraphStats,
     InteractionRecord,
@@ -27,6 +31,7 @@ from graph.store import CategoryRef, CategoryText, InteractionSummary, ProductTe
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Tx = neo4j.ManagedTransaction | neo4j.Transaction
 
 
 def _status_counts(records: Sequence[Any]) -> WriteCounts:
@@ -61,10 +66,19 @@ def _unchanged(snapshot: neo4j.Record, row: dict[str, Any]) -> bool:
     )
 
 
+@dataclass(slots=True)
+class _Bound:
+    """The explicit transaction this thread's store calls join, and work to run after commit."""
+
+    tx: neo4j.Transaction
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
 class Neo4jGraphStore:
     def __init__(self, driver: Driver, database: str = "neo4j") -> None:
         self._driver = driver
         self._database = database
+        self._bound: ContextVar[_Bound | None] = ContextVar(f"kgrec-tx-{id(self)}", default=None)
 
     @property
     def driver(self) -> Driver:
@@ -78,13 +92,20 @@ class Neo4jGraphStore:
         try:
             return fn()
         except (ServiceUnavailable, SessionExpired, ConnectionError, OSError) as exc:
-            raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
+            log.warning("Neo4j is not reachable: %s", exc)
+            raise GraphUnavailableError("Neo4j is not reachable") from exc
+        except TransientError as exc:
+            raise GraphUnavailableError(f"Neo4j is busy, retries exhausted: {exc.code}") from exc
         except AuthError as exc:
             raise GraphUnavailableError(
                 "Neo4j refused the credentials (check KGREC_NEO4J_USER / KGREC_NEO4J_PASSWORD)"
             ) from exc
 
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[neo4j.Record]:
+        bound = self._bound.get()
+        if bound is not None:
+            return self._call(lambda: list(bound.tx.run(query, params or {})))
+
         def work() -> list[neo4j.Record]:
             records, _, _ = self._driver.execute_query(query, params or {}, database_=self._database)
             return list(records)
@@ -94,14 +115,49 @@ class Neo4jGraphStore:
     def write(self, query: str, params: dict[str, Any]) -> list[neo4j.Record]:
         return self._in_write_transaction(lambda tx: list(tx.run(query, params)))
 
-    def _in_write_transaction(self, work: Callable[[neo4j.ManagedTransaction], T]) -> T:
-        """One managed write transaction (retried by the driver on transient errors)."""
+    def _in_write_transaction(self, work: Callable[[Tx], T]) -> T:
+        """One managed write transaction (retried by the driver on transient errors), or the
+        caller's explicit one inside `transaction()`."""
+        bound = self._bound.get()
+        if bound is not None:
+            return self._call(lambda: work(bound.tx))
 
         def run_session() -> T:
             with self._driver.session(database=self._database) as session:
                 return session.execute_write(work)
 
         return self._call(run_session)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Joins this thread's store calls into one explicit transaction.
+
+        Neo4j rolls an uncommitted transaction back when its connection drops, so even a
+        `kill -9` of the loader leaves nothing of the work inside. Nested uses join the outer one.
+        """
+        if self._bound.get() is not None:
+            yield
+            return
+        session = self._call(lambda: self._driver.session(database=self._database))
+        try:
+            bound = _Bound(self._call(session.begin_transaction))
+            token = self._bound.set(bound)
+            try:
+                yield
+            except BaseException:
+                if not bound.tx.closed():
+                    try:
+                        bound.tx.rollback()
+                    except (ServiceUnavailable, SessionExpired, OSError):
+                        log.warning("rollback failed; Neo4j discards the transaction with the connection")
+                raise
+            finally:
+                self._bound.reset(token)
+            self._call(bound.tx.commit)
+        finally:
+            session.close()
+        for work in bound.after_commit:
+            work()
 
     def ping(self) -> None:
         self.run("RETURN 1 AS ok")
@@ -142,7 +198,11 @@ class Neo4jGraphStore:
 
     def merge_taxonomy(self, name: str, locales: Sequence[str]) -> None:
         self.write(*cypher.merge_taxonomy(name, locales))
-        self._ensure_category_fulltext()
+        bound = self._bound.get()
+        if bound is None:
+            self._ensure_category_fulltext()
+        elif self._ensure_category_fulltext not in bound.after_commit:
+            bound.after_commit.append(self._ensure_category_fulltext)
 
     def merge_categories(self, rows: Sequence[CategoryRecord]) -> WriteCounts:
         payload: dict[str, dict[str, Any]] = {
@@ -161,7 +221,7 @@ class Neo4jGraphStore:
             )
         ]
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx: Tx) -> None:
             if created:
                 tx.run(*cypher.create_categories(created)).consume()
             if changed:
@@ -190,7 +250,7 @@ class Neo4jGraphStore:
         old_brands = sorted({b for r in changed for b in snapshots[r["id"]]["brands"]} - set(brands))
         old_values = sorted({a for r in changed for a in snapshots[r["id"]]["attributes"]} - set(values))
 
-        def work(tx: neo4j.ManagedTransaction) -> None:
+        def work(tx: Tx) -> None:
             if brands:
                 tx.run(*cypher.merge_brands([{"id": k, "name": v} for k, v in brands.items()])).consume()
             if values:
@@ -220,9 +280,9 @@ class Neo4jGraphStore:
                 "value": r.value,
                 "session_id": r.session_id,
             }
-            for r in rows
+            for r in sorted(rows, key=lambda r: (r.user_id, r.item_id, r.kind))
         ]
-        return _status_counts(self.write(*cypher.merge_interactions(payload)))
+        return _status_counts(self.write(*cypher.merge_interactions(payload, EVENT_WINDOW)))
 
     def stats(self) -> GraphStats:
         nodes = {label: self.run(cypher.count_label(label))[0]["n"] for label in cypher.NODE_LABELS}
@@ -245,7 +305,8 @@ class Neo4jGraphStore:
             with self._driver.session(database=self._database) as session:
                 yield from session.run(query)
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise GraphUnavailableError(f"Neo4j is not reachable: {exc}") from exc
+            log.warning("Neo4j is not reachable: %s", exc)
+            raise GraphUnavailableError("Neo4j is not reachable") from exc
 
     def iter_relationships(self, types: Sequence[str]) -> Iterator[RelationshipRecord]:
         for rel_type in types:
@@ -283,7 +344,12 @@ class Neo4jGraphStore:
     def search_products(self, text: str, limit: int) -> list[tuple[str, float]]:
         if not text.strip():
             return []
-        return [(r["id"], float(r["score"])) for r in self.run(*cypher.search_products(text, limit))]
+        try:
+            records = self.run(*cypher.search_products(text, limit))
+        except ClientError as exc:
+            log.error("full-text query failed for %r: %s", text, exc.message)
+            raise InvalidArgumentError("query", "cannot be used as search text") from exc
+        return [(r["id"], float(r["score"])) for r in records]
 
     def product(self, product_id: str) -> dict[str, Any] | None:
         records = self.run(*cypher.product_detail(product_id))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graph import limits
 from graph.errors import InputFileError, InvalidArgumentError
 from graph.file_reading import is_jsonl, iter_csv_rows, iter_jsonl_rows
 from graph.taxonomy_parsing import PATH_SEPARATOR
@@ -73,9 +74,31 @@ def parse_price(raw: Any) -> float | None:
         if not text:
             return None
         value = float(text)
-    if value < 0 or value != value:
-        raise ValueError("negative or NaN")
-    return value
+    return limits.number("price", value, 0.0, limits.MAX_PRICE)
+
+
+def _check_limits(
+    path: Path,
+    line: int,
+    values: Mapping[str, str | None],
+    category_path: str | None,
+    attributes: Mapping[str, str],
+) -> None:
+    """Everything the write path stores or indexes, checked before the first write."""
+    try:
+        for name in ("id", "brand", "currency", "category_id"):
+            if (value := values[name]) is not None:
+                limits.text(name, value, indexed=True)
+        for name in ("title", "description"):
+            if (value := values[name]) is not None:
+                limits.text(name, value)
+        if category_path is not None:
+            limits.text("category_path", category_path, indexed=True)
+            limits.depth(category_path.count(PATH_SEPARATOR) + 1)
+        for key, attribute in attributes.items():
+            limits.text(f"attribute {key[:40]!r}", f"{key}={attribute}", indexed=True)
+    except ValueError as exc:
+        raise InputFileError(path, line, str(exc)) from None
 
 
 def iter_products(
@@ -102,9 +125,12 @@ def iter_products(
             )
         try:
             price = parse_price(row.get(source_of["price"]))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise InputFileError(
-                path, number, f"price {row.get(source_of['price'])!r} is not a non-negative number"
+                path,
+                number,
+                f"price {str(row.get(source_of['price']))[:40]!r} is not a number "
+                f"between 0 and {limits.MAX_PRICE:g}",
             ) from None
         attributes: dict[str, str] = {}
         nested = row.get("attributes")
@@ -127,6 +153,7 @@ def iter_products(
             if any(not s for s in segments):
                 raise InputFileError(path, number, f"category_path {category_path!r} has an empty level")
             category_path = PATH_SEPARATOR.join(segments)
+        _check_limits(path, number, values, category_path, attributes)
         yield RawProduct(
             line=number,
             id=values["id"],

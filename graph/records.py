@@ -60,6 +60,10 @@ class ProductRecord:
         return props
 
 
+EVENT_WINDOW = 1_000
+"""Timestamps kept per (user, item, kind) edge to recognise replayed events; `count` counts all."""
+
+
 @dataclass(frozen=True, slots=True)
 class InteractionRecord:
     """One (user, item, kind) pair with the timestamps of its events in one batch."""

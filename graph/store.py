@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
 from graph.records import (
@@ -58,6 +59,9 @@ class GraphStore(Protocol):
     """Behaviour shared by the Neo4j store and the in-memory one (checked by one contract suite)."""
 
     def ensure_schema(self) -> None: ...
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Every write and read inside commits together or not at all (also if the process dies)."""
 
     def taxonomy_locales(self, taxonomy: str) -> list[str] | None:
         """The locales loaded for a taxonomy, or None when it does not exist."""

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graph import limits
 from graph.errors import InputFileError, InvalidArgumentError
 from graph.file_reading import iter_csv_rows, iter_jsonl_rows, iter_text_lines
 from graph.records import CategoryRecord, category_id
@@ -32,6 +33,20 @@ class RawCategory:
     parent_code: str | None = None
     parent_path: str | None = None
     names: dict[str, str] = field(default_factory=dict)
+
+
+def _check_row(path: Path, row: RawCategory) -> RawCategory:
+    """Ids and names the graph can store and index; the full path is checked in `build_tree`."""
+    try:
+        limits.text("id", row.code, indexed=True)
+        limits.text("name", row.name, indexed=True)
+        if row.parent_code is not None:
+            limits.text("parent_id", row.parent_code, indexed=True)
+        for locale, name in row.names.items():
+            limits.text(f"name ({locale})", name)
+    except ValueError as exc:
+        raise InputFileError(path, row.line, str(exc)) from None
+    return row
 
 
 @dataclass(slots=True)
@@ -78,11 +93,14 @@ def _parse_google(path: Path) -> list[RawCategory]:
         if any(not s for s in segments):
             raise InputFileError(path, number, "empty category name in path")
         rows.append(
-            RawCategory(
-                code=match.group(1),
-                name=segments[-1],
-                line=number,
-                parent_path=PATH_SEPARATOR.join(segments[:-1]) or None,
+            _check_row(
+                path,
+                RawCategory(
+                    code=match.group(1),
+                    name=segments[-1],
+                    line=number,
+                    parent_path=PATH_SEPARATOR.join(segments[:-1]) or None,
+                ),
             )
         )
     return rows
@@ -102,7 +120,9 @@ def _parse_csv(path: Path) -> list[RawCategory]:
         if not code or not name:
             raise InputFileError(path, number, "id and name must not be empty")
         names = {loc: row[col].strip() for col, loc in locale_cols.items() if row[col].strip()}
-        rows.append(RawCategory(code, name, number, row["parent_id"].strip() or None, names=names))
+        rows.append(
+            _check_row(path, RawCategory(code, name, number, row["parent_id"].strip() or None, names=names))
+        )
     return rows
 
 
@@ -124,7 +144,9 @@ def _parse_jsonl(path: Path) -> list[RawCategory]:
         except InvalidArgumentError as exc:
             raise InputFileError(path, number, str(exc)) from exc
         parent_code = str(parent).strip() if parent is not None and str(parent).strip() else None
-        rows.append(RawCategory(str(code).strip(), name.strip(), number, parent_code, names=names))
+        rows.append(
+            _check_row(path, RawCategory(str(code).strip(), name.strip(), number, parent_code, names=names))
+        )
     return rows
 
 
@@ -225,6 +247,11 @@ def _order_and_path(
             row = by_code[link]
             full = f"{base_path}{PATH_SEPARATOR}{row.name}" if base_path else row.name
             base_path, base_depth = full, base_depth + 1
+            try:
+                limits.depth(base_depth)
+                limits.text("category path", full, indexed=True)
+            except ValueError as exc:
+                raise InputFileError(parsed.path, row.line, str(exc)) from None
             resolved[link] = (full, base_depth)
             records.append(
                 CategoryRecord(

@@ -14,7 +14,7 @@ from embeddings.cold_start import embed_new_products
 from embeddings.text_encoder import HashingTextEncoder
 from embeddings.training import TrainingConfig
 from embeddings.triples import export_triples, split_triples
-from graph.errors import KgrecError
+from graph.errors import GraphTooSmallError
 from graph.loaders import load_products
 from graph.neo4j_store import Neo4jGraphStore
 from graph.samples import AMAZON_TOYS_MAPPING
@@ -62,7 +62,7 @@ def test_export_is_deterministic_and_split_keeps_every_entity(
 
 
 def test_empty_graph_is_refused_with_a_clear_message(neo4j_store: Neo4jGraphStore) -> None:
-    with pytest.raises(KgrecError, match="triples to learn from"):
+    with pytest.raises(GraphTooSmallError, match="triples to learn from"):
         export_triples(neo4j_store)
 
 

@@ -10,7 +10,7 @@ import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
-from graph.errors import KgrecError
+from graph.errors import LauncherError
 from graph.neo4j_launcher import LocalNeo4j
 
 pytestmark = pytest.mark.neo4j
@@ -53,6 +53,6 @@ def test_a_second_server_on_taken_ports_is_refused(neo4j_server: LocalNeo4j, tmp
         bolt_port=neo4j_server.bolt_port,
         http_port=neo4j_server.http_port,
     )
-    with pytest.raises(KgrecError, match=f"port {neo4j_server.bolt_port} .* already in use"):
+    with pytest.raises(LauncherError, match=f"port {neo4j_server.bolt_port} .* already in use"):
         other.start()
     assert neo4j_server.status().running

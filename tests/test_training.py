@@ -6,7 +6,7 @@ import pytest
 from pykeen.datasets import Nations
 
 from embeddings.training import TrainingConfig, resolve_model, train_embeddings
-from graph.errors import InvalidArgumentError, KgrecError
+from graph.errors import GraphTooSmallError, InvalidArgumentError
 
 
 @pytest.mark.slow
@@ -45,5 +45,5 @@ def test_bad_hyperparameters_name_the_field() -> None:
 def test_tiny_graph_is_refused() -> None:
     data = Nations()
     tiny = data.training.clone_and_exchange_triples(data.training.mapped_triples[:10])
-    with pytest.raises(KgrecError, match="too small"):
+    with pytest.raises(GraphTooSmallError, match="too small"):
         train_embeddings(tiny, data.validation, data.testing, TrainingConfig(epochs=1))

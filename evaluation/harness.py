@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,6 +59,14 @@ class SystemResult:
             "metrics": metrics,
             "ci95": ci,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class WeightSweep:
+    """Each weight setting's NDCG@10 on the tuning cases, and the best setting."""
+
+    rows: list[dict[str, Any]]
+    best: FusionWeights
 
 
 class Evaluator:
@@ -135,7 +141,11 @@ class Evaluator:
             "kg": lambda case: self._by_vector(self.catalog.kg, case),
         }
 
-    def _recommended(self, strategy: str, diversity: float) -> Callable[[EvalCase], list[str]]:
+    def _recommended(
+        self, strategy: str, diversity: float, recommender: Recommender | None = None
+    ) -> Callable[[EvalCase], list[str]]:
+        rec = recommender or self.rec
+
         def run(case: EvalCase) -> list[str]:
             request = RecommendationRequest(
                 history=case.visible,
@@ -145,7 +155,7 @@ class Evaluator:
                 region_kind=self.region_kind,
                 explain=False,
             )
-            return self.rec.recommend(request).ids
+            return rec.recommend(request).ids
 
         return run
 
@@ -181,24 +191,23 @@ class Evaluator:
         *,
         cases: Sequence[EvalCase] | None = None,
         progress: bool = False,
-    ) -> list[dict[str, Any]]:
+    ) -> WeightSweep:
         """NDCG@10 of the fused system (no diversity) for each weight setting on `cases` (a tuning
-        set; the test cases when there is none); leaves the best set."""
+        set; the test cases when there is none). Each setting runs on a copy of the recommender
+        (`Recommender.with_weights`): the one given is left as it is."""
         tuning = list(cases) if cases else self.cases
         rows = []
         best: tuple[float, FusionWeights] | None = None
         for weights in tqdm(grid, desc="fusion weights", disable=not progress):
-            self.rec.weights = weights
+            run = self._recommended("none", 0.0, self.rec.with_weights(weights))
             result = SystemResult("fused", "none", 0.0)
             for case in tuning:
-                self._score(result, case, self._recommended("none", 0.0)(case))
+                self._score(result, case, run(case))
             ndcg = float(np.mean(result.per_case["ndcg@10"]))
             rows.append({"weights": asdict(weights), "ndcg@10": round(ndcg, 5)})
             if best is None or ndcg > best[0]:
                 best = (ndcg, weights)
-        if best is not None:
-            self.rec.weights = best[1]
-        return rows
+        return WeightSweep(rows, best[1] if best is not None else self.rec.weights)
 
     def run(self, *, progress: bool = False) -> list[SystemResult]:
         systems: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = [
@@ -280,89 +289,3 @@ def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> 
         "system": best["name"],
         "reason": f"widest coverage@10 with NDCG@10 and α-NDCG@10 ≥ {1 - tolerance:.0%} of fused",
     }
-
-
-def write_report(out: Path, report: dict[str, Any]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    systems = report["systems"]
-    _plots(out, systems)
-    lines = [
-        f"# Evaluation: {report['name']}",
-        "",
-        report["protocol"],
-        "",
-        "| system | " + " | ".join(PER_CASE) + " | gini@10 | entropy@10 |",
-        "|---" * (len(PER_CASE) + 3) + "|",
-    ]
-    for s in systems:
-        cells = [f"{s['metrics'][k]:.4f} [{s['ci95'][k][0]:.3f}, {s['ci95'][k][1]:.3f}]" for k in PER_CASE]
-        cells += [f"{s['metrics']['gini@10']:.4f}", f"{s['metrics']['entropy@10']:.3f}"]
-        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
-    if "versus_fused" in report:
-        lines += [
-            "",
-            "Against fused, case by case (Δ = system − fused, paired 95% bootstrap interval; "
-            "*clear* when the interval excludes 0):",
-            "",
-            "| system | " + " | ".join(f"Δ {k}" for k in PAIRED) + " |",
-            "|---" * (len(PAIRED) + 1) + "|",
-        ]
-        for name, row in report["versus_fused"].items():
-            cells = [
-                f"{row[k]['delta']:+.4f} [{row[k]['ci95'][0]:+.4f}, {row[k]['ci95'][1]:+.4f}]"
-                + (f" *{row[k]['clear']}*" if row[k]["clear"] != "no" else "")
-                for k in PAIRED
-            ]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    if "ctr_auc" in report:
-        lines += [
-            "",
-            f"Click-through AUC over {report['ctr_rows']} labelled test rows:",
-            "",
-            "| system | AUC |",
-            "|---|---|",
-            *[f"| {name} | {auc:.4f} |" for name, auc in report["ctr_auc"].items()],
-        ]
-    lines += [
-        "",
-        f"Chosen default: `{json.dumps(report['defaults'], ensure_ascii=False)}`",
-        "",
-        "![NDCG vs α-NDCG](pareto_alpha_ndcg.png)",
-        "![NDCG vs coverage](pareto_coverage.png)",
-        "",
-    ]
-    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
-
-
-def _plots(out: Path, systems: list[dict[str, Any]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fused = next(s for s in systems if s["name"] == "fused")
-    for x_metric, fname in (
-        ("alpha_ndcg@10", "pareto_alpha_ndcg.png"),
-        ("coverage@10", "pareto_coverage.png"),
-    ):
-        fig, ax = plt.subplots(figsize=(6.5, 4.5))
-        for strategy in STRATEGIES:
-            points = [fused] + [s for s in systems if s["strategy"] == strategy]
-            ax.plot(
-                [p["metrics"][x_metric] for p in points],
-                [p["metrics"]["ndcg@10"] for p in points],
-                marker="o",
-                label=strategy,
-            )
-        for s in systems:
-            if s["strategy"] is None:
-                ax.scatter(s["metrics"][x_metric], s["metrics"]["ndcg@10"], marker="x", color="black")
-                ax.annotate(s["name"], (s["metrics"][x_metric], s["metrics"]["ndcg@10"]), fontsize=8)
-        ax.set_xlabel(x_metric)
-        ax.set_ylabel("ndcg@10")
-        ax.set_title(f"accuracy vs {x_metric} (diversity 0 → 1 along each line)")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(out / fname, dpi=110)
-        plt.close(fig)

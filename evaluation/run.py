@@ -2,7 +2,8 @@
 evaluate every system on the held-out cases, write the report.
 
 The in-memory store (proved equivalent to Neo4j by the contract suite) keeps an evaluation away
-from the shop's database, and keeps test interactions out of the embeddings.
+from the shop's database, and keeps test interactions out of the embeddings. Every dataset goes
+through the same steps; a preset (evaluation/presets/) only says what differs.
 """
 
 from __future__ import annotations
@@ -13,15 +14,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from embeddings.build import build_embeddings
 from embeddings.text_encoder import TextEncoder
 from embeddings.training import TrainingConfig
-from evaluation.harness import Evaluator, choose_default, versus, weight_grid, write_report
-from evaluation.presets.giftcards import prepare_giftcards
-from evaluation.presets.instacart import prepare_instacart
-from evaluation.presets.lastfm import prepare_lastfm
+from evaluation.harness import Evaluator, choose_default, versus, weight_grid
+from evaluation.presets.base import PreparedData, PresetEntry
+from evaluation.presets.giftcards import giftcards_preset
+from evaluation.presets.instacart import instacart_preset
+from evaluation.presets.lastfm import lastfm_preset
+from evaluation.report import write_report
 from evaluation.splits import EvalCase, split_interactions
 from graph.catalogue_copy import copy_catalogue
 from graph.errors import InputFileError, InvalidArgumentError
@@ -33,18 +36,51 @@ from recommender.service import Recommender
 
 EVAL_KEY = b"evaluation"
 REGION_CHOICES = ("auto", "taxonomy", "community")
-Extra = Callable[[Evaluator], dict[str, Any]]
+PRESETS: dict[str, PresetEntry] = {
+    "instacart": PresetEntry(instacart_preset, "instacart_dev"),
+    "giftcards": PresetEntry(giftcards_preset, "amazon_giftcards_2018"),
+    "lastfm": PresetEntry(lastfm_preset, "lastfm_kg"),
+}
 
 
 @dataclass(frozen=True, slots=True)
-class _Run:
+class RunOptions:
     """What every evaluation run shares, whatever its data."""
 
-    encoder: TextEncoder
-    out: Path
-    epochs: int
-    seed: int
-    progress: bool
+    cases: int = 300
+    tune: int = 150
+    epochs: int = 40
+    seed: int = 7
+    progress: bool = False
+
+    def check(self) -> None:
+        if self.cases < 1:
+            raise InvalidArgumentError("cases", "must be at least 1")
+        if self.tune < 0:
+            raise InvalidArgumentError("tune-cases", "must be 0 or more")
+        if self.epochs < 1:
+            raise InvalidArgumentError("epochs", "must be at least 1")
+
+
+def get_preset(name: str) -> PresetEntry:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise InvalidArgumentError(
+            "preset", f"unknown preset {name!r}; use one of {', '.join(PRESETS)}"
+        ) from None
+
+
+def preset_folder(name: str, data_dir: Path | None, shared_data: Path | None) -> Path:
+    """The preset's data: the folder given, else its usual folder under the shared data root."""
+    if data_dir is not None:
+        return data_dir
+    if shared_data is None:
+        raise InvalidArgumentError(
+            "data-dir",
+            f"give --data-dir, or set KGREC_SHARED_DATA to the folder holding {get_preset(name).folder}",
+        )
+    return shared_data / get_preset(name).folder
 
 
 def _write_interactions(rows: Sequence[RawInteraction], path: Path) -> Path:
@@ -77,27 +113,32 @@ def _train_and_evaluate(
     work: Path,
     train_interactions: Path,
     cases: Sequence[EvalCase],
-    run: _Run,
+    tune_cases: Sequence[EvalCase],
+    encoder: TextEncoder,
+    out: Path,
+    options: RunOptions,
     *,
     name: str,
     protocol: str,
     regions: str,
-    extra: Extra | None = None,
-    tune_cases: Sequence[EvalCase] | None = None,
+    extra: Callable[[Evaluator], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     if not cases:
         raise InvalidArgumentError(
             "split", "the split left no test cases: the file has too few users or baskets"
         )
-    load_interactions(store, train_interactions, pseudonym_key=EVAL_KEY, progress=run.progress)
-    config = TrainingConfig(epochs=run.epochs, seed=run.seed)
-    summary = build_embeddings(store, work / "home", config, run.encoder, progress=run.progress)
-    recommender = Recommender.load(store, work / "home", run.encoder, pseudonym_key=EVAL_KEY)
+    load_interactions(store, train_interactions, pseudonym_key=EVAL_KEY, progress=options.progress)
+    config = TrainingConfig(epochs=options.epochs, seed=options.seed)
+    summary = build_embeddings(store, work / "home", config, encoder, progress=options.progress)
+    recommender = Recommender.load(store, work / "home", encoder, pseudonym_key=EVAL_KEY)
     region_kind = _region_kind(recommender, regions)
-    evaluator = Evaluator(recommender, cases, region_kind=region_kind, seed=run.seed)
-    sweep = evaluator.sweep_weights(weight_grid(), cases=tune_cases, progress=run.progress)
-    results = evaluator.run(progress=run.progress)
+    sweep = Evaluator(recommender, cases, region_kind=region_kind, seed=options.seed).sweep_weights(
+        weight_grid(), cases=tune_cases, progress=options.progress
+    )
+    tuned = recommender.with_weights(sweep.best)
+    evaluator = Evaluator(tuned, cases, region_kind=region_kind, seed=options.seed)
+    results = evaluator.run(progress=options.progress)
     systems = [r.summary(recommender.catalog.pids) for r in results]
     report: dict[str, Any] = {
         "name": name,
@@ -106,8 +147,8 @@ def _train_and_evaluate(
         "cases": len(cases),
         "systems": systems,
         "versus_fused": versus(results),
-        "defaults": {**choose_default(systems), "fusion_weights": asdict(recommender.weights)},
-        "fusion_weight_sweep": sweep,
+        "defaults": {**choose_default(systems), "fusion_weights": asdict(sweep.best)},
+        "fusion_weight_sweep": sweep.rows,
         "fusion_weights_tuned_on": (
             f"{len(tune_cases)} held-out tuning cases, disjoint from the test cases"
             if tune_cases
@@ -118,146 +159,62 @@ def _train_and_evaluate(
     if extra is not None:
         report.update(extra(evaluator))
     report["seconds"] = round(time.perf_counter() - started, 1)
-    write_report(run.out, report)
+    write_report(out, report)
     return report
 
 
-def _split_and_evaluate(
+def _evaluate_prepared(
+    data: PreparedData,
     store: MemoryGraphStore,
     work: Path,
-    rows: Sequence[RawInteraction],
-    split_name: str,
-    run: _Run,
-    *,
-    name: str,
-    describe: Callable[[str], str],
-    regions: str,
-    cases: int,
-    tune: int,
+    encoder: TextEncoder,
+    out: Path,
+    options: RunOptions,
 ) -> dict[str, Any]:
-    """Split the events, keep the held-out ones out of the graph, then train and evaluate."""
-    split = split_interactions(rows, split_name, cases=cases, tune=tune, seed=run.seed)
+    """Split the events (unless the preset did), keep the held-out ones out of the graph, train, evaluate."""
+    if data.split is None:
+        train, cases, tune_cases, description = data.interactions, data.cases, data.tune_cases, ""
+    else:
+        split = split_interactions(
+            list(iter_interactions(data.interactions)),
+            data.split,
+            cases=options.cases,
+            tune=options.tune,
+            seed=options.seed,
+        )
+        train = _write_interactions(split.train, work / "train.csv")
+        cases, tune_cases, description = split.cases, split.tune_cases, split.description
     return _train_and_evaluate(
         store,
         work,
-        _write_interactions(split.train, work / "train.csv"),
-        split.cases,
-        run,
-        tune_cases=split.tune_cases,
-        name=name,
-        protocol=describe(split.description),
-        regions=regions,
+        train,
+        cases,
+        tune_cases,
+        encoder,
+        out,
+        options,
+        name=data.name,
+        protocol=data.describe(description),
+        regions=data.regions,
+        extra=data.extra,
     )
 
 
-def evaluate_instacart(
-    data_dir: Path,
-    out: Path,
-    encoder: TextEncoder,
-    *,
-    cases: int = 300,
-    tune: int = 150,
-    epochs: int = 40,
-    seed: int = 7,
-    progress: bool = False,
+def evaluate_preset(
+    name: str, data_dir: Path, out: Path, encoder: TextEncoder, options: RunOptions = RunOptions()
 ) -> dict[str, Any]:
+    """One of the PRESETS on its data folder."""
+    options.check()
+    prepare = get_preset(name).prepare
     with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
         work = Path(tmp)
-        data = prepare_instacart(data_dir, work / "data")
+        data = prepare(data_dir, work / "data", cases=options.cases, tune=options.tune, seed=options.seed)
         store = MemoryGraphStore()
-        load_taxonomy(store, data.taxonomy, taxonomy="instacart", progress=progress)
-        load_products(store, data.products, taxonomy="instacart", progress=progress)
-        return _split_and_evaluate(
-            store,
-            work,
-            list(iter_interactions(data.interactions)),
-            "basket",
-            _Run(encoder, out, epochs, seed, progress),
-            name="instacart",
-            describe=lambda split: (
-                f"Instacart basket completion on {data_dir} ({data.orders} orders, {data.lines} lines): "
-                f"{split}; the visible two thirds are the request's history, 10 items are recommended "
-                "from the rest of the catalogue."
-            ),
-            regions="taxonomy",
-            cases=cases,
-            tune=tune,
-        )
-
-
-def evaluate_giftcards(
-    data_dir: Path,
-    out: Path,
-    encoder: TextEncoder,
-    *,
-    cases: int = 300,
-    tune: int = 150,
-    epochs: int = 40,
-    seed: int = 7,
-    progress: bool = False,
-) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
-        work = Path(tmp)
-        data = prepare_giftcards(data_dir, work / "data")
-        store = MemoryGraphStore()
-        load_products(store, data.products, taxonomy="amazon_giftcards", progress=progress)
-        return _split_and_evaluate(
-            store,
-            work,
-            list(iter_interactions(data.interactions)),
-            "leave-last",
-            _Run(encoder, out, epochs, seed, progress),
-            name="giftcards",
-            describe=lambda split: (
-                f"Amazon 2018 Gift Cards on {data_dir} ({data.products_count} products, "
-                f"{data.reviews} reviews as `rating` events): {split}."
-            ),
-            regions="community",
-            cases=cases,
-            tune=tune,
-        )
-
-
-def evaluate_lastfm(
-    data_dir: Path,
-    out: Path,
-    encoder: TextEncoder,
-    *,
-    cases: int = 300,
-    tune: int = 150,
-    epochs: int = 40,
-    seed: int = 7,
-    progress: bool = False,
-) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
-        work = Path(tmp)
-        data = prepare_lastfm(data_dir, work / "data", cases=cases, tune=tune, seed=seed)
-        store = MemoryGraphStore()
-        load_products(store, data.products, progress=progress)
-
-        def ctr(evaluator: Evaluator) -> dict[str, Any]:
-            return {
-                "ctr_auc": evaluator.pair_auc(data.auc_rows, data.train_history),
-                "ctr_rows": len(data.auc_rows),
-            }
-
-        return _train_and_evaluate(
-            store,
-            work,
-            data.train_interactions,
-            data.cases,
-            _Run(encoder, out, epochs, seed, progress),
-            name="lastfm",
-            protocol=(
-                f"Last.FM KG (KGCN/RippleNet benchmark) on {data_dir}: {data.items} artists, {data.triples} "
-                f"triples, {data.ratings} labelled rows split 6:2:2 at random (seed {seed}); training "
-                f"positives train; AUC over the {len(data.auc_rows)} test rows (`ctr_auc`); top-10 over "
-                f"{len(data.cases)} users' test positives with their training positives as history."
-            ),
-            regions="community",
-            extra=ctr,
-            tune_cases=data.tune_cases,
-        )
+        if data.taxonomy is not None:
+            load_taxonomy(store, data.taxonomy, taxonomy=data.taxonomy_name, progress=options.progress)
+        if data.products is not None:
+            load_products(store, data.products, taxonomy=data.taxonomy_name, progress=options.progress)
+        return _evaluate_prepared(data, store, work, encoder, out, options)
 
 
 def evaluate_interactions(
@@ -268,13 +225,10 @@ def evaluate_interactions(
     *,
     split: str = "leave-last",
     regions: str = "auto",
-    cases: int = 300,
-    tune: int = 150,
-    epochs: int = 40,
-    seed: int = 7,
-    progress: bool = False,
+    options: RunOptions = RunOptions(),
 ) -> dict[str, Any]:
     """Any loaded catalogue, any interactions file in kgrec's format, one of the splits."""
+    options.check()
     if regions not in REGION_CHOICES:
         raise InvalidArgumentError("regions", f"use one of {', '.join(REGION_CHOICES)}")
     rows = list(iter_interactions(interactions))
@@ -288,41 +242,15 @@ def evaluate_interactions(
         for row in rows:
             if row.item_id not in known:
                 raise InputFileError(interactions, row.line, f"unknown item_id {row.item_id!r}")
-        return _split_and_evaluate(
-            store,
-            work,
-            rows,
-            split,
-            _Run(encoder, out, epochs, seed, progress),
+        data = PreparedData(
             name=interactions.stem,
+            products=None,
+            interactions=interactions,
+            split=split,
+            regions=regions,
             describe=lambda description: (
                 f"{interactions} ({len(rows)} events) against the loaded catalogue ({products} products, "
                 f"{categories} categories): {description}."
             ),
-            regions=regions,
-            cases=cases,
-            tune=tune,
         )
-
-
-class Preset(Protocol):
-    def __call__(
-        self,
-        data_dir: Path,
-        out: Path,
-        encoder: TextEncoder,
-        *,
-        cases: int = ...,
-        tune: int = ...,
-        epochs: int = ...,
-        seed: int = ...,
-        progress: bool = ...,
-    ) -> dict[str, Any]: ...
-
-
-SHARED_DATA = Path("../shared/data")
-PRESETS: dict[str, tuple[Preset, Path]] = {
-    "instacart": (evaluate_instacart, SHARED_DATA / "instacart_dev"),
-    "giftcards": (evaluate_giftcards, SHARED_DATA / "amazon_giftcards_2018"),
-    "lastfm": (evaluate_lastfm, SHARED_DATA / "lastfm_kg"),
-}
+        return _evaluate_prepared(data, store, work, encoder, out, options)

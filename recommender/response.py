@@ -13,7 +13,7 @@ from recommender.diversity import Picks
 from recommender.explain import Explainer, Explanation
 from recommender.fusion import Components, Scores
 from recommender.history import history_region_weights
-from recommender.metrics import filter_bubble_share, intra_list_distance
+from recommender.list_diversity import filter_bubble_share, intra_list_distance
 from recommender.projection import GraphProjection
 from recommender.regions import ProductRegions
 from recommender.request import Plan

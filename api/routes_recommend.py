@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 
@@ -12,6 +11,7 @@ from api.deps import State
 from api.metrics import observe_stages
 from api.schemas import RecommendationRequestBody, RecommendationResponse
 from graph.errors import NotFoundError
+from recommender.browser_link import browser_edit_url
 from recommender.service import Filters, RecommendationRequest, Recommender
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
@@ -31,7 +31,7 @@ def _browser_links(state: State, result: dict[str, Any]) -> None:
     base = state.settings.browser_url
     for item in result["items"]:
         for explanation in item.get("explanations", []):
-            explanation["browser_url"] = f"{base}?cmd=edit&arg={quote(explanation['browser_cypher'])}"
+            explanation["browser_url"] = browser_edit_url(base, explanation["browser_cypher"])
 
 
 @router.post("/recommendations", response_model=RecommendationResponse)

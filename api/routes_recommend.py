@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import State
+from api.item_trail import add_category_trails
 from api.metrics import observe_stages
 from api.schemas import RecommendationRequestBody, RecommendationResponse
 from graph.errors import NotFoundError
@@ -18,11 +19,13 @@ router = APIRouter(prefix="/v1", tags=["recommendations"])
 
 
 def _serve(state: State, recommender: Recommender, request: RecommendationRequest) -> dict[str, Any]:
-    """CPU work in one of the bounded slots; stage timings to metrics; Browser links added."""
+    """CPU work in one of the bounded slots; stage timings to metrics; category trails and Browser
+    links added."""
     recommender.warm_query(request.query)
     with state.cpu_slots:
         result = recommender.recommend(request)
     observe_stages(result["timings_ms"])
+    add_category_trails(recommender.projection, result)
     _browser_links(state, result)
     return {"request_id": uuid.uuid4().hex, **result}
 

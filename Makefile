@@ -43,6 +43,10 @@ demo: demo-load
 	@echo "  curl -s -X POST http://127.0.0.1:8000/v1/recommendations -H 'content-type: application/json' \\"
 	@echo "       -d '{\"query\": \"wooden train set\", \"k\": 5, \"diversity\": 0.6}'"
 	@echo "  $(KGREC) recommend \"wooden train set\" -k 5 --diversity 0.6"
+	@echo "Browser style: $(KGREC) browser style   (paste its output into Browser)"
+	@echo "Browser guide: :play http://localhost:8000/ui/guide.html"
+	@echo
+	@echo "Try it in a web browser: http://127.0.0.1:8000/ui/"
 	@echo
 	$(KGREC) serve --host 127.0.0.1 --port 8000
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import torch
 from fastapi import FastAPI
 
-from api import routes_admin, routes_catalogue, routes_events, routes_ops, routes_recommend
+from api import routes_admin, routes_catalogue, routes_events, routes_ops, routes_recommend, routes_ui
 from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.metrics import metrics_middleware
@@ -57,6 +57,6 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
         upload_limit=settings.max_upload_bytes,
         upload_prefix="/v1/admin/load",
     )
-    for module in (routes_recommend, routes_catalogue, routes_events, routes_admin, routes_ops):
+    for module in (routes_recommend, routes_catalogue, routes_events, routes_admin, routes_ops, routes_ui):
         app.include_router(module.router)
     return app

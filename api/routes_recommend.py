@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 
 from api.deps import State
+from api.item_trail import add_category_trails
 from api.metrics import observe_stages
 from api.schemas import RecommendationRequestBody, RecommendationResponse
 from graph.errors import NotFoundError
+from recommender.browser_link import browser_edit_url
 from recommender.request import Filters, RecommendationRequest
 from recommender.service import Recommender
 
@@ -19,11 +20,13 @@ router = APIRouter(prefix="/v1", tags=["recommendations"])
 
 
 def _serve(state: State, recommender: Recommender, request: RecommendationRequest) -> dict[str, Any]:
-    """CPU work in one of the bounded slots; stage timings to metrics; Browser links added."""
+    """CPU work in one of the bounded slots; stage timings to metrics; category trails and Browser
+    links added."""
     recommender.warm_query(request.query)
     with state.cpu_slots:
         result = recommender.recommend(request).as_dict()
     observe_stages(result["timings_ms"])
+    add_category_trails(recommender.projection, result)
     _browser_links(state, result)
     return {"request_id": uuid.uuid4().hex, **result}
 
@@ -32,7 +35,7 @@ def _browser_links(state: State, result: dict[str, Any]) -> None:
     base = state.settings.browser_url
     for item in result["items"]:
         for explanation in item.get("explanations", []):
-            explanation["browser_url"] = f"{base}?cmd=edit&arg={quote(explanation['browser_cypher'])}"
+            explanation["browser_url"] = browser_edit_url(base, explanation["browser_cypher"])
 
 
 @router.post("/recommendations", response_model=RecommendationResponse)

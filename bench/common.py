@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -22,10 +23,10 @@ PASSWORD = "kgrec-bench-password"
 def bench_store(heap: str = "2g", pagecache: str = "1g") -> Iterator[Neo4jGraphStore]:
     server = LocalNeo4j(
         home=BENCH_HOME / "neo4j",
-        lib_dir=REPO / "var" / "neo4j" / "lib",
+        lib_dir=Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib")),
         password=PASSWORD,
-        bolt_port=27687,
-        http_port=27474,
+        bolt_port=int(os.environ.get("KGREC_BENCH_BOLT_PORT", "27687")),
+        http_port=int(os.environ.get("KGREC_BENCH_HTTP_PORT", "27474")),
         heap=heap,
         pagecache=pagecache,
     )

@@ -29,6 +29,7 @@ _SCHEMA = [
     "CREATE CONSTRAINT brand_id IF NOT EXISTS FOR (b:Brand) REQUIRE b.id IS UNIQUE",
     "CREATE CONSTRAINT attribute_value_id IF NOT EXISTS FOR (a:AttributeValue) REQUIRE a.id IS UNIQUE",
     "CREATE CONSTRAINT user_id IF NOT EXISTS FOR (u:User) REQUIRE u.id IS UNIQUE",
+    "CREATE CONSTRAINT region_id IF NOT EXISTS FOR (r:Region) REQUIRE r.id IS UNIQUE",
     "CREATE INDEX category_taxonomy IF NOT EXISTS FOR (c:Category) ON (c.taxonomy)",
     "CREATE INDEX category_path IF NOT EXISTS FOR (c:Category) ON (c.taxonomy, c.path)",
     f"CREATE FULLTEXT INDEX {PRODUCT_FULLTEXT_INDEX} IF NOT EXISTS "
@@ -337,19 +338,39 @@ def category_texts() -> str:
 
 VECTOR_PROPERTIES = ("kg_embedding", "text_embedding")
 VECTOR_LABELS = ("Product", "Category")
+# Vectors live on their own node, (:Product)-[:HAS_EMBEDDING]->(:ProductEmbedding {id}), which
+# carries the vector index: clicking a product in Neo4j Browser shows its title, not 400 numbers.
+EMBEDDING_RELATIONSHIP = "HAS_EMBEDDING"
+
+
+def embedding_label(label: str) -> str:
+    """`Product` -> `ProductEmbedding`: the node label that holds `label`'s vectors."""
+    if label not in VECTOR_LABELS:
+        raise ValueError(f"no vectors for label {label!r}")
+    return f"{label}Embedding"
 
 
 def vector_index_name(label: str, prop: str) -> str:
     if label not in VECTOR_LABELS or prop not in VECTOR_PROPERTIES:
         raise ValueError(f"no vector index for {label}.{prop}")
+    return f"{label.lower()}_embedding_{prop.removesuffix('_embedding')}"
+
+
+def legacy_vector_index_name(label: str, prop: str) -> str:
+    """The index of the old layout (vectors on the product node itself), dropped on upgrade."""
+    vector_index_name(label, prop)
     return f"{label.lower()}_{prop}"
 
 
 def write_vectors(label: str, prop: str, rows: Sequence[dict[str, Any]]) -> Statement:
+    """Sets one vector per node on its embedding node (created on first write). A vector left on
+    the node itself by the old layout is removed."""
     vector_index_name(label, prop)
     return (
         f"UNWIND $rows AS row MATCH (n:{label} {{id: row.id}}) "
-        f"CALL db.create.setNodeVectorProperty(n, $prop, row.vector) RETURN count(n) AS n",
+        f"MERGE (n)-[:{EMBEDDING_RELATIONSHIP}]->(v:{embedding_label(label)}) "
+        f"SET v.id = row.id REMOVE n.{prop} "
+        f"WITH v, row CALL db.create.setNodeVectorProperty(v, $prop, row.vector) RETURN count(v) AS n",
         {"rows": list(rows), "prop": prop},
     )
 
@@ -366,17 +387,22 @@ def drop_vector_index(label: str, prop: str) -> str:
     return f"DROP INDEX {vector_index_name(label, prop)} IF EXISTS"
 
 
+def drop_legacy_vector_index(label: str, prop: str) -> str:
+    return f"DROP INDEX {legacy_vector_index_name(label, prop)} IF EXISTS"
+
+
 def create_vector_index(label: str, prop: str, dim: int) -> str:
     """`dim` is an int computed by kgrec; label and property are checked against constants."""
     name = vector_index_name(label, prop)
     return (
-        f"CREATE VECTOR INDEX {name} IF NOT EXISTS FOR (n:{label}) ON n.{prop} "
+        f"CREATE VECTOR INDEX {name} IF NOT EXISTS FOR (n:{embedding_label(label)}) ON n.{prop} "
         f"OPTIONS {{indexConfig: {{`vector.dimensions`: {int(dim)}, "
         "`vector.similarity_function`: 'cosine'}}"
     )
 
 
 def query_vector_index(label: str, prop: str, k: int, vector: Sequence[float]) -> Statement:
+    """The embedding node has its owner's id, so no hop back to the product is needed."""
     return (
         "CALL db.index.vector.queryNodes($name, $k, $vector) YIELD node, score RETURN node.id AS id, score",
         {"name": vector_index_name(label, prop), "k": k, "vector": list(vector)},
@@ -391,13 +417,23 @@ def interactions() -> str:
 
 
 def set_product_regions(rows: Sequence[dict[str, str]]) -> Statement:
+    """Regions as nodes, (:Product)-[:IN_REGION]->(:Region {id, kind, name}), replacing the
+    product's previous ones; the `region_*` properties of the old layout are removed."""
     return (
         "UNWIND $rows AS row MATCH (p:Product {id: row.id}) "
-        "SET p.region_taxonomy = row.tax, p.region_taxonomy_name = row.tax_name, "
-        "  p.region_community = row.com, p.region_community_name = row.com_name "
+        "REMOVE p.region_taxonomy, p.region_taxonomy_name, p.region_community, p.region_community_name "
+        "WITH p, row "
+        "CALL (p) { MATCH (p)-[old:IN_REGION]->() DELETE old } "
+        "MERGE (t:Region {id: row.tax}) SET t.kind = 'taxonomy', t.name = row.tax_name "
+        "MERGE (c:Region {id: row.com}) SET c.kind = 'community', c.name = row.com_name "
+        "MERGE (p)-[:IN_REGION]->(t) MERGE (p)-[:IN_REGION]->(c) "
         "RETURN count(p) AS n",
         {"rows": list(rows)},
     )
+
+
+def delete_empty_regions() -> str:
+    return "MATCH (r:Region) WHERE NOT EXISTS { (r)<-[:IN_REGION]-() } DELETE r RETURN count(r) AS n"
 
 
 def search_products(text: str, limit: int) -> Statement:
@@ -413,11 +449,14 @@ def product_detail(product_id: str) -> Statement:
         "MATCH (p:Product {id: $id}) "
         "OPTIONAL MATCH (p)-[:IN_CATEGORY]->(c:Category) "
         "OPTIONAL MATCH (p)-[:HAS_BRAND]->(b:Brand) "
-        "RETURN p.id AS id, p.title AS title, p.description AS description, p.price AS price, "
+        "WITH p.id AS id, p.title AS title, p.description AS description, p.price AS price, "
         "  p.currency AS currency, b.name AS brand, c.id AS category_id, c.path AS category_path, "
         "  [(p)-[:HAS_ATTRIBUTE]->(a:AttributeValue) | {key: a.key, value: a.value}] AS attributes, "
-        "  p.region_taxonomy AS region_taxonomy, p.region_taxonomy_name AS region_taxonomy_name, "
-        "  p.region_community AS region_community, p.region_community_name AS region_community_name",
+        "  [(p)-[:IN_REGION]->(r:Region {kind: 'taxonomy'}) | r][0] AS tax, "
+        "  [(p)-[:IN_REGION]->(r:Region {kind: 'community'}) | r][0] AS com "
+        "RETURN id, title, description, price, currency, brand, category_id, category_path, attributes, "
+        "  tax.id AS region_taxonomy, tax.name AS region_taxonomy_name, "
+        "  com.id AS region_community, com.name AS region_community_name",
         {"id": product_id},
     )
 

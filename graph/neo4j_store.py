@@ -339,6 +339,7 @@ class Neo4jGraphStore:
     def set_product_regions(self, rows: Sequence[tuple[str, str, str, str, str]]) -> int:
         payload = [{"id": a, "tax": b, "tax_name": c, "com": d, "com_name": e} for a, b, c, d, e in rows]
         records = self.write(*cypher.set_product_regions(payload))
+        self.write(cypher.delete_empty_regions(), {})
         return int(records[0]["n"]) if records else 0
 
     def search_products(self, text: str, limit: int) -> list[tuple[str, float]]:
@@ -374,6 +375,7 @@ class Neo4jGraphStore:
             return
         if current:
             self.run(cypher.drop_vector_index(label, prop))
+        self.run(cypher.drop_legacy_vector_index(label, prop))
         self.run(cypher.create_vector_index(label, prop, dim))
 
     def vector_search(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from recommender.browser_link import inline_parameters
 from recommender.projection import GraphProjection
 
 MAX_HOPS = 4
@@ -48,9 +48,6 @@ class Explanation:
 
     def as_dict(self) -> dict[str, Any]:
         query, params = self.cypher()
-        literal = query
-        for key in sorted(params, key=len, reverse=True):
-            literal = literal.replace(f"${key}", json.dumps(params[key], ensure_ascii=False))
         return {
             "kind": self.kind,
             "text": self.text,
@@ -58,7 +55,7 @@ class Explanation:
             "relationships": [{"type": t, "direction": d} for t, d in self.relationships],
             "cypher": query,
             "params": params,
-            "browser_cypher": literal,
+            "browser_cypher": inline_parameters(query, params),
         }
 
 

@@ -96,6 +96,27 @@ def test_vector_index_answers_in_neo4j(trained: tuple[Neo4jGraphStore, Path, dic
     assert text_hits[0][0] == artifact.text_ids[0].removeprefix("Product:")
 
 
+def test_vectors_sit_on_their_own_nodes_not_on_products(
+    trained: tuple[Neo4jGraphStore, Path, dict[str, object]],
+) -> None:
+    """What a person clicks in Neo4j Browser (products, categories) carries no vector."""
+    store, _, _ = trained
+    on_nodes = store.run(
+        "MATCH (n) WHERE (n:Product OR n:Category) "
+        "AND (n.kg_embedding IS NOT NULL OR n.text_embedding IS NOT NULL) RETURN count(n) AS n"
+    )
+    assert on_nodes[0]["n"] == 0
+    rows = store.run(
+        "MATCH (p:Product)-[:HAS_EMBEDDING]->(v:ProductEmbedding) "
+        "RETURN count(p) AS linked, count(DISTINCT v) AS nodes, sum(size(v.kg_embedding)) AS numbers, "
+        "  COUNT { (:Product) } AS products"
+    )[0]
+    assert rows["linked"] == rows["nodes"] == rows["products"] > 0
+    assert rows["numbers"] == rows["linked"] * 32
+    indexed = store.run("SHOW INDEXES YIELD labelsOrTypes, type WHERE type = 'VECTOR' RETURN labelsOrTypes")
+    assert {tuple(r["labelsOrTypes"]) for r in indexed} == {("ProductEmbedding",), ("CategoryEmbedding",)}
+
+
 def test_product_loaded_after_training_gets_a_cold_start_vector(
     trained: tuple[Neo4jGraphStore, Path, dict[str, object]], tmp_path: Path
 ) -> None:
@@ -114,7 +135,9 @@ def test_product_loaded_after_training_gets_a_cold_start_vector(
     assert embed_new_products(store, artifact, HashingTextEncoder(dim=48)) == 0
     ids, kg, _ = artifact.load_overlay()
     assert ids == ["Product:new-1"]
-    stored = store.run("MATCH (p:Product {id: 'new-1'}) RETURN p.kg_embedding AS v")[0]["v"]
+    stored = store.run(
+        "MATCH (:Product {id: 'new-1'})-[:HAS_EMBEDDING]->(v:ProductEmbedding) RETURN v.kg_embedding AS v"
+    )[0]["v"]
     assert np.allclose(stored, kg[0], atol=1e-5)
     category = artifact.entity_vector(f"Category:{existing.category_id}")
     random_cos = np.mean(

@@ -198,10 +198,20 @@ def test_bad_requests_name_the_field(
 def test_published_regions_are_on_the_products(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
     recommender, store = demo
     rows = store.run(
-        "MATCH (p:Product) WHERE p.region_taxonomy IS NOT NULL AND p.region_community IS NOT NULL "
+        "MATCH (p:Product) "
+        "WHERE COUNT { (p)-[:IN_REGION]->(:Region {kind: 'taxonomy'}) } = 1 "
+        "  AND COUNT { (p)-[:IN_REGION]->(:Region {kind: 'community'}) } = 1 "
         "RETURN count(p) AS n"
     )
     assert rows[0]["n"] == len(recommender.catalog.pids)
+    unnamed = store.run(
+        "MATCH (r:Region) WHERE r.name IS NULL OR NOT EXISTS { (r)<-[:IN_REGION]-() } RETURN r"
+    )
+    assert unnamed == []
+    left_on_products = store.run("MATCH (p:Product) WHERE p.region_taxonomy IS NOT NULL RETURN count(p) AS n")
+    assert left_on_products[0]["n"] == 0
+    detail = store.product(recommender.catalog.pids[0])
+    assert detail is not None and detail["region_taxonomy"] and detail["region_community_name"]
 
 
 def test_taxonomy_and_community_regions_both_work(demo: tuple[Recommender, Neo4jGraphStore]) -> None:

@@ -1,0 +1,17 @@
+"""Response fields the page needs that the recommender core does not compute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recommender.projection import GraphProjection
+
+
+def add_category_trails(projection: GraphProjection, result: dict[str, Any]) -> None:
+    """Each item's category and its ancestors, root first, as `category_trail` [{id, name}]:
+    the page shows the path and offers any step as a filter."""
+    for item in result["items"]:
+        category = projection.product_category.get(item["id"])
+        chain = projection.ancestors(category) if category is not None else []
+        item["category_id"] = category
+        item["category_trail"] = [{"id": c, "name": projection.name("Category", c)} for c in reversed(chain)]

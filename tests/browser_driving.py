@@ -1,0 +1,195 @@
+"""Drives the kgrec page and Neo4j Browser in Debian's headless Chromium (Selenium + chromedriver).
+
+Used by the `browser` tests and, run as a module, to take the screenshots in docs/ against a
+running demo: `python -m tests.browser_driving --page http://127.0.0.1:8000/ui/ --out docs`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = os.environ.get("KGREC_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("KGREC_CHROMEDRIVER", "/usr/bin/chromedriver")
+T = TypeVar("T")
+
+
+def chromium_missing() -> str | None:
+    """Why the browser tests cannot run here, or None when they can."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not (Path(path).exists() or shutil.which(path)):
+            return f"{path} not installed (apt-get install chromium chromium-driver)"
+    return None
+
+
+def chromium(width: int = 1400, height: int = 1000) -> WebDriver:
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        f"--window-size={width},{height}",
+    ):
+        options.add_argument(arg)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def wait_for(driver: WebDriver, check: Callable[[WebDriver], T], seconds: float = 30) -> T:
+    result: T = WebDriverWait(driver, seconds, poll_frequency=0.2).until(check)
+    return result
+
+
+def column(driver: WebDriver, which: str) -> WebElement:
+    return driver.find_element(By.ID, f"col-{which}")
+
+
+def regions_covered(driver: WebDriver, which: str) -> int:
+    return int(column(driver, which).find_element(By.CSS_SELECTOR, ".regions-covered").text)
+
+
+def wait_for_column(driver: WebDriver, which: str, diversity: float) -> None:
+    """Until the column shows an answer for exactly this diversity and nothing is in flight."""
+
+    def done(d: WebDriver) -> bool:
+        col = column(d, which)
+        answered = col.get_attribute("data-diversity")
+        return (
+            answered is not None
+            and abs(float(answered) - diversity) < 1e-9
+            and col.get_attribute("aria-busy") is None
+            and bool(col.find_elements(By.CSS_SELECTOR, ".item"))
+        )
+
+    wait_for(driver, done)
+
+
+def ask(driver: WebDriver, page: str, query: str, diversity: float) -> None:
+    """Open the page, type the query, set the slider by keyboard and submit."""
+    driver.get(page)
+    box = wait_for(driver, lambda d: d.find_element(By.ID, "query"))
+    box.clear()
+    box.send_keys(query)
+    set_slider(driver, 0.0, wait=False)
+    box.send_keys(Keys.ENTER)
+    wait_for_column(driver, "base", 0.0)
+    wait_for_column(driver, "chosen", 0.0)
+    if diversity:
+        set_slider(driver, diversity)
+
+
+def set_slider(driver: WebDriver, value: float, *, wait: bool = True) -> None:
+    """Keyboard only, as a person without a mouse would: Home, then one step right per 0.05."""
+    slider = driver.find_element(By.ID, "diversity")
+    slider.send_keys(Keys.HOME)
+    slider.send_keys(*([Keys.ARROW_RIGHT] * round(value / 0.05)))
+    if wait:
+        wait_for_column(driver, "chosen", round(value, 2))
+
+
+def first_browser_link(driver: WebDriver, which: str = "chosen") -> tuple[str, list[str]]:
+    """Opens the first item's explanation; returns its Browser link and the path's node labels."""
+    item = column(driver, which).find_element(By.CSS_SELECTOR, ".item")
+    details = item.find_element(By.CSS_SELECTOR, "details.explain")
+    details.find_element(By.TAG_NAME, "summary").click()
+    why = details.find_element(By.CSS_SELECTOR, ".why")
+    labels = [
+        chip.find_element(By.TAG_NAME, "small").text for chip in why.find_elements(By.CSS_SELECTOR, ".chip")
+    ]
+    href = why.find_element(By.CSS_SELECTOR, "a.browser-link").get_attribute("href")
+    assert href is not None
+    return href, labels
+
+
+def editor_text(driver: WebDriver) -> str:
+    """The query in Browser's editor as a person reads it (no '$' prompt, plain spaces)."""
+    text: Any = driver.execute_script(
+        "return document.querySelector('[data-testid=activeEditor]').innerText;"
+    )
+    return " ".join(str(text).replace("\xa0", " ").removeprefix("$").split())
+
+
+def browser_login(driver: WebDriver, user: str, password: str) -> None:
+    """Fill Browser's connect form (a cold link always opens it) and connect."""
+    username = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=username]"))
+    username.send_keys(user)
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=password]").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=connect]").click()
+    wait_for(driver, lambda d: "You are connected as user" in d.find_element(By.TAG_NAME, "body").text)
+
+
+def run_editor(driver: WebDriver) -> list[str]:
+    """Run what the editor holds; returns the node labels Browser's result overview lists."""
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=editor-Run]").click()
+    try:
+        wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "g.node"), seconds=30)
+    except TimeoutException as exc:
+        frames = [f.text for f in driver.find_elements(By.CSS_SELECTOR, "[data-testid=frame]")]
+        raise AssertionError(f"Browser drew no graph; its frames say: {frames}") from exc
+    prefix = "property-details-overview-node-label-"
+    shown = driver.find_elements(By.CSS_SELECTOR, f"[data-testid^={prefix}]")
+    return [str(e.get_attribute("data-testid"))[len(prefix) :] for e in shown]
+
+
+def rendered_nodes(driver: WebDriver) -> int:
+    return len(driver.find_elements(By.CSS_SELECTOR, "g.node"))
+
+
+def errors_shown(driver: WebDriver) -> list[str]:
+    return [
+        e.text
+        for e in driver.find_elements(By.CSS_SELECTOR, "[data-testid=frameContents]")
+        if "Error" in e.text
+    ]
+
+
+def take_screenshots(page: str, query: str, password: str, out: Path) -> None:
+    """The README's pictures: the page at diversity 0 and 0.8, and Browser showing a path."""
+    out.mkdir(parents=True, exist_ok=True)
+    driver = chromium(1400, 1500)
+    try:
+        ask(driver, page, query, 0.0)
+        driver.save_screenshot(str(out / "ui-diversity-0.png"))
+        set_slider(driver, 0.8)
+        driver.save_screenshot(str(out / "ui-diversity-0.8.png"))
+        href, _ = first_browser_link(driver)
+        driver.set_window_size(1400, 900)
+        driver.get(href)
+        browser_login(driver, "neo4j", password)
+        run_editor(driver)
+        driver.save_screenshot(str(out / "browser-path.png"))
+    finally:
+        driver.quit()
+    phone = chromium(390, 1600)
+    try:
+        ask(phone, page, query, 0.8)
+        phone.save_screenshot(str(out / "ui-phone.png"))
+    finally:
+        phone.quit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--page", default="http://127.0.0.1:8000/ui/")
+    parser.add_argument("--query", default="wooden train set")
+    parser.add_argument("--password-file", type=Path, default=Path("var/secrets/neo4j_password"))
+    parser.add_argument("--out", type=Path, default=Path("docs"))
+    args = parser.parse_args()
+    take_screenshots(args.page, args.query, args.password_file.read_text().strip(), args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The page and Neo4j Browser as a person uses them: real Chromium, real API, real Neo4j."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+import uvicorn
+from neo4j import Driver
+from pydantic import SecretStr
+
+from api.app import create_app
+from api.settings import Settings
+from embeddings.build import build_embeddings
+from embeddings.text_encoder import HashingTextEncoder
+from embeddings.training import TrainingConfig
+from graph.loaders import load_products, load_taxonomy
+from graph.neo4j_launcher import LocalNeo4j
+from graph.neo4j_store import Neo4jGraphStore
+from graph.samples import AMAZON_TOYS_MAPPING
+from tests.conftest import DATA, TEST_PASSWORD
+from tests.test_embeddings_neo4j import toys_subset
+
+pytest.importorskip("selenium")
+# Selenium is a dev extra: without it the module skips above instead of failing to import.
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from tests import browser_driving as ui
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.neo4j,
+    pytest.mark.slow,
+    pytest.mark.skipif(ui.chromium_missing() is not None, reason=str(ui.chromium_missing())),
+]
+ENCODER = HashingTextEncoder(dim=48)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def page(
+    neo4j_server: LocalNeo4j, neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The API on a real port (Chromium cannot reach a TestClient), over a small toys catalogue."""
+    store = Neo4jGraphStore(neo4j_driver)
+    store.clear()
+    tmp = tmp_path_factory.mktemp("ui")
+    load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt")
+    load_products(
+        store, toys_subset(tmp, 600), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP"
+    )
+    home = tmp / "home"
+    config = TrainingConfig(
+        model="DistMult", dim=16, epochs=10, batch_size=1024, frequency=5, eval_sample=200
+    )
+    build_embeddings(store, home, config, ENCODER)
+    settings = Settings(
+        home=home,
+        neo4j_uri=neo4j_server.bolt_uri,
+        neo4j_password=SecretStr(TEST_PASSWORD),
+        pseudonym_key=SecretStr("ui-test-key"),
+        api_key=SecretStr("ui-test-admin"),
+        browser_url=f"http://127.0.0.1:{neo4j_server.http_port}/browser/",
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, encoder=ENCODER), host="127.0.0.1", port=port, log_level="warning"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the API did not start")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}/ui/"
+    server.should_exit = True
+    thread.join(timeout=10)
+    store.clear()
+
+
+@pytest.fixture
+def chromium() -> Iterator[WebDriver]:
+    driver = ui.chromium()
+    yield driver
+    driver.quit()
+
+
+def test_slider_spreads_the_list_over_more_regions(page: str, chromium: WebDriver) -> None:
+    ui.ask(chromium, page, "train", 0.0)
+    assert ui.regions_covered(chromium, "chosen") == ui.regions_covered(chromium, "base")
+    ui.set_slider(chromium, 1.0)
+    assert ui.regions_covered(chromium, "chosen") > ui.regions_covered(chromium, "base")
+    badges = chromium.find_elements(By.CSS_SELECTOR, "#col-chosen .item .badge")
+    assert all(b.text.strip() for b in badges)
+
+
+def test_explanation_link_opens_the_path_in_neo4j_browser(page: str, chromium: WebDriver) -> None:
+    ui.ask(chromium, page, "train", 0.8)
+    href, labels = ui.first_browser_link(chromium)
+    assert href.startswith(page.replace("/ui/", "").rsplit(":", 1)[0])
+    chromium.get(href)
+    ui.browser_login(chromium, "neo4j", TEST_PASSWORD)
+    sent = unquote(href.split("&arg=", 1)[1])
+    assert ui.editor_text(chromium) == " ".join(sent.split())
+    assert sent.startswith("MATCH p = ") and sent.endswith("RETURN p LIMIT 1")
+    shown = ui.run_editor(chromium)
+    assert not ui.errors_shown(chromium)
+    assert ui.rendered_nodes(chromium) == len(labels)
+    assert set(labels) <= set(shown)
+
+
+def test_category_filter_limits_both_lists(page: str, chromium: WebDriver) -> None:
+    ui.ask(chromium, page, "train", 0.6)
+    step = chromium.find_element(By.CSS_SELECTOR, "#col-base .item .trail button")
+    name = step.text
+    step.click()
+    assert chromium.find_element(By.ID, "filter-name").text == name
+    for which in ("base", "chosen"):
+        ui.wait_for(
+            chromium, lambda d, w=which: d.find_element(By.ID, f"col-{w}").get_attribute("data-category")
+        )
+        trails = chromium.find_elements(By.CSS_SELECTOR, f"#col-{which} .item .trail")
+        assert trails and all(name in t.text for t in trails)
+
+
+def test_page_fits_a_phone(page: str) -> None:
+    driver = ui.chromium(390, 900)
+    try:
+        ui.ask(driver, page, "train", 0.6)
+        wide = driver.execute_script(
+            "return [...document.querySelectorAll('body *')]"
+            ".filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+            ".map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+        )
+        assert wide == []
+        base = driver.find_element(By.ID, "col-base").rect
+        chosen = driver.find_element(By.ID, "col-chosen").rect
+        assert chosen["y"] > base["y"]
+    finally:
+        driver.quit()
+
+
+def test_screenshots_can_be_taken(page: str, tmp_path: Path) -> None:
+    ui.take_screenshots(page, "train", TEST_PASSWORD, tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
+        "browser-path.png",
+        "ui-diversity-0.8.png",
+        "ui-diversity-0.png",
+        "ui-phone.png",
+    ]

@@ -10,7 +10,7 @@ TOYS := data/amazon_toys_uk/amazon_co-ecommerce_sample.csv
 TOYS_MAP := --map id=uniq_id --map title=product_name \
 	--map category_path=amazon_category_and_sub_category --map brand=manufacturer
 
-.PHONY: install neo4j-jars demo demo-load test lint bench clean
+.PHONY: install neo4j-jars demo demo-load test test-fast lint bench clean
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,10 @@ demo: demo-load
 
 test: install
 	$(PY) -m pytest
+
+# The fast tier: no Neo4j, no training, no model loading (markers `neo4j` and `slow`), < 60 s.
+test-fast: install
+	$(PY) -m pytest -m "not neo4j and not slow"
 
 lint: install
 	$(VENV)/bin/ruff check graph embeddings recommender evaluation api tests bench

@@ -5,27 +5,24 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
 
 from api.deps import Admin, State
+from api.schemas import LoadKind
+from api.use_cases import load_file, train_and_publish
 from embeddings.artifacts import Artifact
-from embeddings.build import build_embeddings
 from embeddings.cold_start import embed_new_products
 from embeddings.training import TrainingConfig, resolve_model
 from graph.errors import InputFileError, NotFoundError
-from graph.loaders import load_interactions, load_products, load_taxonomy
-from graph.product_parsing import parse_mapping
-from recommender.region_publishing import publish_regions
-from recommender.service import Recommender
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Admin])
 
 
 @router.post("/load/{kind}")
 def load(
-    kind: Literal["taxonomy", "products", "interactions"],
+    kind: LoadKind,
     state: State,
     file: Annotated[UploadFile, File()],
     taxonomy: Annotated[str | None, Form(max_length=100)] = None,
@@ -40,16 +37,18 @@ def load(
         path = Path(tmp) / f"{Path(file.filename or 'upload').stem[:80] or 'upload'}{suffix}"
         with path.open("wb") as handle:
             shutil.copyfileobj(file.file, handle)
-        store = state.store
         try:
-            if kind == "taxonomy":
-                summary = load_taxonomy(store, path, fmt=fmt, taxonomy=taxonomy, locale=locale)
-            elif kind == "products":
-                summary = load_products(
-                    store, path, taxonomy=taxonomy, mapping=parse_mapping(mapping or []), currency=currency
-                )
-            else:
-                summary = load_interactions(store, path, pseudonym_key=state.pseudonym_key)
+            summary = load_file(
+                state.store,
+                kind,
+                path,
+                pseudonym_key=state.pseudonym_key,
+                taxonomy=taxonomy,
+                fmt=fmt,
+                locale=locale,
+                mapping=mapping or [],
+                currency=currency,
+            )
         except InputFileError as exc:
             raise InputFileError(file.filename or "upload", exc.line, exc.problem) from exc
     result = summary.as_dict()
@@ -82,12 +81,9 @@ def train(
     config = TrainingConfig(model=resolve_model(model), dim=dim, epochs=epochs)
 
     def work() -> dict[str, Any]:
-        summary = build_embeddings(state.store, state.settings.home, config, state.encoder)
-        embed_new_products(state.store, Artifact.open_current(state.settings.home), state.encoder)
-        fresh = Recommender.load(
-            state.store, state.settings.home, state.encoder, pseudonym_key=state.pseudonym_key
+        summary = train_and_publish(
+            state.store, state.settings.home, config, state.encoder, pseudonym_key=state.pseudonym_key
         )
-        publish_regions(state.store, fresh.catalog)
         state.reload()
         return summary.as_dict()
 

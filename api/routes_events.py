@@ -1,4 +1,5 @@
-"""`POST /v1/events`: shopper interactions, reflected on the next request without retraining."""
+"""`POST /v1/events`: shopper interactions, reflected on the next request without retraining
+(history, co-occurrence and popularity; Recommender.record_event serialises the updates)."""
 
 from __future__ import annotations
 
@@ -24,5 +25,5 @@ def post_event(body: EventBody, state: State) -> dict[str, Any]:
         user_id=user, item_id=body.item_id, kind=body.kind, timestamps=(body.timestamp,), value=body.value
     )
     counts = state.store.merge_interactions([record])
-    state.recommender().projection.record_event(user, body.item_id, body.kind, body.timestamp)
+    state.recommender().record_event(user, body.item_id, body.kind, body.timestamp)
     return {"accepted": True, "new": counts.created + counts.updated > 0}

@@ -11,6 +11,7 @@ from api.deps import State
 from api.item_trail import add_category_trails
 from api.metrics import observe_stages
 from api.schemas import RecommendationRequestBody, RecommendationResponse
+from api.use_cases import build_request
 from graph.errors import NotFoundError
 from recommender.browser_link import browser_edit_url
 from recommender.request import Filters, RecommendationRequest
@@ -41,7 +42,7 @@ def _browser_links(state: State, result: dict[str, Any]) -> None:
 @router.post("/recommendations", response_model=RecommendationResponse)
 def recommend(body: RecommendationRequestBody, state: State) -> dict[str, Any]:
     """Ranked, diversified products for a query and/or a shopper, each with explaining graph paths."""
-    request = RecommendationRequest(
+    request = build_request(
         query=body.query,
         user_id=body.user_id,
         history=body.history,
@@ -66,5 +67,5 @@ def similar(
     recommender = state.recommender()
     if product_id not in recommender.catalog.row:
         raise NotFoundError(f"no product {product_id!r}")
-    request = RecommendationRequest(history=[product_id], k=k, diversity=diversity)
+    request = build_request(history=[product_id], k=k, diversity=diversity)
     return _serve(state, recommender, request)

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable, Collection
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from api.use_cases import LOAD_KINDS
+from graph.interaction_parsing import KINDS
+from recommender.regions import REGION_KINDS
 from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY
 from recommender.rerankers import RERANKERS
 
-Strategy = Literal["none", "mmr", "dpp", "xquad", "calibrated"]
-assert set(RERANKERS) == {"none", "mmr", "dpp", "xquad", "calibrated"}
+
+def _one_of(values: Collection[str]) -> Callable[[str], str]:
+    """Checks a name against its single source (a registry or a tuple of kinds)."""
+
+    def check(value: str) -> str:
+        if value not in values:
+            raise ValueError(f"use one of {', '.join(values)}")
+        return value
+
+    return check
+
+
+def _enum(values: Collection[str]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(values)})
+
+
+Strategy = Annotated[str, AfterValidator(_one_of(RERANKERS)), _enum(RERANKERS)]
+RegionKind = Annotated[str, AfterValidator(_one_of(REGION_KINDS)), _enum(REGION_KINDS)]
+EventKind = Annotated[str, AfterValidator(_one_of(KINDS)), _enum(KINDS)]
+LoadKind = Annotated[str, AfterValidator(_one_of(LOAD_KINDS)), _enum(LOAD_KINDS)]
 
 
 class FiltersBody(BaseModel):
@@ -39,7 +61,7 @@ class RecommendationRequestBody(BaseModel):
         default=None,
         description=f"omitted: the shop's tuned default, else {DEFAULT_STRATEGY}",
     )
-    region_kind: Literal["taxonomy", "community"] = "taxonomy"
+    region_kind: RegionKind = "taxonomy"
     filters: FiltersBody = Field(default_factory=FiltersBody)
     explain: bool = True
 
@@ -70,7 +92,7 @@ class EventBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: str = Field(min_length=1, max_length=200)
     item_id: str = Field(min_length=1, max_length=200)
-    kind: Literal["view", "cart", "purchase", "rating"]
+    kind: EventKind
     timestamp: int = Field(ge=0, le=10_000_000_000)
     value: float | None = None
 

@@ -32,10 +32,11 @@ from graph.interaction_parsing import RawInteraction, iter_interactions
 from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
 from graph.store import GraphStore
+from recommender.regions import REGION_KINDS
 from recommender.service import Recommender
 
 EVAL_KEY = b"evaluation"
-REGION_CHOICES = ("auto", "taxonomy", "community")
+REGION_CHOICES = ("auto", *REGION_KINDS)
 PRESETS: dict[str, PresetEntry] = {
     "instacart": PresetEntry(instacart_preset, "instacart_dev"),
     "giftcards": PresetEntry(giftcards_preset, "amazon_giftcards_2018"),

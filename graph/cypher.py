@@ -1,6 +1,8 @@
-"""Every Cypher statement kgrec runs, as builders returning `(query, params)`.
+"""Every Cypher statement that carries data, as builders returning `(query, params)`.
 
 User input only ever travels in `params`; query text is built from constants in this module.
+The only Cypher outside it is neo4j_store.py's three constant probes (`RETURN 1`, the
+taxonomies' locales, `db.awaitIndexes`), which take no input at all.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`GraphStore` in memory over networkx, for fast unit tests; the contract suite keeps it honest."""
+"""`GraphStore` in memory over networkx: unit tests and every offline evaluation run (evaluation/run.py,
+which must not touch the shop's database) use it; the contract suite keeps it equal to Neo4j."""
 
 from __future__ import annotations
 

@@ -23,6 +23,12 @@ MATCHED_CATEGORIES = 8
 MATCH_THRESHOLD = 0.3
 
 
+def _scaled_popularity(raw: NDArray[np.float64]) -> NDArray[np.float32]:
+    """log(1 + count) over log(1 + the top count): 0..1, the long tail not squashed to 0."""
+    top = raw.max() if raw.size else 0.0
+    return (np.log1p(raw) / np.log1p(top) if top > 0 else raw).astype(np.float32)
+
+
 class CatalogIndex:
     def __init__(self, projection: GraphProjection, artifact: Artifact, *, taxonomy_depth: int = 2) -> None:
         self.projection = projection
@@ -48,9 +54,8 @@ class CatalogIndex:
         self.kg_index: ExactIndex | HnswIndex = build_index(self.kg)
         self.text_index: ExactIndex | HnswIndex = build_index(self.text)
         self.price = np.array([projection.product_price.get(p, np.nan) for p in self.pids], dtype=np.float64)
-        pop = np.array([projection.popularity.get(p, 0.0) for p in self.pids], dtype=np.float64)
-        top = pop.max() if pop.size else 0.0
-        self.popularity = (np.log1p(pop) / np.log1p(top) if top > 0 else pop).astype(np.float32)
+        self._raw_popularity = np.array([projection.popularity.get(p, 0.0) for p in self.pids], np.float64)
+        self.popularity = _scaled_popularity(self._raw_popularity)
         self._categories(artifact)
         self.regions = self._regions(artifact, taxonomy_depth)
 
@@ -69,6 +74,23 @@ class CatalogIndex:
         self.category_ids = [n.removeprefix("Category:") for n in names]
         rows = np.array([artifact.text_index[n] for n in names], dtype=np.int64)
         self.category_text = normalise_rows(np.asarray(artifact.text_vectors)[rows]) if len(rows) else None
+
+    def update_popularity(self, pid: str) -> None:
+        """A live event changed one product's count (in the projection): rescale its popularity.
+
+        When it becomes the new top, every row rescales into a new array that replaces the old
+        one at once; otherwise one element changes. Readers never see a half-rescaled array.
+        Callers serialise writers (`Recommender.record_event`)."""
+        row = self.row.get(pid)
+        if row is None:
+            return
+        raw = self.projection.popularity.get(pid, 0.0)
+        top = float(self._raw_popularity.max())
+        self._raw_popularity[row] = raw
+        if raw > top:
+            self.popularity = _scaled_popularity(self._raw_popularity)
+        elif top > 0:
+            self.popularity[row] = np.float32(np.log1p(raw) / np.log1p(top))
 
     def categories_matching(self, text_vector: NDArray[np.float32]) -> list[str]:
         """Category ids whose name is close to a query's text vector, best first."""

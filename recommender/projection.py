@@ -97,16 +97,29 @@ class GraphProjection:
         self.names.setdefault(("User", user), user)
         self.popularity[item] += KIND_WEIGHTS.get(kind, 0.25) * events
 
-    def record_event(self, user: str, item: str, kind: str, ts: int) -> None:
-        """One live event: counted once, like the store counts it (by timestamp)."""
-        for existing in self.user_history.get(user, []):
+    def record_event(self, user: str, item: str, kind: str, ts: int) -> bool:
+        """One live event, counted once like the store counts it (by timestamp); False when it was
+        already counted.
+
+        Copy-on-write: the user's history and the item's shopper list are replaced, never changed
+        in place, so a request reading them meanwhile sees them before or after the event, never
+        half of it. Writers must be serialised (`Recommender.record_event` holds a lock).
+        """
+        history = self.user_history.get(user, [])
+        weight = KIND_WEIGHTS.get(kind, 0.25)
+        for n, existing in enumerate(history):
             if existing.item == item and existing.kind == kind:
-                if ts != existing.last_ts:
-                    existing.events += 1
-                    existing.last_ts = max(existing.last_ts, ts)
-                    self.popularity[item] += KIND_WEIGHTS.get(kind, 0.25)
-                return
-        self.add_interaction(user, item, kind, 1, ts)
+                if ts == existing.last_ts:
+                    return False
+                updated = Interaction(item, kind, existing.events + 1, max(existing.last_ts, ts))
+                self.user_history[user] = [*history[:n], updated, *history[n + 1 :]]
+                self.popularity[item] += weight
+                return True
+        self.user_history[user] = [*history, Interaction(item, kind, 1, ts)]
+        self.item_users[item] = [*self.item_users.get(item, []), user]
+        self.names.setdefault(("User", user), user)
+        self.popularity[item] += weight
+        return True
 
     def co_interacted(
         self, items: list[str], weights: list[float], *, max_users: int = 200

@@ -187,17 +187,6 @@ def rerank_xquad(
     return np.array(picked, dtype=np.int64)
 
 
-def kl_divergence(p: Mapping[int, float], q: Mapping[int, float], smoothing: float = 0.01) -> float:
-    """KL(p || q̃) with q̃ = (1-a)·q + a·p, as Steck (2018) does so that it stays finite."""
-    total = 0.0
-    for region, pr in p.items():
-        if pr <= 0:
-            continue
-        qr = (1 - smoothing) * q.get(region, 0.0) + smoothing * pr
-        total += pr * np.log(pr / qr)
-    return float(total)
-
-
 def rerank_calibrated(
     relevance: NDArray[np.floating],
     item_vectors: NDArray[np.floating],

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 import numpy as np
 from numpy.typing import NDArray
 
 Matrix = NDArray[np.float32]
 ANN_THRESHOLD = 200_000
-
-
-class VectorIndex(Protocol):
-    def search(self, query: NDArray[np.float32], k: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        """Row indices and cosine similarities of the k nearest rows, best first."""
 
 
 def normalise_rows(matrix: NDArray[np.floating]) -> Matrix:

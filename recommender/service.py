@@ -9,6 +9,7 @@ the shop's defaults and the query cache.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,6 +56,7 @@ class Recommender:
         self.weights = weights or (tuned.weights if tuned else FusionWeights())
         self.default_strategy = tuned.strategy if tuned else DEFAULT_STRATEGY
         self.default_diversity = tuned.diversity if tuned else DEFAULT_DIVERSITY
+        self._events_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -75,6 +77,16 @@ class Recommender:
         other = copy.copy(self)
         other.weights = weights
         return other
+
+    def record_event(self, user: str, item: str, kind: str, ts: int) -> bool:
+        """A live event (`POST /v1/events`, user already pseudonymised) reaches the history,
+        co-occurrence and popularity that the next request reads, without retraining; one
+        writer at a time, readers see copies swapped in whole (GraphProjection.record_event)."""
+        with self._events_lock:
+            counted = self.projection.record_event(user, item, kind, ts)
+            if counted:
+                self.catalog.update_popularity(item)
+            return counted
 
     def warm_query(self, query: str | None) -> None:
         """Encode (or find cached) a query ahead of the request's CPU slot, so that concurrent

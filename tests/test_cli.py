@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app, register_commands
+from api.cli import app
 from graph.neo4j_launcher import LocalNeo4j
 from graph.neo4j_store import Neo4jGraphStore
 from recommender.tuning import load_tuned
@@ -17,7 +17,6 @@ from tests.conftest import TEST_PASSWORD, shared_data
 from tests.helpers import PRODUCTS_CSV, TAXONOMY_CSV, write
 
 runner = CliRunner()
-register_commands()
 
 
 @pytest.fixture

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from neo4j import Driver
 
 from embeddings.artifacts import Artifact, current_name, list_artifacts, use_artifact
 from embeddings.build import build_embeddings
@@ -37,13 +39,21 @@ def toys_subset(tmp_path: Path, rows: int) -> Path:
     return tmp_path / "toys.csv"
 
 
-@pytest.fixture
-def trained(neo4j_store: Neo4jGraphStore, tmp_path: Path) -> tuple[Neo4jGraphStore, Path, dict[str, object]]:
-    load_products(neo4j_store, toys_subset(tmp_path, 600), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING)
+@pytest.fixture(scope="module")
+def trained(
+    neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Neo4jGraphStore, Path, dict[str, object]]]:
+    """Trained once for the module; the tests below run in file order and each one's changes
+    (a cold-start product, a second artifact) are the last ones that need them."""
+    store = Neo4jGraphStore(neo4j_driver)
+    store.clear()
+    tmp_path = tmp_path_factory.mktemp("trained")
+    load_products(store, toys_subset(tmp_path, 600), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING)
     home = tmp_path / "home"
     config = TrainingConfig(model="DistMult", dim=32, epochs=30, batch_size=256, lr=0.02, frequency=10)
-    summary = build_embeddings(neo4j_store, home, config, HashingTextEncoder(dim=48))
-    return neo4j_store, home, summary.as_dict()
+    summary = build_embeddings(store, home, config, HashingTextEncoder(dim=48))
+    yield store, home, summary.as_dict()
+    store.clear()
 
 
 def test_export_is_deterministic_and_split_keeps_every_entity(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +31,24 @@ def google_subset(tmp_path: Path, lines: int) -> Path:
     return write(tmp_path / "taxonomy-with-ids.en-US.txt", "\n".join(text) + "\n")
 
 
-def one_product_recommender(tmp_path: Path, encoder: HashingTextEncoder) -> Recommender:
-    """A real taxonomy slice, one product, a tiny real training run."""
+@pytest.fixture(scope="module")
+def one_product(tmp_path_factory: pytest.TempPathFactory) -> tuple[MemoryGraphStore, Path]:
+    """A real taxonomy slice, one product, a tiny real training run: trained once for the module."""
+    tmp_path = tmp_path_factory.mktemp("one-product")
     store = MemoryGraphStore()
     load_taxonomy(store, google_subset(tmp_path, 120))
     products = write(tmp_path / "p.csv", "id,title,category_id\nonly,Dog bed,4\n")
     load_products(store, products, taxonomy="google")
     config = TrainingConfig(model="DistMult", dim=8, epochs=5, batch_size=64, frequency=5, eval_sample=20)
     build_embeddings(store, tmp_path / "home", config, ENCODER)
-    return Recommender.load(store, tmp_path / "home", encoder, pseudonym_key=b"k")
+    return store, tmp_path / "home"
+
+
+def one_product_recommender(
+    one_product: tuple[MemoryGraphStore, Path], encoder: HashingTextEncoder
+) -> Recommender:
+    store, home = one_product
+    return Recommender.load(store, home, encoder, pseudonym_key=b"k")
 
 
 def test_no_artifacts_says_run_train(tmp_path: Path) -> None:
@@ -47,8 +57,8 @@ def test_no_artifacts_says_run_train(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_one_product_catalogue_works(tmp_path: Path) -> None:
-    recommender = one_product_recommender(tmp_path, ENCODER)
+def test_a_one_product_catalogue_works(one_product: tuple[MemoryGraphStore, Path]) -> None:
+    recommender = one_product_recommender(one_product, ENCODER)
     for request in (
         RecommendationRequest(query="dog bed", diversity=0.8),
         RecommendationRequest(diversity=0.5, strategy="dpp"),
@@ -83,9 +93,9 @@ class CountingEncoder(HashingTextEncoder):
 
 
 @pytest.mark.slow
-def test_repeated_queries_are_encoded_once(tmp_path: Path) -> None:
+def test_repeated_queries_are_encoded_once(one_product: tuple[MemoryGraphStore, Path]) -> None:
     encoder = CountingEncoder()
-    recommender = one_product_recommender(tmp_path, encoder)
+    recommender = one_product_recommender(one_product, encoder)
     first = recommender.recommend(RecommendationRequest(query="Dog  bed")).as_dict()
     second = recommender.recommend(RecommendationRequest(query="dog bed")).as_dict()
     assert encoder.calls == 1
@@ -105,12 +115,16 @@ def test_tuned_defaults_round_trip_and_a_bad_file_is_named(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
-def test_the_shops_tuned_defaults_apply_when_a_request_leaves_them_out(tmp_path: Path) -> None:
-    plain = one_product_recommender(tmp_path, ENCODER)
+def test_the_shops_tuned_defaults_apply_when_a_request_leaves_them_out(
+    one_product: tuple[MemoryGraphStore, Path], tmp_path: Path
+) -> None:
+    plain = one_product_recommender(one_product, ENCODER)
+    home = tmp_path / "home"
+    shutil.copytree(one_product[1], home, symlinks=True)
     assert (plain.default_strategy, plain.default_diversity) == (DEFAULT_STRATEGY, DEFAULT_DIVERSITY)
     weights = FusionWeights(popularity_without_query=0.9, cooccurrence_share=0.1)
-    save_tuned(tmp_path / "home", TunedDefaults("calibrated", 0.35, weights, "test"))
-    tuned = Recommender.load(plain.store, tmp_path / "home", ENCODER, pseudonym_key=b"k")
+    save_tuned(home, TunedDefaults("calibrated", 0.35, weights, "test"))
+    tuned = Recommender.load(plain.store, home, ENCODER, pseudonym_key=b"k")
     assert tuned.weights == weights
     result = tuned.recommend(RecommendationRequest(query="dog bed")).as_dict()
     assert (result["strategy"], result["diversity"]) == ("calibrated", 0.35)

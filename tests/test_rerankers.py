@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from graph.errors import InvalidArgumentError
-from recommender.rerankers import RERANKERS, get_reranker, kl_divergence
+from recommender.rerankers import RERANKERS, get_reranker
 
 # Three items: 0 and 1 are identical vectors in region 0, item 2 is orthogonal in region 1.
 REL = np.array([1.0, 0.9, 0.5])
@@ -56,13 +56,6 @@ def test_calibrated_matches_the_target_distribution() -> None:
     assert get_reranker("calibrated")(REL, VECS, REGIONS, 2, 0.3, skewed).tolist() == [0, 1]
     # At d=.9 the exploration share (.18) is worth the other region.
     assert get_reranker("calibrated")(REL, VECS, REGIONS, 2, 0.9, skewed).tolist() == [0, 2]
-
-
-def test_kl_divergence_by_hand() -> None:
-    assert kl_divergence({0: 1.0}, {0: 1.0}) == 0.0
-    # p = (.5,.5), q = (1,0) smoothed with a=.01: q~ = (.995, .005)
-    expected = 0.5 * np.log(0.5 / 0.995) + 0.5 * np.log(0.5 / 0.005)
-    assert np.isclose(kl_divergence({0: 0.5, 1: 0.5}, {0: 1.0}), expected)
 
 
 def clustered_candidates(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ def test_learned_embeddings_beat_random_weights_on_nations() -> None:
     assert trained.epochs_run >= config.frequency
 
 
+@pytest.mark.slow
 def test_complex_models_store_real_and_imaginary_parts() -> None:
     data = Nations()
     config = TrainingConfig(model="ComplEx", dim=8, epochs=2, batch_size=512, frequency=5, eval_sample=50)

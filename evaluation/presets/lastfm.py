@@ -7,8 +7,8 @@ so titles are the HetRec artist id ("Last.FM artist 51"): text scores carry no s
 
 Protocol as in KGCN (Wang et al., 2019): the labelled rows of `ratings_final.txt` (1 =
 listened, 0 = a sampled negative) are split at random 6 : 2 : 2; models learn from the
-training positives; AUC is over the test rows. The 2 in the middle is KGCN's validation
-part, which this harness does not need.
+training positives; AUC is over the test rows. The 2 in the middle (KGCN's validation part)
+gives the tuning cases the harness chooses its fusion weights on.
 """
 
 from __future__ import annotations

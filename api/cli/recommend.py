@@ -6,12 +6,16 @@ from typing import Annotated
 
 import typer
 
-from api.cli import JsonFlag, app, emit, graph_store, handle_errors
+from api.cli.common import JsonFlag, emit, graph_store, handle_errors
 from api.settings import Settings
+from api.use_cases import build_request
 from api.wiring import limit_blas_threads, text_encoder
-from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, Filters, RecommendationRequest
+from recommender.regions import REGION_KINDS
+from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, Filters
 from recommender.rerankers import RERANKERS
 from recommender.service import Recommender
+
+app = typer.Typer()
 
 
 @app.command("recommend")
@@ -31,7 +35,7 @@ def recommend_cmd(
         str | None,
         typer.Option(help=f"One of {', '.join(RERANKERS)} (default: the tuned one, else {DEFAULT_STRATEGY})"),
     ] = None,
-    regions: Annotated[str, typer.Option(help="Region kind: taxonomy or community")] = "taxonomy",
+    regions: Annotated[str, typer.Option(help=f"Region kind: {' or '.join(REGION_KINDS)}")] = "taxonomy",
     category: Annotated[str | None, typer.Option(help="Only this category id and its subtree")] = None,
     brand: Annotated[str | None, typer.Option(help="Only this brand")] = None,
     price_min: Annotated[float | None, typer.Option()] = None,
@@ -39,17 +43,16 @@ def recommend_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Recommend products for a query and/or a shopper, with graph paths that explain them."""
-    request = RecommendationRequest(
+    request = build_request(
         query=query,
         user_id=user,
-        history=[h.strip() for h in (history or "").split(",") if h.strip()],
+        history=(history or "").split(","),
         k=k,
         diversity=diversity,
         strategy=strategy,
         region_kind=regions,
         filters=Filters(category=category, brand=brand, price_min=price_min, price_max=price_max),
     )
-    request.validate()
     limit_blas_threads()
     settings = Settings()
     with graph_store(settings) as store:

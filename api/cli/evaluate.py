@@ -8,13 +8,22 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli import JsonFlag, app, emit, graph_store, handle_errors, require_file
+from api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
-from evaluation.run import PRESETS, RunOptions, evaluate_interactions, evaluate_preset, preset_folder
+from evaluation.run import (
+    PRESETS,
+    REGION_CHOICES,
+    RunOptions,
+    evaluate_interactions,
+    evaluate_preset,
+    preset_folder,
+)
 from evaluation.splits import SPLITS, get_split
 from graph.errors import InvalidArgumentError
 from recommender.tuning import from_report, save_tuned
+
+app = typer.Typer()
 
 
 @app.command("evaluate")
@@ -30,7 +39,7 @@ def evaluate_cmd(
         typer.Option(help="Interactions CSV to evaluate the loaded catalogue on (instead of a preset)"),
     ] = None,
     split: Annotated[str, typer.Option(help=f"With --interactions: {' | '.join(SPLITS)}")] = "leave-last",
-    regions: Annotated[str, typer.Option(help="With --interactions: auto | taxonomy | community")] = "auto",
+    regions: Annotated[str, typer.Option(help=f"With --interactions: {' | '.join(REGION_CHOICES)}")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Report folder (default reports/<name>)")] = None,
     cases: Annotated[int, typer.Option("--cases", "--baskets", help="Test cases (baskets or users)")] = 300,
     tune: Annotated[

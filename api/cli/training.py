@@ -6,21 +6,20 @@ from typing import Annotated
 
 import typer
 
-from api.cli import JsonFlag, app, emit, graph_store, handle_errors
+from api.cli.common import JsonFlag, emit, graph_store, handle_errors
 from api.settings import Settings
+from api.use_cases import train_and_publish
 from api.wiring import text_encoder
 from embeddings.artifacts import Artifact, list_artifacts, use_artifact
-from embeddings.build import build_embeddings
 from embeddings.cold_start import embed_new_products
 from embeddings.training import TrainingConfig, resolve_model
 from embeddings.triples import export_triples
 from graph.errors import NotFoundError
-from recommender.region_publishing import publish_regions
-from recommender.service import Recommender
+
+app = typer.Typer()
 
 DEFAULTS = TrainingConfig()
 models_app = typer.Typer(help="List or switch trained artifacts.", no_args_is_help=True)
-app.add_typer(models_app, name="models")
 
 
 @app.command("train")
@@ -55,13 +54,14 @@ def train_cmd(
     settings = Settings()
     encoder = text_encoder(settings)
     with graph_store(settings) as store:
-        summary = build_embeddings(store, settings.home, config, encoder, progress=not as_json)
-        # Products with no graph edges at all are not in any triple: give them cold-start vectors.
-        embed_new_products(store, Artifact.open_current(settings.home), encoder)
-        recommender = Recommender.load(
-            store, settings.home, encoder, pseudonym_key=settings.pseudonym_key_bytes()
+        summary = train_and_publish(
+            store,
+            settings.home,
+            config,
+            encoder,
+            pseudonym_key=settings.pseudonym_key_bytes(),
+            progress=not as_json,
         )
-        publish_regions(store, recommender.catalog)
     d = summary.as_dict()
     emit(
         d,

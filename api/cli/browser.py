@@ -6,14 +6,12 @@ from typing import Annotated
 
 import typer
 
-from api.cli import app
 from api.routes_ui import static_text
 
-browser_app = typer.Typer(help="Neo4j Browser helpers: the kgrec style and guide.", no_args_is_help=True)
-app.add_typer(browser_app, name="browser")
+app = typer.Typer(help="Neo4j Browser helpers: the kgrec style and guide.", no_args_is_help=True)
 
 
-@browser_app.command("style")
+@app.command("style")
 def style(
     bare: Annotated[bool, typer.Option("--bare", help="the GraSS only, without the ':style' prefix")] = False,
 ) -> None:
@@ -22,7 +20,7 @@ def style(
     typer.echo(grass if bare else f":style {' '.join(grass.split())}")
 
 
-@browser_app.command("guide")
+@app.command("guide")
 def guide(
     api: Annotated[str, typer.Option(help="where `kgrec serve` listens")] = "http://127.0.0.1:8000",
 ) -> None:

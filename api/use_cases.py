@@ -1,0 +1,98 @@
+"""What the CLI and the HTTP routes both do, written once: each interface only parses its input
+and prints or serialises the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from embeddings.artifacts import Artifact
+from embeddings.build import TrainSummary, build_embeddings
+from embeddings.cold_start import embed_new_products
+from embeddings.text_encoder import TextEncoder
+from embeddings.training import TrainingConfig
+from graph.errors import InvalidArgumentError
+from graph.loaders import LoadSummary, load_interactions, load_products, load_taxonomy
+from graph.product_parsing import parse_mapping
+from graph.store import GraphStore
+from recommender.region_publishing import publish_regions
+from recommender.request import Filters, RecommendationRequest
+from recommender.service import Recommender
+
+LOAD_KINDS = ("taxonomy", "products", "interactions")
+
+
+def load_file(
+    store: GraphStore,
+    kind: str,
+    path: Path,
+    *,
+    pseudonym_key: bytes,
+    taxonomy: str | None = None,
+    fmt: str | None = None,
+    locale: str | None = None,
+    mapping: Sequence[str] = (),
+    currency: str | None = None,
+    progress: bool = False,
+) -> LoadSummary:
+    """One catalogue file of `kind` through its loader (`kgrec load KIND`, `POST /v1/admin/load/KIND`)."""
+    if kind == "taxonomy":
+        return load_taxonomy(store, path, fmt=fmt, taxonomy=taxonomy, locale=locale, progress=progress)
+    if kind == "products":
+        return load_products(
+            store,
+            path,
+            taxonomy=taxonomy,
+            mapping=parse_mapping(list(mapping)),
+            currency=currency,
+            progress=progress,
+        )
+    if kind == "interactions":
+        return load_interactions(store, path, pseudonym_key=pseudonym_key, progress=progress)
+    raise InvalidArgumentError("kind", f"unknown file kind {kind!r}; use one of {', '.join(LOAD_KINDS)}")
+
+
+def train_and_publish(
+    store: GraphStore,
+    home: Path,
+    config: TrainingConfig,
+    encoder: TextEncoder,
+    *,
+    pseudonym_key: bytes,
+    progress: bool = False,
+) -> TrainSummary:
+    """Train, give products outside every triple cold-start vectors, then publish the regions
+    into the artifact and onto the products in the graph."""
+    summary = build_embeddings(store, home, config, encoder, progress=progress)
+    embed_new_products(store, Artifact.open_current(home), encoder)
+    recommender = Recommender.load(store, home, encoder, pseudonym_key=pseudonym_key)
+    publish_regions(store, recommender.catalog)
+    return summary
+
+
+def build_request(
+    *,
+    query: str | None = None,
+    user_id: str | None = None,
+    history: Sequence[str] = (),
+    k: int = 10,
+    diversity: float | None = None,
+    strategy: str | None = None,
+    region_kind: str = "taxonomy",
+    filters: Filters | None = None,
+    explain: bool = True,
+) -> RecommendationRequest:
+    """A checked request: blank history ids dropped, every field validated (errors name the field)."""
+    request = RecommendationRequest(
+        query=query,
+        user_id=user_id,
+        history=[h.strip() for h in history if h.strip()],
+        k=k,
+        diversity=diversity,
+        strategy=strategy,
+        region_kind=region_kind,
+        filters=filters or Filters(),
+        explain=explain,
+    )
+    request.validate()
+    return request

@@ -7,9 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from api.deps import Admin, State
+from api.schemas import error_responses
 from embeddings.artifacts import Artifact
 from embeddings.build import build_embeddings
 from embeddings.cold_start import embed_new_products
@@ -19,7 +20,9 @@ from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.product_parsing import parse_mapping
 from recommender.service import Recommender
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/v1/admin", tags=["admin"], dependencies=[Admin], responses=error_responses(401, 403, 404, 409)
+)
 
 
 @router.post("/load/{kind}")
@@ -73,9 +76,9 @@ def _cold_start(state: State) -> int:
 @router.post("/train", status_code=202)
 def train(
     state: State,
-    model: str = TrainingConfig().model,
-    dim: int = TrainingConfig().dim,
-    epochs: int = TrainingConfig().epochs,
+    model: Annotated[str, Query(max_length=50)] = TrainingConfig().model,
+    dim: Annotated[int, Query(ge=2, le=1024)] = TrainingConfig().dim,
+    epochs: Annotated[int, Query(ge=1, le=10_000)] = TrainingConfig().epochs,
 ) -> dict[str, Any]:
     """Starts training in the background; poll `GET /v1/admin/jobs/{id}`."""
     config = TrainingConfig(model=resolve_model(model), dim=dim, epochs=epochs)

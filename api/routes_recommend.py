@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query
 
 from api.deps import State
 from api.metrics import observe_stages
-from api.schemas import RecommendationRequestBody, RecommendationResponse
+from api.schemas import RecommendationRequestBody, RecommendationResponse, error_responses
 from graph.errors import NotFoundError
 from recommender.service import Filters, RecommendationRequest, Recommender
 
-router = APIRouter(prefix="/v1", tags=["recommendations"])
+router = APIRouter(prefix="/v1", tags=["recommendations"], responses=error_responses(404))
 
 
 def _serve(state: State, recommender: Recommender, request: RecommendationRequest) -> dict[str, Any]:

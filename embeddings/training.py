@@ -99,7 +99,9 @@ def train_embeddings(
 ) -> TrainedEmbeddings:
     model_name = resolve_model(config.model)
     if training.num_triples < 20:
-        raise GraphTooSmallError(f"only {training.num_triples} training triples: the graph is too small to train on")
+        raise GraphTooSmallError(
+            f"only {training.num_triples} training triples: the graph is too small to train on"
+        )
     validation_sample = _sample(validation, config.eval_sample, config.seed)
     testing_sample = _sample(testing, config.eval_sample, config.seed + 1)
     result = pipeline(

@@ -13,6 +13,7 @@ from api import routes_admin, routes_catalogue, routes_events, routes_ops, route
 from api.body_limit import BodyLimitMiddleware
 from api.errors import install_error_handlers
 from api.metrics import metrics_middleware
+from api.schemas import error_responses
 from api.settings import Settings
 from api.state import AppState
 from api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
         upload_limit=settings.max_upload_bytes,
         upload_prefix="/v1/admin/load",
     )
-    for module in (routes_recommend, routes_catalogue, routes_events, routes_admin, routes_ops, routes_ui):
-        app.include_router(module.router)
+    for module in (routes_recommend, routes_catalogue, routes_events, routes_admin, routes_ops):
+        app.include_router(module.router, responses=error_responses(400, 413, 422, 503))
+    app.include_router(routes_ui.router)
     return app

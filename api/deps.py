@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import APIKeyHeader
 
 from api.state import AppState
 
@@ -18,7 +19,10 @@ def get_state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(get_state)]
 
 
-def require_admin(state: State, x_api_key: Annotated[str | None, Header()] = None) -> None:
+API_KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="admin key")
+
+
+def require_admin(state: State, x_api_key: Annotated[str | None, Security(API_KEY_HEADER)] = None) -> None:
     """401 without a key, 403 with a wrong one; compared in constant time."""
     if not x_api_key:
         raise HTTPException(status_code=401, detail="admin endpoints need the X-API-Key header")

@@ -7,17 +7,19 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 
 from api.deps import Admin, State
-from api.schemas import LoadKind
+from api.schemas import LoadKind, error_responses
 from api.use_cases import load_file, train_and_publish
 from embeddings.artifacts import Artifact
 from embeddings.cold_start import embed_new_products
 from embeddings.training import TrainingConfig, resolve_model
 from graph.errors import InputFileError, NotFoundError
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Admin])
+router = APIRouter(
+    prefix="/v1/admin", tags=["admin"], dependencies=[Admin], responses=error_responses(401, 403, 404, 409)
+)
 
 
 @router.post("/load/{kind}")
@@ -73,9 +75,9 @@ def _cold_start(state: State) -> int:
 @router.post("/train", status_code=202)
 def train(
     state: State,
-    model: str = TrainingConfig().model,
-    dim: int = TrainingConfig().dim,
-    epochs: int = TrainingConfig().epochs,
+    model: Annotated[str, Query(max_length=50)] = TrainingConfig().model,
+    dim: Annotated[int, Query(ge=2, le=1024)] = TrainingConfig().dim,
+    epochs: Annotated[int, Query(ge=1, le=10_000)] = TrainingConfig().epochs,
 ) -> dict[str, Any]:
     """Starts training in the background; poll `GET /v1/admin/jobs/{id}`."""
     config = TrainingConfig(model=resolve_model(model), dim=dim, epochs=epochs)

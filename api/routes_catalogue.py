@@ -7,11 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import State
+from api.schemas import error_responses
 from graph.errors import NotFoundError
 from graph.records import locale_property
-from graph.taxonomy_parsing import normalise_locale
+from graph.taxonomy_parsing import LOCALE_PATTERN, normalise_locale
 
-router = APIRouter(prefix="/v1", tags=["catalogue"])
+router = APIRouter(prefix="/v1", tags=["catalogue"], responses=error_responses(404))
 
 
 @router.get("/products/{product_id}")
@@ -27,7 +28,7 @@ def categories(
     state: State,
     taxonomy: Annotated[str | None, Query(max_length=100)] = None,
     parent: Annotated[str | None, Query(max_length=500)] = None,
-    locale: Annotated[str | None, Query(max_length=20)] = None,
+    locale: Annotated[str | None, Query(max_length=20, pattern=LOCALE_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     """Children of `parent` (roots when absent), with product counts and names in `locale`."""
@@ -61,6 +62,15 @@ def search(
     return {
         "query": q,
         "items": [
-            {"id": pid, "title": names.get(("Product", pid)), "score": round(score, 4)} for pid, score in hits
+            {"id": pid, "title": _title(state, names, pid), "score": round(score, 4)} for pid, score in hits
         ],
     }
+
+
+def _title(state: State, names: dict[tuple[str, str], str], product_id: str) -> str | None:
+    """Products loaded since the last reload are not in the projection yet: ask the graph."""
+    title = names.get(("Product", product_id))
+    if title is None:
+        product = state.store.product(product_id)
+        title = product["title"] if product else None
+    return title

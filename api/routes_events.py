@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import State
-from api.schemas import EventBody
+from api.schemas import EventBody, error_responses
 from graph.errors import NotFoundError
 from graph.pseudonym import pseudonymise
 from graph.records import InteractionRecord
 
-router = APIRouter(prefix="/v1", tags=["events"])
+router = APIRouter(prefix="/v1", tags=["events"], responses=error_responses(404))
 
 
 @router.post("/events", status_code=202)

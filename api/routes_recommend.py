@@ -10,14 +10,14 @@ from fastapi import APIRouter, Query
 from api.deps import State
 from api.item_trail import add_category_trails
 from api.metrics import observe_stages
-from api.schemas import RecommendationRequestBody, RecommendationResponse
+from api.schemas import RecommendationRequestBody, RecommendationResponse, error_responses
 from api.use_cases import build_request
 from graph.errors import NotFoundError
 from recommender.browser_link import browser_edit_url
 from recommender.request import Filters, RecommendationRequest
 from recommender.service import Recommender
 
-router = APIRouter(prefix="/v1", tags=["recommendations"])
+router = APIRouter(prefix="/v1", tags=["recommendations"], responses=error_responses(404))
 
 
 def _serve(state: State, recommender: Recommender, request: RecommendationRequest) -> dict[str, Any]:

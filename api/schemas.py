@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from api.use_cases import LOAD_KINDS
 from graph.interaction_parsing import KINDS
@@ -35,21 +35,36 @@ EventKind = Annotated[str, AfterValidator(_one_of(KINDS)), _enum(KINDS)]
 LoadKind = Annotated[str, AfterValidator(_one_of(LOAD_KINDS)), _enum(LOAD_KINDS)]
 
 
+ProductId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's `integer` includes `82.0`; booleans and strings are not integers."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+
+
 class FiltersBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     category: str | None = Field(default=None, max_length=500)
     brand: str | None = Field(default=None, max_length=200)
-    price_min: float | None = Field(default=None, ge=0)
-    price_max: float | None = Field(default=None, ge=0)
+    price_min: float | None = Field(default=None, ge=0, description="at most price_max (else 422)")
+    price_max: float | None = Field(default=None, ge=0, description="at least price_min (else 422)")
     exclude_purchased: bool = True
 
 
 class RecommendationRequestBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict: `false` is not a diversity and `"5"` is not a k."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
     query: str | None = Field(default=None, max_length=500)
     user_id: str | None = Field(default=None, min_length=1, max_length=200)
-    history: list[str] = Field(default_factory=list, max_length=200)
-    k: int = Field(default=10, ge=1, le=100)
+    history: list[ProductId] = Field(default_factory=list, max_length=200)
+    k: JsonInt = Field(default=10, ge=1, le=100)
     diversity: float | None = Field(
         default=None,
         ge=0.0,
@@ -64,13 +79,6 @@ class RecommendationRequestBody(BaseModel):
     region_kind: RegionKind = "taxonomy"
     filters: FiltersBody = Field(default_factory=FiltersBody)
     explain: bool = True
-
-    @field_validator("history")
-    @classmethod
-    def _ids_are_short(cls, value: list[str]) -> list[str]:
-        if any(len(v) > 200 or not v for v in value):
-            raise ValueError("history ids must be 1-200 characters")
-        return value
 
 
 class RecommendationResponse(BaseModel):
@@ -89,12 +97,12 @@ class RecommendationResponse(BaseModel):
 
 
 class EventBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     user_id: str = Field(min_length=1, max_length=200)
     item_id: str = Field(min_length=1, max_length=200)
     kind: EventKind
-    timestamp: int = Field(ge=0, le=10_000_000_000)
-    value: float | None = None
+    timestamp: JsonInt = Field(ge=0, le=10_000_000_000)
+    value: float | None = Field(default=None, ge=-1e12, le=1e12, allow_inf_nan=False)
 
 
 class ErrorBody(BaseModel):
@@ -105,3 +113,20 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "the body is not parseable (not JSON, not UTF-8, broken multipart)",
+    401: "no X-API-Key header",
+    403: "wrong X-API-Key",
+    404: "the named product, job or artifact does not exist",
+    409: "the graph is too small for this",
+    413: "request body over the size limit",
+    422: "invalid request: the body names the field, or the file and line",
+    503: "Neo4j unavailable or no trained artifact yet; retry after Retry-After seconds",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error statuses an operation can answer, all as `ErrorResponse`."""
+    return {s: {"model": ErrorResponse, "description": _ERROR_DESCRIPTIONS[s]} for s in statuses}

@@ -16,7 +16,8 @@ FORMATS = ("google", "csv", "jsonl")
 PATH_SEPARATOR = " > "
 _GOOGLE_LINE = re.compile(r"^(\d+) - (\S.*)$")
 _GOOGLE_FILE_LOCALE = re.compile(r"\.([a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\.")
-_LOCALE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$"
+_LOCALE = re.compile(LOCALE_PATTERN)
 
 
 def normalise_locale(locale: str) -> str:

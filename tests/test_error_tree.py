@@ -8,7 +8,7 @@ import pytest
 import typer
 
 import graph.errors as errors_module
-from api.cli import handle_errors
+from api.cli.common import handle_errors
 from api.errors import _kgrec_error
 from graph.errors import InputFileError, InvalidArgumentError, KgrecError
 

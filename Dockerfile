@@ -6,6 +6,7 @@ COPY pyproject.toml README.md ./
 COPY graph ./graph
 COPY embeddings ./embeddings
 COPY recommender ./recommender
+COPY evaluation ./evaluation
 COPY api ./api
 COPY data ./data
 RUN pip install --no-cache-dir .

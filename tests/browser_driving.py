@@ -22,6 +22,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+from api.routes_ui import static_text
+
 CHROMIUM = os.environ.get("KGREC_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("KGREC_CHROMEDRIVER", "/usr/bin/chromedriver")
 T = TypeVar("T")
@@ -131,6 +133,16 @@ def browser_login(driver: WebDriver, user: str, password: str) -> None:
     wait_for(driver, lambda d: "You are connected as user" in d.find_element(By.TAG_NAME, "body").text)
 
 
+def apply_style(driver: WebDriver, grass: str) -> None:
+    """Run `:style <GraSS>` in Browser's editor, as `kgrec browser style` tells a person to."""
+    editor = driver.find_element(By.CSS_SELECTOR, "[data-testid=activeEditor] textarea")
+    editor.send_keys(Keys.CONTROL, "a")
+    editor.send_keys(f":style {' '.join(grass.split())}")
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=editor-Run]").click()
+    frames = (By.CSS_SELECTOR, "[data-testid=frame]")
+    wait_for(driver, lambda d: any(":style" in f.text for f in d.find_elements(*frames)))
+
+
 def run_editor(driver: WebDriver) -> list[str]:
     """Run what the editor holds; returns the node labels Browser's result overview lists."""
     driver.find_element(By.CSS_SELECTOR, "[data-testid=editor-Run]").click()
@@ -164,11 +176,14 @@ def take_screenshots(page: str, query: str, password: str, out: Path) -> None:
         ask(driver, page, query, 0.0)
         driver.save_screenshot(str(out / "ui-diversity-0.png"))
         set_slider(driver, 0.8)
-        driver.save_screenshot(str(out / "ui-diversity-0.8.png"))
         href, _ = first_browser_link(driver)
+        driver.save_screenshot(str(out / "ui-diversity-0.8.png"))
         driver.set_window_size(1400, 900)
-        driver.get(href)
+        driver.get(href.split("?", 1)[0])
         browser_login(driver, "neo4j", password)
+        apply_style(driver, static_text("kgrec.grass"))
+        driver.get(href)
+        wait_for(driver, lambda d: "RETURN p LIMIT 1" in editor_text(d))
         run_editor(driver)
         driver.save_screenshot(str(out / "browser-path.png"))
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -310,3 +311,27 @@ def test_schemathesis_all_checks_pass(live_url: str, tmp_path: Path) -> None:
     served = _requests_served(live_url) - before
     assert result.returncode == 0, result.stdout[-30000:] + result.stderr[-2000:]
     assert served >= SCHEMATHESIS_MIN_REQUESTS
+
+
+def test_page_and_browser_files_are_served(client: TestClient) -> None:
+    root = client.get("/", follow_redirects=False)
+    assert root.status_code == 307 and root.headers["location"] == "/ui/"
+    page = client.get("/ui/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assets = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/ui/") for a in assets)  # nothing from a CDN
+    assert client.get("/ui/app.js").headers["content-type"].startswith("text/javascript")
+    grass = client.get("/ui/kgrec.grass")
+    assert "node.Product" in grass.text and grass.headers["access-control-allow-origin"] == "*"
+    assert client.get("/ui/guide.html").text.startswith("<article")
+    missing = client.get("/ui/secrets.txt")
+    assert missing.status_code == 404 and "secrets.txt" in missing.json()["error"]["message"]
+
+
+def test_items_carry_their_category_trail(client: TestClient) -> None:
+    body = client.post("/v1/recommendations", json={"query": "train", "k": 3}).json()
+    for item in body["items"]:
+        trail = item["category_trail"]
+        assert trail[-1]["id"] == item["category_id"]
+        assert all(step["name"] for step in trail)
+        assert len(trail) >= 2

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import os
+import re
 import socket
 import threading
 import time
@@ -15,6 +18,7 @@ from neo4j import Driver
 from pydantic import SecretStr
 
 from api.app import create_app
+from api.routes_ui import static_text
 from api.settings import Settings
 from embeddings.build import build_embeddings
 from embeddings.text_encoder import HashingTextEncoder
@@ -23,6 +27,7 @@ from graph.loaders import load_products, load_taxonomy
 from graph.neo4j_launcher import LocalNeo4j
 from graph.neo4j_store import Neo4jGraphStore
 from graph.samples import AMAZON_TOYS_MAPPING
+from recommender.service import Recommender
 from tests.conftest import DATA, TEST_PASSWORD
 from tests.test_embeddings_neo4j import toys_subset
 
@@ -65,6 +70,8 @@ def page(
         model="DistMult", dim=16, epochs=10, batch_size=1024, frequency=5, eval_sample=200
     )
     build_embeddings(store, home, config, ENCODER)
+    # As `kgrec train` does: regions onto the graph, for the guide's region slide.
+    Recommender.load(store, home, ENCODER, pseudonym_key=b"ui-test-key").publish_regions()
     settings = Settings(
         home=home,
         neo4j_uri=neo4j_server.bolt_uri,
@@ -155,10 +162,20 @@ def test_page_fits_a_phone(page: str) -> None:
 
 
 def test_screenshots_can_be_taken(page: str, tmp_path: Path) -> None:
-    ui.take_screenshots(page, "train", TEST_PASSWORD, tmp_path)
-    assert sorted(p.name for p in tmp_path.glob("*.png")) == [
-        "browser-path.png",
-        "ui-diversity-0.8.png",
-        "ui-diversity-0.png",
-        "ui-phone.png",
-    ]
+    """KGREC_SCREENSHOT_DIR=docs keeps them (the demo's are taken with `python -m tests.browser_driving`)."""
+    out = Path(os.environ.get("KGREC_SCREENSHOT_DIR", tmp_path))
+    ui.take_screenshots(page, "train", TEST_PASSWORD, out)
+    expected = {"browser-path.png", "ui-diversity-0.8.png", "ui-diversity-0.png", "ui-phone.png"}
+    assert expected <= {p.name for p in out.glob("*.png")}
+    assert all((out / name).stat().st_size > 10_000 for name in expected)
+
+
+def test_guide_cypher_runs(page: str, neo4j_driver: Driver) -> None:
+    """Every runnable block of the Browser guide, against the loaded catalogue."""
+    guide = html.unescape(static_text("guide.html"))
+    blocks = re.findall(r'<pre mode="cypher"[^>]*>(.*?)</pre>', guide, re.S)
+    queries = [b for b in blocks if not b.startswith(":")]
+    assert len(queries) >= 5
+    for query in queries:
+        records, _, _ = neo4j_driver.execute_query(query)
+        assert records, query

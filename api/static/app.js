@@ -189,6 +189,7 @@ function explanations(list) {
         path.append(el("li", { class: "arrow", "aria-label": `${rel.type} ${rel.direction === "out" ? "to" : "from"}`, text: arrow }));
       }
     });
+    if (why.browser_url) $("#browser-home").href = why.browser_url.split("?")[0];
     const link = why.browser_url
       ? el("a", { href: why.browser_url, target: "_blank", rel: "noopener", class: "browser-link", text: "Open this path in Neo4j Browser" })
       : null;

@@ -130,7 +130,7 @@ def main() -> None:
     settings = Settings()
     catalogue, ids = _catalogue_slice(settings, 200)
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(args.port)],
+        [sys.executable, "-c", "from api.cli import run; run()", "serve", "--port", str(args.port)],
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from graph.errors import InputFileError
+from graph.errors import InputFileError, InvalidArgumentError
 from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
 from graph.neo4j_store import Neo4jGraphStore
@@ -204,3 +204,14 @@ def test_product_and_category_texts(any_store: Any, tmp_path: Path) -> None:
     assert texts["p4"].price is None
     cats = {c.id: c.path for c in any_store.iter_category_texts()}
     assert cats["shop:4"] == "Toys > Puzzles"
+
+
+@pytest.mark.parametrize("name", ["x" * 5_000, "shop\x00", " "])
+def test_an_unusable_taxonomy_name_writes_nothing(any_store: Any, tmp_path: Path, name: str) -> None:
+    """A name Neo4j could not index used to leave an empty Taxonomy node behind."""
+    with pytest.raises(InvalidArgumentError, match="taxonomy"):
+        load_taxonomy(any_store, write(tmp_path / "t.csv", TAXONOMY_CSV), taxonomy=name)
+    with pytest.raises(InvalidArgumentError, match="taxonomy"):
+        load_products(any_store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy=name, mapping=PRODUCT_MAP)
+    assert any_store.stats().taxonomies == []
+    assert sum(any_store.stats().nodes.values()) == 0

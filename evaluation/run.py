@@ -202,9 +202,14 @@ def _evaluate_prepared(
 
 
 def evaluate_preset(
-    name: str, data_dir: Path, out: Path, encoder: TextEncoder, options: RunOptions = RunOptions()
+    name: str,
+    data_dir: Path,
+    out: Path,
+    encoder: TextEncoder | Callable[[], TextEncoder],
+    options: RunOptions = RunOptions(),
 ) -> dict[str, Any]:
-    """One of the PRESETS on its data folder."""
+    """One of the PRESETS on its data folder. `encoder` may be a factory, called only once the
+    data has been read: a wrong folder is reported before a model is loaded."""
     options.check()
     prepare = get_preset(name).prepare
     with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
@@ -215,7 +220,8 @@ def evaluate_preset(
             load_taxonomy(store, data.taxonomy, taxonomy=data.taxonomy_name, progress=options.progress)
         if data.products is not None:
             load_products(store, data.products, taxonomy=data.taxonomy_name, progress=options.progress)
-        return _evaluate_prepared(data, store, work, encoder, out, options)
+        ready = encoder() if callable(encoder) else encoder
+        return _evaluate_prepared(data, store, work, ready, out, options)
 
 
 def evaluate_interactions(

@@ -79,7 +79,7 @@ def evaluate_cmd(
         name = preset or "instacart"
         folder = preset_folder(name, data_dir, settings.shared_data)
         target = out or Path("reports") / name
-        report = evaluate_preset(name, folder, target, text_encoder(settings), options)
+        report = evaluate_preset(name, folder, target, lambda: text_encoder(settings), options)
     if apply:
         report["applied"] = str(save_tuned(settings.home, from_report(report)))
     _print(report, target, as_json)

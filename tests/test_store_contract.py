@@ -215,3 +215,20 @@ def test_an_unusable_taxonomy_name_writes_nothing(any_store: Any, tmp_path: Path
         load_products(any_store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy=name, mapping=PRODUCT_MAP)
     assert any_store.stats().taxonomies == []
     assert sum(any_store.stats().nodes.values()) == 0
+
+
+@pytest.mark.neo4j
+def test_regions_are_nodes_and_replace_earlier_ones(neo4j_store: Any, tmp_path: Path) -> None:
+    load_all(neo4j_store, tmp_path)
+    neo4j_store.set_product_regions([("p1", "tax:a", "A", "com:1", "One")])
+    assert neo4j_store.set_product_regions([("p1", "tax:b", "B", "com:1", "One")]) == 1
+    detail = neo4j_store.product("p1")
+    regions = {k: detail[k] for k in detail if k.startswith("region_")}
+    assert regions == {
+        "region_taxonomy": "tax:b",
+        "region_taxonomy_name": "B",
+        "region_community": "com:1",
+        "region_community_name": "One",
+    }
+    left = neo4j_store.run("MATCH (r:Region) RETURN r.id AS id ORDER BY id")
+    assert [r["id"] for r in left] == ["com:1", "tax:b"]  # tax:a had no product left

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,10 @@ class Evaluator:
         *,
         region_kind: str = "taxonomy",
         seed: int = 7,
+        extra_baselines: Mapping[str, Callable[[EvalCase], list[str]]] | None = None,
     ) -> None:
         self.rec = recommender
+        self.extra_baselines = dict(extra_baselines or {})
         self.cases = list(cases)
         self.catalog = recommender.catalog
         self.region_kind = region_kind
@@ -132,6 +134,7 @@ class Evaluator:
             "popularity": popular,
             "text": lambda case: self._by_vector(self.catalog.text, case),
             "kg": lambda case: self._by_vector(self.catalog.kg, case),
+            **self.extra_baselines,
         }
 
     def _recommended(self, strategy: str, diversity: float) -> Callable[[EvalCase], list[str]]:

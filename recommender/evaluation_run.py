@@ -24,6 +24,7 @@ from graph.interaction_parsing import RawInteraction, iter_interactions
 from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
 from graph.store import GraphStore
+from recommender.eval_baselines import tune_baselines
 from recommender.eval_cases import EvalCase, split_interactions
 from recommender.evaluation import Evaluator, choose_default, versus, weight_grid, write_report
 from recommender.giftcards import prepare_giftcards
@@ -95,7 +96,21 @@ def _train_and_evaluate(
     summary = build_embeddings(store, work / "home", config, run.encoder, progress=run.progress)
     recommender = Recommender.load(store, work / "home", run.encoder, pseudonym_key=EVAL_KEY)
     region_kind = _region_kind(recommender, regions)
-    evaluator = Evaluator(recommender, cases, region_kind=region_kind, seed=run.seed)
+    histories = {u: [e.item for e in events] for u, events in recommender.projection.user_history.items()}
+    baselines = tune_baselines(
+        histories,
+        recommender.catalog.pids,
+        recommender.catalog.popularity,
+        tune_cases or cases,
+        progress=run.progress,
+    )
+    evaluator = Evaluator(
+        recommender,
+        cases,
+        region_kind=region_kind,
+        seed=run.seed,
+        extra_baselines={name: tuned.rank for name, tuned in baselines.items()},
+    )
     sweep = evaluator.sweep_weights(weight_grid(), cases=tune_cases, progress=run.progress)
     results = evaluator.run(progress=run.progress)
     systems = [r.summary(recommender.catalog.pids) for r in results]
@@ -113,6 +128,7 @@ def _train_and_evaluate(
             if tune_cases
             else "the test cases (no tuning cases were held out)"
         ),
+        "baselines_tuned": {name: tuned.as_dict() for name, tuned in baselines.items()},
         "training": summary.as_dict(),
     }
     if extra is not None:

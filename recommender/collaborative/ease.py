@@ -24,7 +24,4 @@ def fit_ease(data: InteractionMatrix, *, l2: float = 100.0) -> ItemItemModel:
     precision = np.linalg.inv(gram)
     block = -precision / np.diag(precision)[None, :]
     np.fill_diagonal(block, 0.0)
-    n = len(data.items)
-    weights = np.zeros((n, n), dtype=np.float64)
-    weights[np.ix_(used, used)] = block
-    return ItemItemModel("ease", data.items, weights)
+    return ItemItemModel("ease", data.items, block, used)

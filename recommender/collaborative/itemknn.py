@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from graph.errors import InvalidArgumentError
 from recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
@@ -16,9 +17,10 @@ def fit_itemknn(data: InteractionMatrix, *, shrink: float = 50.0, top_k: int = 2
     """
     if shrink < 0:
         raise InvalidArgumentError("shrink", f"must be at least 0, got {shrink}")
-    x = data.matrix
-    overlap = np.asarray((x.T @ x).toarray(), dtype=np.float64)
+    overlap = sp.coo_matrix(data.matrix.T @ data.matrix, dtype=np.float64)
     norms = np.sqrt(data.item_degree())
-    similarity = overlap / (np.outer(norms, norms) + shrink + 1e-12)
-    np.fill_diagonal(similarity, 0.0)
+    off_diagonal = overlap.row != overlap.col
+    rows, cols = overlap.row[off_diagonal], overlap.col[off_diagonal]
+    values = overlap.data[off_diagonal] / (norms[rows] * norms[cols] + shrink)
+    similarity = sp.coo_matrix((values, (rows, cols)), shape=overlap.shape)
     return ItemItemModel("itemknn", data.items, keep_top_k_per_column(similarity, top_k).tocsr())

@@ -41,42 +41,45 @@ class InteractionMatrix:
         return np.asarray(self.matrix.sum(axis=0), dtype=np.float64).ravel()
 
 
-def keep_top_k_per_column(weights: NDArray[np.float64], k: int) -> sp.csc_matrix:
+def keep_top_k_per_column(weights: sp.spmatrix, k: int) -> sp.csc_matrix:
     """Each target item (column) keeps its `k` largest positive weights: its neighbours."""
     if k < 1:
         raise InvalidArgumentError("top_k", f"must be at least 1, got {k}")
-    n = weights.shape[0]
-    keep = min(k, n)
-    if keep < n:
-        top = np.argpartition(-weights, keep - 1, axis=0)[:keep]
-    else:
-        top = np.tile(np.arange(n)[:, None], (1, weights.shape[1]))
-    cols = np.tile(np.arange(weights.shape[1]), top.shape[0])
-    rows = top.ravel()
-    values = weights[rows, cols]
-    positive = values > 0
-    return sp.csc_matrix(
-        (values[positive], (rows[positive], cols[positive])), shape=weights.shape, dtype=np.float64
-    )
+    matrix = sp.csc_matrix(weights, dtype=np.float64)
+    matrix.data[matrix.data < 0] = 0.0
+    matrix.eliminate_zeros()
+    for j in range(matrix.shape[1]):
+        start, end = matrix.indptr[j], matrix.indptr[j + 1]
+        if end - start > k:
+            column = matrix.data[start:end]
+            column[np.argpartition(-column, k - 1)[k:]] = 0.0
+    matrix.eliminate_zeros()
+    return matrix
 
 
 @dataclass(frozen=True, slots=True)
 class ItemItemModel:
-    """`weights[i, j]`: how much having item i speaks for item j."""
+    """`weights[i, j]`: how much having item i speaks for item j. When `covered` is given, the
+    weights cover only those catalogue items (in that order) and every other item scores 0."""
 
     name: str
     items: list[str]
     weights: sp.csr_matrix | NDArray[np.float64]
+    covered: NDArray[np.int64] | None = None
 
     def scores(self, history: NDArray[np.float64]) -> NDArray[np.float64]:
         """Scores of every item for one history vector (its items' weights, usually 1)."""
-        out = self.weights.T @ history
-        return np.asarray(out, dtype=np.float64).ravel()
+        if self.covered is None:
+            return np.asarray(self.weights.T @ history, dtype=np.float64).ravel()
+        out = np.zeros(len(self.items), dtype=np.float64)
+        out[self.covered] = np.asarray(self.weights.T @ history[self.covered], dtype=np.float64).ravel()
+        return out
 
     def neighbours(self, item: int, k: int) -> list[tuple[int, float]]:
         """The `k` items item `item` speaks for most, with their weights (positive only)."""
-        row = self.weights[item]
-        values = np.asarray(row.toarray() if sp.issparse(row) else row, dtype=np.float64).ravel()
+        one = np.zeros(len(self.items), dtype=np.float64)
+        one[item] = 1.0
+        values = self.scores(one)
         values[item] = 0.0
         top = np.argsort(-values, kind="stable")[:k]
         return [(int(j), float(values[j])) for j in top if values[j] > 0]

@@ -32,9 +32,9 @@ def fit_rp3beta(
     x = data.matrix
     user_to_item = _row_stochastic(x, alpha)
     item_to_user = _row_stochastic(sp.csr_matrix(x.T), alpha)
-    walk = np.asarray((item_to_user @ user_to_item).toarray(), dtype=np.float64)
+    walk = sp.csr_matrix(item_to_user @ user_to_item)
     degree = data.item_degree()
     damp = np.divide(1.0, np.power(degree, beta), out=np.zeros_like(degree), where=degree > 0)
-    walk *= damp[None, :]
-    np.fill_diagonal(walk, 0.0)
+    walk = sp.csr_matrix(walk @ sp.diags(damp))
+    walk.setdiag(0.0)
     return ItemItemModel("rp3beta", data.items, keep_top_k_per_column(walk.T, top_k).T.tocsr())

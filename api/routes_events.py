@@ -24,5 +24,5 @@ def post_event(body: EventBody, state: State) -> dict[str, Any]:
         user_id=user, item_id=body.item_id, kind=body.kind, timestamps=(body.timestamp,), value=body.value
     )
     counts = state.store.merge_interactions([record])
-    state.recommender().projection.record_event(user, body.item_id, body.kind, body.timestamp)
+    state.recommender().record_event(user, body.item_id, body.kind, body.timestamp)
     return {"accepted": True, "new": counts.created + counts.updated > 0}

@@ -108,6 +108,27 @@ class Explainer:
             out.append(Explanation(nodes, rels, why, "history"))
         return out
 
+    def neighbour_path(self, item: str, past: str, user: str | None, *, via: str) -> Explanation | None:
+        """The path behind a collaborative score: through another shopper (`via` "shoppers") or
+        through a shared brand, category or attribute value (`via` "knowledge")."""
+        if via == "shoppers":
+            found = self._co_interacted(item, past)
+            why = "bought by shoppers who bought"
+        else:
+            found = (
+                self._shared_brand(item, past)
+                or self._shared_attribute(item, past)
+                or self._shared_category(item, past)
+            )
+            why = "linked by the catalogue graph to"
+        if found is None:
+            return None
+        nodes, rels, detail = found
+        text = f"{why.capitalize()} '{self.g.name('Product', past)}' in your history ({detail})"
+        if user is not None and len(rels) < MAX_HOPS:
+            nodes, rels = [PathNode("User", user, "you"), *nodes], [("INTERACTED", "out"), *rels]
+        return Explanation(nodes, rels, text, "collaborative")
+
     def _shared_brand(self, item: str, past: str) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
         brand = self.g.product_brand.get(item)
         if brand is None or self.g.product_brand.get(past) != brand:

@@ -1,4 +1,5 @@
-"""The relevance score: the article's w·text + (1-w)·KG for the query, plus history and popularity."""
+"""The relevance score: the article's w·text + (1-w)·KG for the query, plus history, collaborative
+neighbours and popularity."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class FusionWeights:
     popularity: float = 0.1
     popularity_without_query: float = 0.3
     recency_half_life_days: float = 30.0
+    collaborative: float = 1.0
+    ease_share: float = 0.5
+    knowledge_walk: float = 0.1
 
 
 @dataclass(slots=True)
@@ -30,13 +34,14 @@ class Components:
     kg: Vector
     history: Vector
     popularity: Vector
+    collaborative: Vector
 
     def fused(self, weights: FusionWeights, *, has_query: bool, has_history: bool) -> Vector:
         score = np.zeros_like(self.text)
         if has_query:
             score += weights.query * (weights.text_share * self.text + (1 - weights.text_share) * self.kg)
         if has_history:
-            score += weights.history * self.history
+            score += weights.history * self.history + weights.collaborative * self.collaborative
         popularity = weights.popularity if has_query else weights.popularity_without_query
         score += popularity * self.popularity
         return score

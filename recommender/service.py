@@ -23,6 +23,7 @@ from graph.pseudonym import pseudonymise
 from graph.records import brand_id
 from graph.store import GraphStore
 from recommender.catalog_index import REGION_KINDS, CatalogIndex
+from recommender.collaborative.source import CollaborativeSource
 from recommender.explain import Explainer, Explanation
 from recommender.fusion import Components, FusionWeights, positive
 from recommender.metrics import filter_bubble_share, intra_list_distance
@@ -123,6 +124,9 @@ class Recommender:
         self.encoder = encoder
         self.projection = projection
         self.catalog = CatalogIndex(projection, artifact)
+        self.collaborative = CollaborativeSource(
+            projection, self.catalog.pids, self.catalog.popularity, artifact.path
+        )
         self.explainer = Explainer(projection)
         self.pseudonym_key = pseudonym_key
         self.tuned = tuned
@@ -283,8 +287,11 @@ class Recommender:
             candidates.update(lexical)
         h_centroid = None
         co_scores = self._co_scores(history, CANDIDATES_PER_SOURCE)
+        collab = self._collaborative_scores(history)
         if history.rows.size:
             candidates.update(co_scores)
+            top_collab = np.argsort(-collab["combined"], kind="stable")[:CANDIDATES_PER_SOURCE]
+            candidates.update(int(i) for i in top_collab if collab["combined"][i] > 0)
             h_centroid = (history.weights[:, None] * c.kg[history.rows]).sum(axis=0)
             candidates.update(c.kg_index.search(h_centroid, CANDIDATES_PER_SOURCE)[0].tolist())
             for pid in history.items[:20]:
@@ -312,7 +319,7 @@ class Recommender:
             timings["total"] = round((time.perf_counter() - started) * 1000, 3)
             return self._response([], [], request, history, notes, ignored, timings)
 
-        components = self._components(rows, q_text, q_kg, lexical, history, co_scores)
+        components = self._components(rows, q_text, q_kg, lexical, history, co_scores, collab)
         relevance = components.fused(
             self.weights, has_query=q_text is not None, has_history=bool(history.rows.size)
         )
@@ -349,7 +356,15 @@ class Recommender:
                 item["explanations"] = [
                     e.as_dict()
                     for e in self._explain(
-                        pid, query, matched, history, promoted, region, region_names.get(region, region), rank
+                        pid,
+                        query,
+                        matched,
+                        history,
+                        promoted,
+                        region,
+                        region_names.get(region, region),
+                        rank,
+                        self._collaborative_anchor(history, components, idx, i),
                     )
                 ]
                 if promoted:
@@ -364,6 +379,32 @@ class Recommender:
         return self._response(
             items, [int(rows[i]) for i in chosen], request, history, notes, ignored, timings
         )
+
+    def _collaborative_scores(self, history: _History) -> dict[str, NDArray[np.float64]]:
+        """Neighbour-list scores of every item for the history (all zero without one)."""
+        return self.collaborative.scores(history.rows, history.weights, self.weights)
+
+    def _collaborative_anchor(
+        self, history: _History, comp: Components, idx: int, row: int
+    ) -> tuple[str, str] | None:
+        """When the collaborative score carried the item: the history item whose neighbour list
+        named it most, and whether shoppers (`walk`, `ease`) or shared knowledge did."""
+        if not history.rows.size or comp.collaborative[idx] * self.weights.collaborative <= (
+            comp.history[idx] * self.weights.history
+        ):
+            return None
+        lists = self.collaborative.lists
+        rows = history.rows[:20].tolist()
+        for source in ("walk", "ease", "knowledge"):
+            past = lists.strongest(source, rows, row)
+            if past is not None:
+                return self.catalog.pids[past], "shoppers" if source != "knowledge" else "knowledge"
+        return None
+
+    def record_event(self, user: str, item: str, kind: str, ts: int) -> None:
+        """A live event: the shopper's history at once, the neighbour lists within their staleness."""
+        self.projection.record_event(user, item, kind, ts)
+        self.collaborative.record_event()
 
     def _co_scores(self, history: _History, limit: int) -> dict[int, float]:
         """Products the history's other shoppers took (two hops through `User`), scaled to the best."""
@@ -382,6 +423,7 @@ class Recommender:
         lexical: dict[int, float],
         history: _History,
         co_scores: dict[int, float],
+        collab: dict[str, NDArray[np.float64]],
     ) -> Components:
         c = self.catalog
         text_cos = positive(c.text[rows] @ q_text) if q_text is not None else np.zeros(rows.size, np.float32)
@@ -401,7 +443,13 @@ class Recommender:
             hist_score = (1 - share) * hist_score + share * co_vec
         else:
             hist_score = np.zeros(rows.size, np.float32)
-        return Components(text_score, kg_score, hist_score.astype(np.float32), c.popularity[rows])
+        return Components(
+            text_score,
+            kg_score,
+            hist_score.astype(np.float32),
+            c.popularity[rows],
+            collab["combined"][rows].astype(np.float32),
+        )
 
     def score_items(self, history: Sequence[str], item_ids: Sequence[str]) -> NDArray[np.float32]:
         """The fused relevance of given items for a shopper with this history (no query, no
@@ -413,7 +461,7 @@ class Recommender:
             return out
         rows = np.array([self.catalog.row[item_ids[i]] for i in known], dtype=np.int64)
         co = self._co_scores(hist, len(self.catalog.pids))
-        components = self._components(rows, None, None, {}, hist, co)
+        components = self._components(rows, None, None, {}, hist, co, self._collaborative_scores(hist))
         out[known] = components.fused(self.weights, has_query=False, has_history=bool(hist.rows.size))
         return out
 
@@ -473,13 +521,19 @@ class Recommender:
         region: str,
         region_name: str,
         rank: int,
+        anchor: tuple[str, str] | None = None,
     ) -> list[Explanation]:
         out: list[Explanation] = []
         if promoted:
             out.append(self.explainer.region_path(pid, region, region_name, rank))
         if query and (chain := self.explainer.category_chain(pid, matched, query)) is not None:
             out.append(chain)
-        out.extend(self.explainer.history_paths(pid, history.items[:10], history.user, limit=3 - len(out)))
+        if anchor is not None:
+            path = self.explainer.neighbour_path(pid, anchor[0], history.user, via=anchor[1])
+            if path is not None:
+                out.append(path)
+        others = [h for h in history.items[:10] if anchor is None or h != anchor[0]]
+        out.extend(self.explainer.history_paths(pid, others, history.user, limit=3 - len(out)))
         if not out:
             out.append(self.explainer.fallback(pid, query or None))
         return out[:3]
@@ -503,6 +557,7 @@ class Recommender:
                 "kg": round(float(comp.kg[idx]), 5),
                 "history": round(float(comp.history[idx]), 5),
                 "popularity": round(float(comp.popularity[idx]), 5),
+                "collaborative": round(float(comp.collaborative[idx]), 5),
             },
             "region": {"id": region, "name": names.get(region, region)},
         }

@@ -4,7 +4,7 @@ interactions, hyper-parameters chosen from a small grid on the tuning cases only
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from recommender import metrics as m
 from recommender.collaborative import InteractionMatrix, ItemItemModel, fit_ease, fit_itemknn, fit_rp3beta
+from recommender.collaborative.neighbours import NeighbourSettings
 from recommender.eval_cases import EvalCase
 
 Ranker = Callable[[EvalCase], list[str]]
@@ -81,3 +82,17 @@ def tune_baselines(
     for name, (_, params, rank) in best.items():
         out[name] = TunedBaseline(name, params, rank, sweeps[name])
     return out
+
+
+def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
+    """kgrec's own walk and EASE lists with the hyper-parameters the tuning cases chose for the
+    baselines (their neighbour count stays kgrec's)."""
+    defaults = NeighbourSettings()
+    walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
+    ease = tuned["ease"].params if "ease" in tuned else {}
+    return replace(
+        defaults,
+        walk_alpha=walk.get("alpha", defaults.walk_alpha),
+        walk_beta=walk.get("beta", defaults.walk_beta),
+        ease_l2=ease.get("l2", defaults.ease_l2),
+    )

@@ -24,9 +24,9 @@ from graph.interaction_parsing import RawInteraction, iter_interactions
 from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
 from graph.store import GraphStore
-from recommender.eval_baselines import tune_baselines
+from recommender.eval_baselines import neighbour_settings, tune_baselines
 from recommender.eval_cases import EvalCase, split_interactions
-from recommender.evaluation import Evaluator, choose_default, versus, weight_grid, write_report
+from recommender.evaluation import WEIGHT_AXES, Evaluator, choose_default, versus, write_report
 from recommender.giftcards import prepare_giftcards
 from recommender.instacart import prepare_instacart
 from recommender.lastfm import prepare_lastfm
@@ -104,6 +104,7 @@ def _train_and_evaluate(
         tune_cases or cases,
         progress=run.progress,
     )
+    recommender.collaborative.use_settings(neighbour_settings(baselines))
     evaluator = Evaluator(
         recommender,
         cases,
@@ -111,7 +112,7 @@ def _train_and_evaluate(
         seed=run.seed,
         extra_baselines={name: tuned.rank for name, tuned in baselines.items()},
     )
-    sweep = evaluator.sweep_weights(weight_grid(), cases=tune_cases, progress=run.progress)
+    sweep = evaluator.sweep_weights(WEIGHT_AXES, cases=tune_cases, progress=run.progress)
     results = evaluator.run(progress=run.progress)
     systems = [r.summary(recommender.catalog.pids) for r in results]
     report: dict[str, Any] = {

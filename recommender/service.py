@@ -41,6 +41,7 @@ RERANK_POOL = 100
 MATCHED_CATEGORIES = 8
 QUERY_CACHE_SIZE = 10_000
 HEAD_SHARE = 0.5
+HISTORY_REGION_DAMPING = 0.5
 
 
 @dataclass(slots=True)
@@ -328,7 +329,7 @@ class Recommender:
 
         region_ids, region_codes, region_names = c.regions[request.region_kind]
         pool_rows = rows[pool_order]
-        target = self._target(history, pool_rows, relevance[pool_order], region_codes)
+        target = self._target(history, pool_rows, relevance[pool_order], region_codes, strategy)
         head = min(protected_head(request.k, diversity), pool_order.size)
         picked = np.zeros(0, dtype=np.int64)
         if request.k > head and pool_order.size > head:
@@ -387,11 +388,9 @@ class Recommender:
     def _collaborative_anchor(
         self, history: _History, comp: Components, idx: int, row: int
     ) -> tuple[str, str] | None:
-        """When the collaborative score carried the item: the history item whose neighbour list
-        named it most, and whether shoppers (`walk`, `ease`) or shared knowledge did."""
-        if not history.rows.size or comp.collaborative[idx] * self.weights.collaborative <= (
-            comp.history[idx] * self.weights.history
-        ):
+        """When a neighbour list named the item: the history item whose list named it most, and
+        whether shoppers (`walk`, `ease`) or shared knowledge did."""
+        if not history.rows.size or comp.collaborative[idx] <= 0:
             return None
         lists = self.collaborative.lists
         rows = history.rows[:20].tolist()
@@ -488,17 +487,25 @@ class Recommender:
         pool_rows: NDArray[np.int64],
         relevance: NDArray[np.float32],
         codes: NDArray[np.int64],
+        strategy: str,
     ) -> dict[int, float] | None:
-        """Region distribution to cover: the user's history regions mixed with the query's."""
+        """Region weights to cover. `calibrated` (Steck 2018) matches the shopper's own region mix,
+        blended with the pool's. Every other strategy weighs regions by the pool's relevance
+        with the shopper's history regions damped: diversity then widens the list beyond what
+        the shopper already knows instead of deepening their bubble (issue 12)."""
         if not history.rows.size:
             return None
         user = _history_region_weights(history, codes.tolist())
-        total = sum(user.values())
-        target = {r: w / total for r, w in user.items()}
         mass: Counter[int] = Counter()
         for row, score in zip(pool_rows.tolist(), relevance.tolist(), strict=True):
             mass[int(codes[row])] += max(score, 0.0) + 1e-6
         mass_total = sum(mass.values())
+        if strategy != "calibrated":
+            return {
+                r: m / mass_total * (HISTORY_REGION_DAMPING if r in user else 1.0) for r, m in mass.items()
+            }
+        total = sum(user.values())
+        target = {r: w / total for r, w in user.items()}
         for r, m in mass.items():
             target[r] = 0.5 * target.get(r, 0.0) + 0.5 * m / mass_total
         return target

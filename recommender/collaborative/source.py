@@ -57,6 +57,11 @@ class CollaborativeSource:
         with self._lock:
             self.lists = lists
 
+    def use_settings(self, settings: NeighbourSettings) -> None:
+        """Rebuild with other walk / EASE hyper-parameters (an evaluation's tuned ones)."""
+        self.settings = settings
+        self.refresh()
+
     def record_event(self, now: float | None = None) -> bool:
         """Count one live event; start a background rebuild when the lists have grown stale.
         True when a rebuild was started."""

@@ -13,6 +13,7 @@ from graph.interaction_parsing import iter_interactions
 from graph.loaders import load_products
 from graph.memory_store import MemoryGraphStore
 from graph.neo4j_store import Neo4jGraphStore
+from recommender.eval_baselines import GRIDS
 from recommender.eval_cases import split_interactions
 from recommender.evaluation_run import evaluate_instacart, evaluate_interactions, evaluate_lastfm
 from recommender.giftcards import prepare_giftcards
@@ -80,7 +81,21 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
         shared_data("instacart_dev"), tmp_path / "out", HashingTextEncoder(dim=32), cases=40, epochs=5
     )
     names = [s["name"] for s in report["systems"]]
-    assert names[:6] == ["random", "popularity", "text", "kg", "fused", "default"]
+    assert names[:9] == [
+        "random",
+        "popularity",
+        "text",
+        "kg",
+        "itemknn",
+        "ease",
+        "rp3beta",
+        "fused",
+        "default",
+    ]
+    for name, tuned in report["baselines_tuned"].items():
+        assert tuned["params"] in GRIDS[name]
+        assert len(tuned["sweep"]) == len(GRIDS[name])
+        assert name in report["versus_fused"]
     assert {"xquad@0.8", "mmr@0.2", "dpp@1.0", "calibrated@0.6"} <= set(names)
     for system in report["systems"]:
         for key in ("ndcg@10", "recall@10", "alpha_ndcg@10", "ild@10", "ild_text@10", "coverage@10"):
@@ -134,6 +149,8 @@ def test_any_loaded_catalogue_evaluates_against_an_interactions_file(
     popularity = next(s for s in report["systems"] if s["name"] == "popularity")["metrics"]
     random = next(s for s in report["systems"] if s["name"] == "random")["metrics"]
     assert popularity["hit@10"] > random["hit@10"]
+    ease = next(s for s in report["systems"] if s["name"] == "ease")["metrics"]
+    assert ease["hit@10"] > random["hit@10"]
     assert neo4j_store.stats().as_dict() == before
 
 

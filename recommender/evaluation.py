@@ -272,6 +272,7 @@ WEIGHT_AXES: dict[str, tuple[float, ...]] = {
     "history": (0.0, 0.3, 0.8, 1.5),
     "cooccurrence_share": (0.0, 0.5, 0.8),
     "popularity_without_query": (0.0, 0.1, 0.3, 0.6, 1.0),
+    "history_position_half_life": (2.0, 5.0, 20.0, 1000.0),
 }
 
 

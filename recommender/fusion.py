@@ -23,6 +23,7 @@ class FusionWeights:
     popularity: float = 0.1
     popularity_without_query: float = 0.3
     recency_half_life_days: float = 30.0
+    history_position_half_life: float = 5.0
     collaborative: float = 1.0
     ease_share: float = 0.5
     knowledge_walk: float = 0.1

@@ -217,7 +217,7 @@ class Recommender:
             if pid not in self.catalog.row:
                 ignored.append(pid)
                 continue
-            items.append((pid, 0.5 ** ((n - 1 - position) / 5)))
+            items.append((pid, 0.5 ** ((n - 1 - position) / self.weights.history_position_half_life)))
         merged: dict[str, float] = {}
         for pid, w in items:
             if pid in self.catalog.row:

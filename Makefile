@@ -50,7 +50,7 @@ test: install
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check graph embeddings recommender api tests bench
+	$(VENV)/bin/ruff check graph embeddings recommender evaluation api tests bench
 	$(VENV)/bin/mypy
 
 bench: install

@@ -15,6 +15,7 @@ from embeddings.cold_start import embed_new_products
 from embeddings.training import TrainingConfig, resolve_model
 from embeddings.triples import export_triples
 from graph.errors import NotFoundError
+from recommender.region_publishing import publish_regions
 from recommender.service import Recommender
 
 DEFAULTS = TrainingConfig()
@@ -60,7 +61,7 @@ def train_cmd(
         recommender = Recommender.load(
             store, settings.home, encoder, pseudonym_key=settings.pseudonym_key_bytes()
         )
-        recommender.publish_regions()
+        publish_regions(store, recommender.catalog)
     d = summary.as_dict()
     emit(
         d,

@@ -11,18 +11,19 @@ import typer
 from api.cli import JsonFlag, app, emit, graph_store, handle_errors, require_file
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
+from evaluation.run import PRESETS, RunOptions, evaluate_interactions, evaluate_preset, preset_folder
+from evaluation.splits import SPLITS, get_split
 from graph.errors import InvalidArgumentError
-from recommender.eval_cases import SPLITS
-from recommender.evaluation_run import PRESETS, evaluate_interactions
 from recommender.tuning import from_report, save_tuned
 
 
 @app.command("evaluate")
 @handle_errors
 def evaluate_cmd(
-    preset: Annotated[str | None, typer.Option(help="Dataset preset: instacart, giftcards or lastfm")] = None,
+    preset: Annotated[str | None, typer.Option(help=f"Dataset preset: {' | '.join(PRESETS)}")] = None,
     data_dir: Annotated[
-        Path | None, typer.Option(help="Folder laid out like the preset's data (default ../shared/data/...)")
+        Path | None,
+        typer.Option(help="Folder laid out like the preset's data (default: under KGREC_SHARED_DATA)"),
     ] = None,
     interactions: Annotated[
         Path | None,
@@ -51,23 +52,11 @@ def evaluate_cmd(
     equivalent to Neo4j); --interactions copies the loaded catalogue from Neo4j into one.
     Either way the evaluation never writes to the shop's database.
     """
-    if cases < 1:
-        raise InvalidArgumentError("cases", "must be at least 1")
-    if epochs < 1:
-        raise InvalidArgumentError("epochs", "must be at least 1")
-    if split not in SPLITS:
-        raise InvalidArgumentError("split", f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    options = RunOptions(cases=cases, tune=tune, epochs=epochs, seed=seed, progress=not as_json)
+    options.check()
+    get_split(split)
     limit_blas_threads()
     settings = Settings()
-    if tune < 0:
-        raise InvalidArgumentError("tune-cases", "must be 0 or more")
-    options: dict[str, Any] = {
-        "cases": cases,
-        "tune": tune,
-        "epochs": epochs,
-        "seed": seed,
-        "progress": not as_json,
-    }
     if interactions is not None:
         if preset is not None:
             raise InvalidArgumentError("preset", "give either --preset or --interactions, not both")
@@ -75,15 +64,13 @@ def evaluate_cmd(
         target = out or Path("reports") / path.stem
         with graph_store(settings) as store:
             report = evaluate_interactions(
-                store, path, target, text_encoder(settings), split=split, regions=regions, **options
+                store, path, target, text_encoder(settings), split=split, regions=regions, options=options
             )
     else:
         name = preset or "instacart"
-        if name not in PRESETS:
-            raise InvalidArgumentError("preset", f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
-        run, default_dir = PRESETS[name]
+        folder = preset_folder(name, data_dir, settings.shared_data)
         target = out or Path("reports") / name
-        report = run(data_dir or default_dir, target, text_encoder(settings), **options)
+        report = evaluate_preset(name, folder, target, text_encoder(settings), options)
     if apply:
         report["applied"] = str(save_tuned(settings.home, from_report(report)))
     _print(report, target, as_json)

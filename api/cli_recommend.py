@@ -9,14 +9,9 @@ import typer
 from api.cli import JsonFlag, app, emit, graph_store, handle_errors
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
+from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, Filters, RecommendationRequest
 from recommender.rerankers import RERANKERS
-from recommender.service import (
-    DEFAULT_DIVERSITY,
-    DEFAULT_STRATEGY,
-    Filters,
-    RecommendationRequest,
-    Recommender,
-)
+from recommender.service import Recommender
 
 
 @app.command("recommend")
@@ -61,7 +56,7 @@ def recommend_cmd(
         recommender = Recommender.load(
             store, settings.home, text_encoder(settings), pseudonym_key=settings.pseudonym_key_bytes()
         )
-        result = recommender.recommend(request)
+        result = recommender.recommend(request).as_dict()
     lines = [
         f"{len(result['items'])} items, {result['regions_covered']} regions, ILD {result['ild']}"
         + (

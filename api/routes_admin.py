@@ -17,6 +17,7 @@ from embeddings.training import TrainingConfig, resolve_model
 from graph.errors import NotFoundError
 from graph.loaders import load_interactions, load_products, load_taxonomy
 from graph.product_parsing import parse_mapping
+from recommender.region_publishing import publish_regions
 from recommender.service import Recommender
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Admin])
@@ -80,9 +81,10 @@ def train(
     def work() -> dict[str, Any]:
         summary = build_embeddings(state.store, state.settings.home, config, state.encoder)
         embed_new_products(state.store, Artifact.open_current(state.settings.home), state.encoder)
-        Recommender.load(
+        fresh = Recommender.load(
             state.store, state.settings.home, state.encoder, pseudonym_key=state.pseudonym_key
-        ).publish_regions()
+        )
+        publish_regions(state.store, fresh.catalog)
         state.reload()
         return summary.as_dict()
 

@@ -12,7 +12,8 @@ from api.deps import State
 from api.metrics import observe_stages
 from api.schemas import RecommendationRequestBody, RecommendationResponse
 from graph.errors import NotFoundError
-from recommender.service import Filters, RecommendationRequest, Recommender
+from recommender.request import Filters, RecommendationRequest
+from recommender.service import Recommender
 
 router = APIRouter(prefix="/v1", tags=["recommendations"])
 
@@ -21,7 +22,7 @@ def _serve(state: State, recommender: Recommender, request: RecommendationReques
     """CPU work in one of the bounded slots; stage timings to metrics; Browser links added."""
     recommender.warm_query(request.query)
     with state.cpu_slots:
-        result = recommender.recommend(request)
+        result = recommender.recommend(request).as_dict()
     observe_stages(result["timings_ms"])
     _browser_links(state, result)
     return {"request_id": uuid.uuid4().hex, **result}

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY
 from recommender.rerankers import RERANKERS
-from recommender.service import DEFAULT_DIVERSITY, DEFAULT_STRATEGY
 
 Strategy = Literal["none", "mmr", "dpp", "xquad", "calibrated"]
 assert set(RERANKERS) == {"none", "mmr", "dpp", "xquad", "calibrated"}

@@ -22,6 +22,12 @@ def _secret_file(path: Path) -> str:
     return value
 
 
+def _checkout_shared_data() -> Path | None:
+    """`../shared/data` beside a source checkout (where the public datasets live), if it exists."""
+    folder = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+    return folder if folder.is_dir() else None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KGREC_", extra="ignore")
 
@@ -42,6 +48,11 @@ class Settings(BaseSettings):
     cpu_workers: int = Field(default=2, ge=1, description="recommendations computed at once")
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_upload_bytes: int = Field(default=200_000_000, ge=1024)
+    shared_data: Path | None = Field(
+        default_factory=_checkout_shared_data,
+        description="folder holding the public datasets the evaluation presets read (default: "
+        "../shared/data beside a source checkout)",
+    )
 
     @property
     def secrets_dir(self) -> Path:

@@ -3,7 +3,8 @@
 Run: `python -m bench.eval_bench [--cases 100] [--epochs 20]`. Every ratio is against a
 baseline measured in the same run on the same cases: the fused system against popularity
 (does the knowledge graph add anything?), the default diversity against fused (what does
-diversity cost, what does it buy?). Data comes from ../shared/data; a missing folder is skipped.
+diversity cost, what does it buy?). Data comes from KGREC_SHARED_DATA (default ../shared/data
+beside the checkout); a missing folder is skipped.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
-from recommender.evaluation_run import PRESETS
+from evaluation.run import PRESETS, RunOptions, evaluate_preset
 
 
 def _metrics(report: dict[str, Any], name: str) -> dict[str, float]:
@@ -36,13 +37,16 @@ def main() -> None:
     limit_blas_threads()
     encoder = text_encoder(Settings())
     rows = []
-    for name, (run, data_dir) in PRESETS.items():
+    shared = Settings().shared_data
+    for name, preset in PRESETS.items():
+        data_dir = (shared or Path("KGREC_SHARED_DATA is not set")) / preset.folder
         if not data_dir.is_dir():
             print(f"skipped {name}: {data_dir} is not present")
             continue
         with tempfile.TemporaryDirectory() as out:
             started = time.perf_counter()
-            report = run(data_dir, Path(out), encoder, cases=args.cases, epochs=args.epochs, seed=7)
+            options = RunOptions(cases=args.cases, epochs=args.epochs, seed=7)
+            report = evaluate_preset(name, data_dir, Path(out), encoder, options)
             seconds = time.perf_counter() - started
         popularity, fused, default = (_metrics(report, n) for n in ("popularity", "fused", "default"))
         rows.append(

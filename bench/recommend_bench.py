@@ -19,8 +19,9 @@ import numpy as np
 from api.settings import Settings
 from api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
 from bench.common import BENCH_HOME, REPO, median, percentile
+from recommender.request import RecommendationRequest
 from recommender.retrieval import ExactIndex, HnswIndex
-from recommender.service import RecommendationRequest, Recommender
+from recommender.service import Recommender
 
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
 
@@ -44,7 +45,9 @@ def latency(recommender: Recommender, texts: list[str], strategy: str, diversity
     times = []
     for text in texts:
         started = time.perf_counter()
-        recommender.recommend(RecommendationRequest(query=text, k=10, diversity=diversity, strategy=strategy))
+        recommender.recommend(
+            RecommendationRequest(query=text, k=10, diversity=diversity, strategy=strategy)
+        ).as_dict()
         times.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": round(median(times), 2), "p99_ms": round(percentile(times, 99), 2)}
 

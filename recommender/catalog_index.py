@@ -9,11 +9,18 @@ from numpy.typing import NDArray
 
 from embeddings.artifacts import Artifact
 from recommender.projection import GraphProjection
-from recommender.regions import Regions, community_regions, load_regions, taxonomy_regions
+from recommender.regions import (
+    ProductRegions,
+    Regions,
+    community_regions,
+    load_regions,
+    taxonomy_regions,
+)
 from recommender.retrieval import ExactIndex, HnswIndex, build_index, normalise_rows
 
 log = logging.getLogger(__name__)
-REGION_KINDS = ("taxonomy", "community")
+MATCHED_CATEGORIES = 8
+MATCH_THRESHOLD = 0.3
 
 
 class CatalogIndex:
@@ -63,10 +70,16 @@ class CatalogIndex:
         rows = np.array([artifact.text_index[n] for n in names], dtype=np.int64)
         self.category_text = normalise_rows(np.asarray(artifact.text_vectors)[rows]) if len(rows) else None
 
-    def _regions(
-        self, artifact: Artifact, depth: int
-    ) -> dict[str, tuple[list[str], NDArray[np.int64], dict[str, str]]]:
-        """For each region kind: the region id per product, int codes, and names."""
+    def categories_matching(self, text_vector: NDArray[np.float32]) -> list[str]:
+        """Category ids whose name is close to a query's text vector, best first."""
+        if self.category_text is None:
+            return []
+        sims = self.category_text @ text_vector
+        top = np.argsort(-sims)[:MATCHED_CATEGORIES]
+        return [self.category_ids[i] for i in top if sims[i] > MATCH_THRESHOLD]
+
+    def _regions(self, artifact: Artifact, depth: int) -> dict[str, ProductRegions]:
+        """Every region kind over the catalogue's rows."""
         tax, tax_names = taxonomy_regions(self.projection, depth)
         stored = load_regions(artifact.path)
         if stored is None:
@@ -78,14 +91,13 @@ class CatalogIndex:
             ids = [mapping.get(pid) or tax[pid] for pid in self.pids]
             all_names = {**tax_names, **names}
             codes = {r: i for i, r in enumerate(sorted(set(ids)))}
-            out[kind] = (ids, np.array([codes[r] for r in ids], dtype=np.int64), all_names)
+            out[kind] = ProductRegions(ids, np.array([codes[r] for r in ids], dtype=np.int64), all_names)
         return out
 
     def stored_regions(self) -> Regions:
-        tax_ids, _, names = self.regions["taxonomy"]
-        com_ids, _, com_names = self.regions["community"]
+        taxonomy, community = self.regions["taxonomy"], self.regions["community"]
         return Regions(
-            taxonomy=dict(zip(self.pids, tax_ids, strict=True)),
-            community=dict(zip(self.pids, com_ids, strict=True)),
-            names={**names, **com_names},
+            taxonomy=dict(zip(self.pids, taxonomy.ids, strict=True)),
+            community=dict(zip(self.pids, community.ids, strict=True)),
+            names={**taxonomy.names, **community.names},
         )

@@ -229,3 +229,31 @@ class Explainer:
             return Explanation([self._node("Product", item)], [], reason, "relevance")
         nodes = [self._node("Product", item), self._node("Category", category)]
         return Explanation(nodes, [("IN_CATEGORY", "out")], f"{reason}; in {nodes[1].name}", "relevance")
+
+    def explain(
+        self,
+        item: str,
+        *,
+        query: str,
+        matched: Sequence[str],
+        history: Sequence[str],
+        user: str | None,
+        promoted: tuple[str, str, int] | None,
+        anchor: tuple[str, str] | None = None,
+    ) -> list[Explanation]:
+        """Up to three paths: the region an item was promoted for (`promoted` = region id, name,
+        relevance rank), the category that matches the query, the path behind a neighbour list
+        that named the item (`anchor` = history item, "shoppers" or "knowledge"), then links to
+        the history."""
+        out: list[Explanation] = []
+        if promoted is not None:
+            out.append(self.region_path(item, *promoted))
+        if query and (chain := self.category_chain(item, matched, query)) is not None:
+            out.append(chain)
+        if anchor is not None and (path := self.neighbour_path(item, anchor[0], user, via=anchor[1])):
+            out.append(path)
+        others = [h for h in history[:10] if anchor is None or h != anchor[0]]
+        out.extend(self.history_paths(item, others, user, limit=MAX_PATHS - len(out)))
+        if not out:
+            out.append(self.fallback(item, query or None))
+        return out[:MAX_PATHS]

@@ -1,12 +1,27 @@
-"""The relevance score: the article's w·text + (1-w)·KG for the query, plus history, collaborative
-neighbours and popularity."""
+"""The scoring stage, all of it: per-candidate components, then the article's w·text + (1-w)·KG
+for the query, plus history and popularity.
+
+Components: text = (1-l)·cos(query, text) + l·lexical; kg = cos(aligned query, KG vector);
+history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
+collaborative = the neighbour lists' score of the history (recommender/collaborative/);
+popularity = log-scaled interaction count. Pure numpy: the catalogue's arrays come in.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from recommender.candidates import Candidates
+    from recommender.catalog_index import CatalogIndex
+    from recommender.history import History
+    from recommender.query import QueryVectors
+    from recommender.signals import Signals
 
 Vector = NDArray[np.float32]
 
@@ -52,3 +67,62 @@ def positive(values: NDArray[np.floating]) -> Vector:
     """Cosines below zero carry no evidence of relevance."""
     out: Vector = np.clip(np.asarray(values, dtype=np.float32), 0.0, 1.0)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """The fused relevance of each candidate row, and the components it was made of."""
+
+    relevance: Vector
+    components: Components
+
+
+def score_components(
+    catalog: CatalogIndex,
+    rows: NDArray[np.int64],
+    query: QueryVectors | None,
+    history: History,
+    *,
+    lexical: Mapping[int, float],
+    cooccurrence: Mapping[int, float],
+    weights: FusionWeights,
+    collaborative: NDArray[np.float64] | None = None,
+) -> Components:
+    """Each evidence of relevance for the candidate `rows`, on a 0..1 scale."""
+    c = catalog
+    zeros = np.zeros(rows.size, np.float32)
+    text_score, kg_score, hist_score = zeros, zeros, zeros
+    if query is not None:
+        text_cos = positive(c.text[rows] @ query.text_vector)
+        lex = np.array([lexical.get(int(i), 0.0) for i in rows], dtype=np.float32)
+        text_score = (1 - weights.lexical_share) * text_cos + weights.lexical_share * lex
+        q_kg = query.kg_vector
+        kg_score = positive(c.kg[rows] @ (q_kg / max(float(np.linalg.norm(q_kg)), 1e-9)))
+    if history.rows.size:
+        sims = positive(c.kg[rows] @ c.kg[history.rows].T)
+        similar = (sims * history.weights[None, :]).sum(axis=1) / history.weights.sum()
+        similar = np.maximum(similar, sims.max(axis=1) * 0.5)
+        co_vec = np.array([cooccurrence.get(int(i), 0.0) for i in rows], dtype=np.float32)
+        share = weights.cooccurrence_share
+        hist_score = ((1 - share) * similar + share * co_vec).astype(np.float32)
+    collab = zeros if collaborative is None else collaborative[rows].astype(np.float32)
+    return Components(text_score, kg_score, hist_score, c.popularity[rows], collab)
+
+
+def fused_relevance(
+    signals: Signals, rows: NDArray[np.int64], candidates: Candidates, weights: FusionWeights
+) -> Scores:
+    """The fused relevance of `rows`; the lexical and co-occurrence sources' evidence feeds in."""
+    components = score_components(
+        signals.catalog,
+        rows,
+        signals.query,
+        signals.history,
+        lexical=candidates.of("lexical"),
+        cooccurrence=candidates.of("cooccurrence"),
+        weights=weights,
+        collaborative=signals.collaborative.get("combined") if signals.collaborative else None,
+    )
+    has_history = bool(signals.history.rows.size)
+    relevance = components.fused(weights, has_query=signals.query is not None, has_history=has_history)
+    return Scores(relevance, components)

@@ -8,12 +8,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
 
 from graph.atomic_write import write_text_atomically
 from recommender.projection import GraphProjection
 
 REGIONS_FILE = "regions.json"
 NO_CATEGORY = "tax:none"
+REGION_KINDS = ("taxonomy", "community")
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRegions:
+    """One region kind over the catalogue's rows: the region id per row, the same as dense int
+    codes (what the re-rankers take), and the regions' human names."""
+
+    ids: list[str]
+    codes: NDArray[np.int64]
+    names: dict[str, str]
+
+    def name(self, region: str) -> str:
+        return self.names.get(region, region)
 
 
 @dataclass(slots=True)
@@ -87,12 +103,6 @@ def _community_name(projection: GraphProjection, products: list[str]) -> str:
         path = projection.name("Category", categories.most_common(1)[0][0])
         parts.append(path.rsplit(" > ", 1)[-1])
     return " · ".join(parts) or "Unnamed community"
-
-
-def compute_regions(projection: GraphProjection, *, depth: int = 2, seed: int = 7) -> Regions:
-    tax, tax_names = taxonomy_regions(projection, depth)
-    com, com_names = community_regions(projection, seed)
-    return Regions(taxonomy=tax, community=com, names={**tax_names, **com_names})
 
 
 def save_regions(directory: Path, regions: Regions) -> None:

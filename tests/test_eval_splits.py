@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from evaluation.splits import split_interactions
 from graph.errors import InvalidArgumentError
 from graph.interaction_parsing import RawInteraction
-from recommender.eval_cases import split_interactions
 
 
 def _rows() -> list[RawInteraction]:

@@ -8,18 +8,20 @@ from pathlib import Path
 import pytest
 
 from embeddings.text_encoder import HashingTextEncoder
+from evaluation.baselines import GRIDS
+from evaluation.presets.giftcards import prepare_giftcards
+from evaluation.presets.instacart import prepare_instacart
+from evaluation.presets.lastfm import prepare_lastfm
+from evaluation.run import RunOptions, evaluate_interactions, evaluate_preset
+from evaluation.splits import split_interactions
 from graph.errors import InputFileError
 from graph.interaction_parsing import iter_interactions
 from graph.loaders import load_products
 from graph.memory_store import MemoryGraphStore
 from graph.neo4j_store import Neo4jGraphStore
-from recommender.eval_baselines import GRIDS
-from recommender.eval_cases import split_interactions
-from recommender.evaluation_run import evaluate_instacart, evaluate_interactions, evaluate_lastfm
-from recommender.giftcards import prepare_giftcards
-from recommender.instacart import prepare_instacart
-from recommender.lastfm import prepare_lastfm
 from tests.conftest import shared_data
+
+ENCODER = HashingTextEncoder(dim=32)
 
 
 def test_instacart_orders_become_sessions_and_test_orders_stay_out_of_training(tmp_path: Path) -> None:
@@ -77,9 +79,8 @@ def test_lastfm_follows_the_kgcn_split(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
-    report = evaluate_instacart(
-        shared_data("instacart_dev"), tmp_path / "out", HashingTextEncoder(dim=32), cases=40, epochs=5
-    )
+    options = RunOptions(cases=40, tune=20, epochs=5)
+    report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
     assert names[:9] == [
         "random",
@@ -105,8 +106,8 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     random = next(s for s in report["systems"] if s["name"] == "random")["metrics"]
     assert fused["ndcg@10"] > random["ndcg@10"]
     assert set(report["defaults"]) >= {"strategy", "diversity", "fusion_weights"}
-    assert report["fusion_weights_tuned_on"].startswith("150 held-out tuning cases")
-    assert "150 more held out to tune on" in report["protocol"]
+    assert report["fusion_weights_tuned_on"].startswith("20 held-out tuning cases")
+    assert "20 more held out to tune on" in report["protocol"]
     out = tmp_path / "out"
     assert json.loads((out / "report.json").read_text())["name"] == "instacart"
     assert (out / "pareto_alpha_ndcg.png").stat().st_size > 1000
@@ -115,15 +116,14 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
-    report = evaluate_lastfm(
-        shared_data("lastfm_kg"), tmp_path, HashingTextEncoder(dim=32), cases=30, epochs=5
-    )
+    options = RunOptions(cases=30, tune=20, epochs=5)
+    report = evaluate_preset("lastfm", shared_data("lastfm_kg"), tmp_path, ENCODER, options)
     auc = report["ctr_auc"]
     assert set(auc) == {"random", "popularity", "kg", "fused"}
     assert abs(auc["random"] - 0.5) < 0.03
     assert auc["fused"] > auc["random"] + 0.1
     assert "Click-through AUC" in (tmp_path / "report.md").read_text()
-    assert report["fusion_weights_tuned_on"].startswith("150 held-out tuning cases")
+    assert report["fusion_weights_tuned_on"].startswith("20 held-out tuning cases")
 
 
 @pytest.mark.slow
@@ -138,10 +138,9 @@ def test_any_loaded_catalogue_evaluates_against_an_interactions_file(
         neo4j_store,
         data.interactions,
         tmp_path / "out",
-        HashingTextEncoder(dim=32),
+        ENCODER,
         split="leave-last",
-        cases=40,
-        epochs=5,
+        options=RunOptions(cases=40, tune=20, epochs=5),
     )
     assert report["cases"] == 40
     assert "leave-last" in report["protocol"]
@@ -163,4 +162,4 @@ def test_interactions_for_unknown_products_are_refused_with_their_line(
     bad = tmp_path / "bad.csv"
     bad.write_text("user_id,item_id,kind,timestamp\nu1,B004LLIKVU,view,1\nu1,NOPE,view,2\n")
     with pytest.raises(InputFileError, match=r"bad\.csv:3.*NOPE"):
-        evaluate_interactions(neo4j_store, bad, tmp_path / "out", HashingTextEncoder(dim=32))
+        evaluate_interactions(neo4j_store, bad, tmp_path / "out", ENCODER)

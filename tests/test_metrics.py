@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from recommender.metrics import (
+from evaluation.metrics import (
     alpha_ndcg_at_k,
     bootstrap_ci,
     coverage_at_k,

@@ -16,7 +16,10 @@ from graph.errors import InvalidArgumentError
 from graph.loaders import load_interactions, load_products
 from graph.neo4j_store import Neo4jGraphStore
 from graph.samples import AMAZON_TOYS_MAPPING
-from recommender.service import Filters, RecommendationRequest, Recommender, protected_head
+from recommender.diversity import protected_head
+from recommender.region_publishing import publish_regions
+from recommender.request import Filters, RecommendationRequest
+from recommender.service import Recommender
 from tests.conftest import DATA
 from tests.helpers import write
 
@@ -47,14 +50,14 @@ def demo(
     encoder = HFTextEncoder(threads=2)
     build_embeddings(store, home, config, encoder)
     recommender = Recommender.load(store, home, encoder, pseudonym_key=KEY)
-    recommender.publish_regions()
+    publish_regions(store, recommender.catalog)
     yield recommender, store
     store.clear()
 
 
 def test_trains_query_returns_rail_items_at_zero_diversity(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
     recommender, _ = demo
-    result = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.0))
+    result = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.0)).as_dict()
     assert len(result["items"]) == 10
     assert sum(rail_related(i) for i in result["items"]) >= 8
     scores = [i["score"] for i in result["items"]]
@@ -68,8 +71,10 @@ def test_high_diversity_spans_more_regions_and_stays_related(
     recommender, _ = demo
     narrow = recommender.recommend(
         RecommendationRequest(query="toy trains", diversity=0.0, strategy=strategy)
-    )
-    wide = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.8, strategy=strategy))
+    ).as_dict()
+    wide = recommender.recommend(
+        RecommendationRequest(query="toy trains", diversity=0.8, strategy=strategy)
+    ).as_dict()
     assert wide["regions_covered"] > narrow["regions_covered"]
     assert wide["ild"] >= narrow["ild"]
     assert sum(rail_related(i) for i in wide["items"]) >= 4
@@ -87,7 +92,7 @@ def test_every_explanation_path_exists_in_neo4j(demo: tuple[Recommender, Neo4jGr
     ]
     checked = 0
     for request in requests:
-        for item in recommender.recommend(request)["items"]:
+        for item in recommender.recommend(request).as_dict()["items"]:
             assert 1 <= len(item["explanations"]) <= 3
             for explanation in item["explanations"]:
                 assert len(explanation["relationships"]) <= 4
@@ -104,7 +109,7 @@ def test_every_explanation_path_exists_in_neo4j(demo: tuple[Recommender, Neo4jGr
 
 def test_diversity_picks_say_which_region_they_add(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
     recommender, _ = demo
-    result = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.9))
+    result = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.9)).as_dict()
     promoted = [i for i in result["items"] if "diversity" in i]
     assert promoted
     earlier_regions = []
@@ -119,7 +124,7 @@ def test_known_user_gets_personalised_and_purchases_are_excluded(
     demo: tuple[Recommender, Neo4jGraphStore],
 ) -> None:
     recommender, _ = demo
-    result = recommender.recommend(RecommendationRequest(user_id="shopper-1", diversity=0.0))
+    result = recommender.recommend(RecommendationRequest(user_id="shopper-1", diversity=0.0)).as_dict()
     assert result["notes"] == []
     ids = {i["id"] for i in result["items"]}
     assert len(ids) == 10
@@ -128,7 +133,7 @@ def test_known_user_gets_personalised_and_purchases_are_excluded(
     assert any(i["relevance"]["history"] > 0 for i in result["items"])
     calibrated = recommender.recommend(
         RecommendationRequest(user_id="shopper-1", diversity=0.8, strategy="calibrated")
-    )
+    ).as_dict()
     assert calibrated["filter_bubble_share"] <= result["filter_bubble_share"]
 
 
@@ -160,7 +165,7 @@ def test_unknown_user_and_history_ids_are_reported(demo: tuple[Recommender, Neo4
     recommender, _ = demo
     result = recommender.recommend(
         RecommendationRequest(user_id="nobody", history=["no-such-product"], query="puzzle")
-    )
+    ).as_dict()
     assert result["notes"] == ["unknown user: treated as anonymous"]
     assert result["ignored_history"] == ["no-such-product"]
     assert len(result["items"]) == 10
@@ -170,13 +175,15 @@ def test_filters_restrict_the_list(demo: tuple[Recommender, Neo4jGraphStore]) ->
     recommender, _ = demo
     result = recommender.recommend(
         RecommendationRequest(query="train", filters=Filters(brand="hornby", price_max=50.0), diversity=0.5)
-    )
+    ).as_dict()
     assert result["items"]
     assert all(
         i["brand"] == "Hornby" and i["price"] is not None and i["price"] <= 50 for i in result["items"]
     )
     subtree = "amazon_uk:Hobbies > Model Trains & Railway Sets"
-    result = recommender.recommend(RecommendationRequest(query="gift", filters=Filters(category=subtree)))
+    result = recommender.recommend(
+        RecommendationRequest(query="gift", filters=Filters(category=subtree))
+    ).as_dict()
     assert result["items"]
     assert all(
         i["category_path"].startswith("Hobbies > Model Trains & Railway Sets") for i in result["items"]
@@ -185,7 +192,7 @@ def test_filters_restrict_the_list(demo: tuple[Recommender, Neo4jGraphStore]) ->
 
 def test_no_query_no_history_is_a_diverse_list(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
     recommender, _ = demo
-    result = recommender.recommend(RecommendationRequest(diversity=0.8, k=10))
+    result = recommender.recommend(RecommendationRequest(diversity=0.8, k=10)).as_dict()
     assert len(result["items"]) == 10
     assert result["regions_covered"] >= 5
 
@@ -204,7 +211,7 @@ def test_bad_requests_name_the_field(
 ) -> None:
     recommender, _ = demo
     with pytest.raises(InvalidArgumentError) as err:
-        recommender.recommend(RecommendationRequest(query="x", **request_kwargs))
+        recommender.recommend(RecommendationRequest(query="x", **request_kwargs)).as_dict()
     assert err.value.field == field
 
 
@@ -220,7 +227,9 @@ def test_published_regions_are_on_the_products(demo: tuple[Recommender, Neo4jGra
 def test_taxonomy_and_community_regions_both_work(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
     recommender, _ = demo
     for kind in ("taxonomy", "community"):
-        result = recommender.recommend(RecommendationRequest(query="doll", region_kind=kind, diversity=0.8))
+        result = recommender.recommend(
+            RecommendationRequest(query="doll", region_kind=kind, diversity=0.8)
+        ).as_dict()
         prefix = "tax:" if kind == "taxonomy" else "com:"
         assert all(i["region"]["id"].startswith(prefix) for i in result["items"])
         assert all(i["region"]["name"] for i in result["items"])
@@ -230,7 +239,7 @@ def test_explanation_cypher_never_embeds_ids(
     demo: tuple[Recommender, Neo4jGraphStore], tmp_path: Path
 ) -> None:
     recommender, _ = demo
-    item = recommender.recommend(RecommendationRequest(query="train"))["items"][0]
+    item = recommender.recommend(RecommendationRequest(query="train")).as_dict()["items"][0]
     for explanation in item["explanations"]:
         assert item["id"] not in explanation["cypher"]
         assert item["id"] in explanation["browser_cypher"]
@@ -241,8 +250,10 @@ def test_the_most_relevant_items_keep_their_places(
     demo: tuple[Recommender, Neo4jGraphStore], diversity: float
 ) -> None:
     recommender, _ = demo
-    plain = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.0))["items"]
-    diverse = recommender.recommend(RecommendationRequest(query="toy trains", diversity=diversity))["items"]
+    plain = recommender.recommend(RecommendationRequest(query="toy trains", diversity=0.0)).as_dict()["items"]
+    diverse = recommender.recommend(RecommendationRequest(query="toy trains", diversity=diversity)).as_dict()[
+        "items"
+    ]
     head = protected_head(10, diversity)
     assert head == {0.2: 4, 0.6: 2, 0.8: 1}[diversity]
     assert [i["id"] for i in diverse[:head]] == [i["id"] for i in plain[:head]]
@@ -253,7 +264,9 @@ def test_the_most_relevant_items_keep_their_places(
 def test_pair_scores_rank_like_the_recommendation(demo: tuple[Recommender, Neo4jGraphStore]) -> None:
     recommender, _ = demo
     history = [p.id for p in demo[1].iter_product_texts() if p.brand == "Hornby"][:2]
-    listed = recommender.recommend(RecommendationRequest(history=history, diversity=0.0, explain=False))
+    listed = recommender.recommend(
+        RecommendationRequest(history=history, diversity=0.0, explain=False)
+    ).as_dict()
     ids = [i["id"] for i in listed["items"]]
     scores = recommender.score_items(history, [*ids, "no-such-product"])
     assert scores[-1] == 0.0

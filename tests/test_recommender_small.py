@@ -14,7 +14,8 @@ from graph.errors import ArtifactError, NotFoundError
 from graph.loaders import load_products, load_taxonomy
 from graph.memory_store import MemoryGraphStore
 from recommender.fusion import FusionWeights
-from recommender.service import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest, Recommender
+from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
+from recommender.service import Recommender
 from recommender.tuning import TunedDefaults, load_tuned, save_tuned
 from tests.conftest import DATA
 from tests.helpers import write
@@ -53,10 +54,10 @@ def test_a_one_product_catalogue_works(tmp_path: Path) -> None:
         RecommendationRequest(diversity=0.5, strategy="dpp"),
         RecommendationRequest(history=["only"], query="bed"),
     ):
-        result = recommender.recommend(request)
+        result = recommender.recommend(request).as_dict()
         ids = [i["id"] for i in result["items"]]
         assert ids == ([] if request.history else ["only"])
-    item = recommender.recommend(RecommendationRequest(query="dog"))["items"][0]
+    item = recommender.recommend(RecommendationRequest(query="dog")).as_dict()["items"][0]
     assert item["explanations"] and item["region"]["name"]
 
 
@@ -67,8 +68,8 @@ def test_a_catalogue_without_products_answers_empty_lists(tmp_path: Path) -> Non
     config = TrainingConfig(model="DistMult", dim=8, epochs=2, batch_size=64, frequency=5, eval_sample=20)
     build_embeddings(store, tmp_path / "home", config, ENCODER)
     recommender = Recommender.load(store, tmp_path / "home", ENCODER, pseudonym_key=b"k")
-    assert recommender.recommend(RecommendationRequest(query="dog"))["items"] == []
-    assert recommender.recommend(RecommendationRequest())["regions_covered"] == 0
+    assert recommender.recommend(RecommendationRequest(query="dog")).as_dict()["items"] == []
+    assert recommender.recommend(RecommendationRequest()).as_dict()["regions_covered"] == 0
 
 
 class CountingEncoder(HashingTextEncoder):
@@ -85,11 +86,11 @@ class CountingEncoder(HashingTextEncoder):
 def test_repeated_queries_are_encoded_once(tmp_path: Path) -> None:
     encoder = CountingEncoder()
     recommender = one_product_recommender(tmp_path, encoder)
-    first = recommender.recommend(RecommendationRequest(query="Dog  bed"))
-    second = recommender.recommend(RecommendationRequest(query="dog bed"))
+    first = recommender.recommend(RecommendationRequest(query="Dog  bed")).as_dict()
+    second = recommender.recommend(RecommendationRequest(query="dog bed")).as_dict()
     assert encoder.calls == 1
     assert [i["score"] for i in first["items"]] == [i["score"] for i in second["items"]]
-    recommender.recommend(RecommendationRequest(query="cat"))
+    recommender.recommend(RecommendationRequest(query="cat")).as_dict()
     assert encoder.calls == 2
 
 
@@ -111,7 +112,9 @@ def test_the_shops_tuned_defaults_apply_when_a_request_leaves_them_out(tmp_path:
     save_tuned(tmp_path / "home", TunedDefaults("calibrated", 0.35, weights, "test"))
     tuned = Recommender.load(plain.store, tmp_path / "home", ENCODER, pseudonym_key=b"k")
     assert tuned.weights == weights
-    result = tuned.recommend(RecommendationRequest(query="dog bed"))
+    result = tuned.recommend(RecommendationRequest(query="dog bed")).as_dict()
     assert (result["strategy"], result["diversity"]) == ("calibrated", 0.35)
-    explicit = tuned.recommend(RecommendationRequest(query="dog bed", strategy="dpp", diversity=0.0))
+    explicit = tuned.recommend(
+        RecommendationRequest(query="dog bed", strategy="dpp", diversity=0.0)
+    ).as_dict()
     assert (explicit["strategy"], explicit["diversity"]) == ("dpp", 0.0)

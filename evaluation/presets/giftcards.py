@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evaluation.presets.base import PreparedData
 from graph.errors import InputFileError
 from graph.file_reading import iter_jsonl_rows
 
@@ -85,3 +86,20 @@ def prepare_giftcards(data_dir: Path, work: Path) -> PreparedGiftCards:
             writer.writerow([user, item, "rating", ts, row.get("overall", "")])
             reviews += 1
     return PreparedGiftCards(work / "products.jsonl", work / "interactions.csv", products, reviews)
+
+
+def giftcards_preset(data_dir: Path, work: Path, *, cases: int, tune: int, seed: int) -> PreparedData:
+    """Leave-last over reviewers, regions from communities (the category tree has two useful nodes)."""
+    data = prepare_giftcards(data_dir, work)
+    return PreparedData(
+        name="giftcards",
+        products=data.products,
+        interactions=data.interactions,
+        split="leave-last",
+        regions="community",
+        taxonomy_name="amazon_giftcards",
+        describe=lambda split: (
+            f"Amazon 2018 Gift Cards on {data_dir} ({data.products_count} products, "
+            f"{data.reviews} reviews as `rating` events): {split}."
+        ),
+    )

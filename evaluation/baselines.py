@@ -11,10 +11,10 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from recommender import metrics as m
+from evaluation import metrics as m
+from evaluation.splits import EvalCase
 from recommender.collaborative import InteractionMatrix, ItemItemModel, fit_ease, fit_itemknn, fit_rp3beta
 from recommender.collaborative.neighbours import NeighbourSettings
-from recommender.eval_cases import EvalCase
 
 Ranker = Callable[[EvalCase], list[str]]
 FITS: dict[str, Callable[..., ItemItemModel]] = {

@@ -12,13 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaluation.presets.base import PreparedData
 from graph.errors import InputFileError
 
 REQUIRED = ("products.csv", "aisles.csv", "departments.csv", "orders.csv", "order_products__prior.csv")
 
 
 @dataclass(slots=True)
-class PreparedData:
+class InstacartFiles:
     taxonomy: Path
     products: Path
     interactions: Path
@@ -34,7 +35,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
         raise InputFileError(path, None, f"cannot read: {exc}") from exc
 
 
-def prepare_instacart(data_dir: Path, work: Path) -> PreparedData:
+def prepare_instacart(data_dir: Path, work: Path) -> InstacartFiles:
     """Every order becomes `purchase` rows with the order as `session_id` (the basket split's unit)."""
     missing = [name for name in REQUIRED if not (data_dir / name).is_file()]
     if missing:
@@ -73,6 +74,25 @@ def prepare_instacart(data_dir: Path, work: Path) -> PreparedData:
             for item in dict.fromkeys(basket[order_id]):
                 writer.writerow([order["user_id"], item, "purchase", ts, order_id])
                 lines += 1
-    return PreparedData(
+    return InstacartFiles(
         work / "taxonomy.csv", work / "products.csv", work / "interactions.csv", len(basket), lines
+    )
+
+
+def instacart_preset(data_dir: Path, work: Path, *, cases: int, tune: int, seed: int) -> PreparedData:
+    """Basket completion over Instacart's department > aisle taxonomy."""
+    data = prepare_instacart(data_dir, work)
+    return PreparedData(
+        name="instacart",
+        products=data.products,
+        interactions=data.interactions,
+        split="basket",
+        regions="taxonomy",
+        taxonomy=data.taxonomy,
+        taxonomy_name="instacart",
+        describe=lambda split: (
+            f"Instacart basket completion on {data_dir} ({data.orders} orders, {data.lines} lines): "
+            f"{split}; the visible two thirds are the request's history, 10 items are recommended "
+            "from the rest of the catalogue."
+        ),
     )

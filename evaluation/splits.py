@@ -13,11 +13,10 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from graph.errors import InvalidArgumentError
 from graph.interaction_parsing import RawInteraction
-
-SPLITS = ("basket", "leave-last", "temporal")
 
 
 @dataclass(slots=True)
@@ -164,13 +163,27 @@ def temporal_split(
     )
 
 
+class SplitFunction(Protocol):
+    def __call__(self, rows: Sequence[RawInteraction], *, cases: int, tune: int, seed: int) -> Split: ...
+
+
+SPLITS: dict[str, SplitFunction] = {
+    "basket": basket_split,
+    "leave-last": leave_last_split,
+    "temporal": temporal_split,
+}
+
+
+def get_split(name: str) -> SplitFunction:
+    try:
+        return SPLITS[name]
+    except KeyError:
+        raise InvalidArgumentError(
+            "split", f"unknown split {name!r}; use one of {', '.join(SPLITS)}"
+        ) from None
+
+
 def split_interactions(
     rows: Sequence[RawInteraction], split: str, *, cases: int = 300, tune: int = 0, seed: int = 7
 ) -> Split:
-    if split == "basket":
-        return basket_split(rows, cases=cases, tune=tune, seed=seed)
-    if split == "leave-last":
-        return leave_last_split(rows, cases=cases, tune=tune, seed=seed)
-    if split == "temporal":
-        return temporal_split(rows, cases=cases, tune=tune, seed=seed)
-    raise InvalidArgumentError("split", f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
+    return get_split(split)(rows, cases=cases, tune=tune, seed=seed)

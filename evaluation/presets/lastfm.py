@@ -17,12 +17,15 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from evaluation.harness import Evaluator
+from evaluation.presets.base import PreparedData
+from evaluation.splits import EvalCase
 from graph.errors import InputFileError
 from graph.file_reading import iter_text_lines
-from recommender.eval_cases import EvalCase
 
 FILES = ("kg.txt", "item_index2entity_id.txt", "ratings_final.txt")
 
@@ -124,4 +127,31 @@ def prepare_lastfm(
         len(artist_of),
         triples,
         len(ratings),
+    )
+
+
+def lastfm_preset(data_dir: Path, work: Path, *, cases: int, tune: int, seed: int) -> PreparedData:
+    """KGCN's own split and its click-through AUC beside the top-10 lists."""
+    data = prepare_lastfm(data_dir, work, cases=cases, tune=tune, seed=seed)
+
+    def ctr(evaluator: Evaluator) -> dict[str, Any]:
+        return {
+            "ctr_auc": evaluator.pair_auc(data.auc_rows, data.train_history),
+            "ctr_rows": len(data.auc_rows),
+        }
+
+    return PreparedData(
+        name="lastfm",
+        products=data.products,
+        interactions=data.train_interactions,
+        cases=data.cases,
+        tune_cases=data.tune_cases,
+        regions="community",
+        describe=lambda _: (
+            f"Last.FM KG (KGCN/RippleNet benchmark) on {data_dir}: {data.items} artists, {data.triples} "
+            f"triples, {data.ratings} labelled rows split 6:2:2 at random (seed {seed}); training "
+            f"positives train; AUC over the {len(data.auc_rows)} test rows (`ctr_auc`); top-10 over "
+            f"{len(data.cases)} users' test positives with their training positives as history."
+        ),
+        extra=ctr,
     )

@@ -12,6 +12,25 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from recommender.list_diversity import filter_bubble_share, intra_list_distance
+
+__all__ = [
+    "alpha_ndcg_at_k",
+    "bootstrap_ci",
+    "coverage_at_k",
+    "exposure_entropy",
+    "exposure_gini",
+    "filter_bubble_share",
+    "hit_rate_at_k",
+    "intra_list_distance",
+    "ndcg_at_k",
+    "novelty",
+    "recall_at_k",
+    "reciprocal_rank",
+    "roc_auc",
+    "serendipity",
+]
+
 
 def recall_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float:
     if not relevant:
@@ -69,16 +88,6 @@ def alpha_ndcg_at_k(
     return dcg(ranked) / best_dcg if best_dcg else 0.0
 
 
-def intra_list_distance(vectors: NDArray[np.floating]) -> float:
-    """Mean pairwise 1 - cosine (0 for fewer than two items)."""
-    n = vectors.shape[0]
-    if n < 2:
-        return 0.0
-    v = np.asarray(vectors, dtype=np.float64)
-    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-    return float((1.0 - (v @ v.T)[np.triu_indices(n, k=1)]).mean())
-
-
 def exposure_gini(lists: Sequence[Sequence[str]], catalogue: Collection[str]) -> float:
     """Gini of how often each catalogue item is shown: 0 = even exposure, → 1 = a few items get all."""
     counts = Counter(item for items in lists for item in items)
@@ -111,13 +120,6 @@ def serendipity(ranked: Sequence[str], relevant: Collection[str], expected: Coll
     if not ranked:
         return 0.0
     return sum(1 for i in ranked if i in relevant and i not in expected) / len(ranked)
-
-
-def filter_bubble_share(regions: Sequence[str], user_top_regions: Collection[str]) -> float:
-    """Share of the list inside the user's top history regions."""
-    if not regions:
-        return 0.0
-    return sum(1 for r in regions if r in user_top_regions) / len(regions)
 
 
 def bootstrap_ci(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from recommender import metrics as m
-from recommender.eval_cases import EvalCase
+from evaluation import metrics as m
+from evaluation.splits import EvalCase
 from recommender.fusion import FusionWeights
-from recommender.service import RecommendationRequest, Recommender
+from recommender.request import RecommendationRequest
+from recommender.service import Recommender
 
 log = logging.getLogger(__name__)
 K = 10
@@ -62,6 +61,14 @@ class SystemResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class WeightSweep:
+    """Each weight setting's NDCG@10 on the tuning cases, and the best setting."""
+
+    rows: list[dict[str, Any]]
+    best: FusionWeights
+
+
 class Evaluator:
     def __init__(
         self,
@@ -77,7 +84,7 @@ class Evaluator:
         self.cases = list(cases)
         self.catalog = recommender.catalog
         self.region_kind = region_kind
-        region_ids = self.catalog.regions[region_kind][0]
+        region_ids = self.catalog.regions[region_kind].ids
         self.region_of = dict(zip(self.catalog.pids, region_ids, strict=True))
         self.popularity = dict(recommender.projection.popularity)
         self.rng = np.random.default_rng(seed)
@@ -137,7 +144,11 @@ class Evaluator:
             **self.extra_baselines,
         }
 
-    def _recommended(self, strategy: str, diversity: float) -> Callable[[EvalCase], list[str]]:
+    def _recommended(
+        self, strategy: str, diversity: float, recommender: Recommender | None = None
+    ) -> Callable[[EvalCase], list[str]]:
+        rec = recommender or self.rec
+
         def run(case: EvalCase) -> list[str]:
             request = RecommendationRequest(
                 history=case.visible,
@@ -147,7 +158,7 @@ class Evaluator:
                 region_kind=self.region_kind,
                 explain=False,
             )
-            return [item["id"] for item in self.rec.recommend(request)["items"]]
+            return rec.recommend(request).ids
 
         return run
 
@@ -177,24 +188,49 @@ class Evaluator:
             scores["fused"][indices] = self.rec.score_items(seen, items)
         return {name: round(m.roc_auc(values, labels), 5) for name, values in scores.items()}
 
+    def sweep_weights(
+        self,
+        grid: Sequence[FusionWeights],
+        *,
+        cases: Sequence[EvalCase] | None = None,
+        progress: bool = False,
+    ) -> WeightSweep:
+        """NDCG@10 of the fused system (no diversity) for each weight setting on `cases` (a tuning
+        set; the test cases when there is none). Each setting runs on a copy of the recommender
+        (`Recommender.with_weights`): the one given is left as it is."""
+        tuning = list(cases) if cases else self.cases
+        rows = []
+        best: tuple[float, FusionWeights] | None = None
+        for weights in tqdm(grid, desc="fusion weights", disable=not progress):
+            run = self._recommended("none", 0.0, self.rec.with_weights(weights))
+            result = SystemResult("fused", "none", 0.0)
+            for case in tuning:
+                self._score(result, case, run(case))
+            ndcg = float(np.mean(result.per_case["ndcg@10"]))
+            rows.append({"weights": asdict(weights), "ndcg@10": round(ndcg, 5)})
+            if best is None or ndcg > best[0]:
+                best = (ndcg, weights)
+        return WeightSweep(rows, best[1] if best is not None else self.rec.weights)
+
     def _tuning_ndcg(self, weights: FusionWeights, cases: Sequence[EvalCase]) -> float:
-        self.rec.weights = weights
+        run = self._recommended("none", 0.0, self.rec.with_weights(weights))
         result = SystemResult("fused", "none", 0.0)
         for case in cases:
-            self._score(result, case, self._recommended("none", 0.0)(case))
+            self._score(result, case, run(case))
         return float(np.mean(result.per_case["ndcg@10"]))
 
-    def sweep_weights(
+    def ascend_weights(
         self,
         axes: Mapping[str, Sequence[float]],
         *,
         cases: Sequence[EvalCase] | None = None,
         rounds: int = 2,
         progress: bool = False,
-    ) -> list[dict[str, Any]]:
+    ) -> WeightSweep:
         """Coordinate ascent on NDCG@10 of the fused system (no diversity) over `cases` (a tuning
         set; the test cases when there is none): each weight in turn takes its best value on
-        `axes` with the others held, `rounds` times over; leaves the best set."""
+        `axes` with the others held, `rounds` times over, from the recommender's own weights
+        (which stay as they are)."""
         tuning = list(cases) if cases else self.cases
         tried: dict[FusionWeights, float] = {}
         rows: list[dict[str, Any]] = []
@@ -203,19 +239,17 @@ class Evaluator:
         with tqdm(total=steps, desc="fusion weights", disable=not progress) as bar:
             for _ in range(rounds):
                 for name, values in axes.items():
-                    for value in values:
-                        weights = replace(best, **{name: value})
+                    for weights in [*(replace(best, **{name: v}) for v in values), best]:
                         if weights not in tried:
                             tried[weights] = self._tuning_ndcg(weights, tuning)
                             rows.append({"weights": asdict(weights), "ndcg@10": round(tried[weights], 5)})
-                        bar.update(1)
-                    if best not in tried:
-                        tried[best] = self._tuning_ndcg(best, tuning)
+                    bar.update(len(values))
+                    current = best
                     best = max(
-                        (replace(best, **{name: v}) for v in values), key=lambda w: (tried[w], w == best)
+                        (replace(current, **{name: v}) for v in values),
+                        key=lambda w: (tried[w], w == current),
                     )
-        self.rec.weights = best
-        return rows
+        return WeightSweep(rows, best)
 
     def run(self, *, progress: bool = False) -> list[SystemResult]:
         systems: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = [
@@ -265,6 +299,14 @@ def versus(results: Sequence[SystemResult], reference: str = "fused") -> dict[st
     return out
 
 
+def weight_grid() -> list[FusionWeights]:
+    return [
+        FusionWeights(popularity_without_query=p, cooccurrence_share=c)
+        for p in (0.1, 0.3, 0.6, 1.0)
+        for c in (0.0, 0.5, 0.8)
+    ]
+
+
 WEIGHT_AXES: dict[str, tuple[float, ...]] = {
     "collaborative": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
     "ease_share": (0.0, 0.3, 0.6, 1.0),
@@ -300,89 +342,3 @@ def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> 
         "system": best["name"],
         "reason": f"widest coverage@10 with NDCG@10 and α-NDCG@10 ≥ {1 - tolerance:.0%} of fused",
     }
-
-
-def write_report(out: Path, report: dict[str, Any]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
-    systems = report["systems"]
-    _plots(out, systems)
-    lines = [
-        f"# Evaluation: {report['name']}",
-        "",
-        report["protocol"],
-        "",
-        "| system | " + " | ".join(PER_CASE) + " | gini@10 | entropy@10 |",
-        "|---" * (len(PER_CASE) + 3) + "|",
-    ]
-    for s in systems:
-        cells = [f"{s['metrics'][k]:.4f} [{s['ci95'][k][0]:.3f}, {s['ci95'][k][1]:.3f}]" for k in PER_CASE]
-        cells += [f"{s['metrics']['gini@10']:.4f}", f"{s['metrics']['entropy@10']:.3f}"]
-        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
-    if "versus_fused" in report:
-        lines += [
-            "",
-            "Against fused, case by case (Δ = system − fused, paired 95% bootstrap interval; "
-            "*clear* when the interval excludes 0):",
-            "",
-            "| system | " + " | ".join(f"Δ {k}" for k in PAIRED) + " |",
-            "|---" * (len(PAIRED) + 1) + "|",
-        ]
-        for name, row in report["versus_fused"].items():
-            cells = [
-                f"{row[k]['delta']:+.4f} [{row[k]['ci95'][0]:+.4f}, {row[k]['ci95'][1]:+.4f}]"
-                + (f" *{row[k]['clear']}*" if row[k]["clear"] != "no" else "")
-                for k in PAIRED
-            ]
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    if "ctr_auc" in report:
-        lines += [
-            "",
-            f"Click-through AUC over {report['ctr_rows']} labelled test rows:",
-            "",
-            "| system | AUC |",
-            "|---|---|",
-            *[f"| {name} | {auc:.4f} |" for name, auc in report["ctr_auc"].items()],
-        ]
-    lines += [
-        "",
-        f"Chosen default: `{json.dumps(report['defaults'], ensure_ascii=False)}`",
-        "",
-        "![NDCG vs α-NDCG](pareto_alpha_ndcg.png)",
-        "![NDCG vs coverage](pareto_coverage.png)",
-        "",
-    ]
-    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
-
-
-def _plots(out: Path, systems: list[dict[str, Any]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fused = next(s for s in systems if s["name"] == "fused")
-    for x_metric, fname in (
-        ("alpha_ndcg@10", "pareto_alpha_ndcg.png"),
-        ("coverage@10", "pareto_coverage.png"),
-    ):
-        fig, ax = plt.subplots(figsize=(6.5, 4.5))
-        for strategy in STRATEGIES:
-            points = [fused] + [s for s in systems if s["strategy"] == strategy]
-            ax.plot(
-                [p["metrics"][x_metric] for p in points],
-                [p["metrics"]["ndcg@10"] for p in points],
-                marker="o",
-                label=strategy,
-            )
-        for s in systems:
-            if s["strategy"] is None:
-                ax.scatter(s["metrics"][x_metric], s["metrics"]["ndcg@10"], marker="x", color="black")
-                ax.annotate(s["name"], (s["metrics"][x_metric], s["metrics"]["ndcg@10"]), fontsize=8)
-        ax.set_xlabel(x_metric)
-        ax.set_ylabel("ndcg@10")
-        ax.set_title(f"accuracy vs {x_metric} (diversity 0 → 1 along each line)")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(out / fname, dpi=110)
-        plt.close(fig)

@@ -1,0 +1,1 @@
+"""Dataset presets: public datasets turned into kgrec inputs and an evaluation protocol."""

@@ -1,0 +1,273 @@
+"""Evaluation runs end to end: catalogue into an in-memory graph, train on the training part only,
+evaluate every system on the held-out cases, write the report.
+
+The in-memory store (proved equivalent to Neo4j by the contract suite) keeps an evaluation away
+from the shop's database, and keeps test interactions out of the embeddings. Every dataset goes
+through the same steps; a preset (evaluation/presets/) only says what differs.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from embeddings.build import build_embeddings
+from embeddings.text_encoder import TextEncoder
+from embeddings.training import TrainingConfig
+from evaluation.baselines import neighbour_settings, tune_baselines
+from evaluation.harness import WEIGHT_AXES, Evaluator, choose_default, versus
+from evaluation.presets.base import PreparedData, PresetEntry
+from evaluation.presets.giftcards import giftcards_preset
+from evaluation.presets.instacart import instacart_preset
+from evaluation.presets.lastfm import lastfm_preset
+from evaluation.report import write_report
+from evaluation.splits import EvalCase, split_interactions
+from graph.catalogue_copy import copy_catalogue
+from graph.errors import InputFileError, InvalidArgumentError
+from graph.interaction_parsing import RawInteraction, iter_interactions
+from graph.loaders import load_interactions, load_products, load_taxonomy
+from graph.memory_store import MemoryGraphStore
+from graph.store import GraphStore
+from recommender.service import Recommender
+
+EVAL_KEY = b"evaluation"
+REGION_CHOICES = ("auto", "taxonomy", "community")
+PRESETS: dict[str, PresetEntry] = {
+    "instacart": PresetEntry(instacart_preset, "instacart_dev"),
+    "giftcards": PresetEntry(giftcards_preset, "amazon_giftcards_2018"),
+    "lastfm": PresetEntry(lastfm_preset, "lastfm_kg"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What every evaluation run shares, whatever its data."""
+
+    cases: int = 300
+    tune: int = 150
+    epochs: int = 40
+    seed: int = 7
+    progress: bool = False
+
+    def check(self) -> None:
+        if self.cases < 1:
+            raise InvalidArgumentError("cases", "must be at least 1")
+        if self.tune < 0:
+            raise InvalidArgumentError("tune-cases", "must be 0 or more")
+        if self.epochs < 1:
+            raise InvalidArgumentError("epochs", "must be at least 1")
+
+
+def get_preset(name: str) -> PresetEntry:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise InvalidArgumentError(
+            "preset", f"unknown preset {name!r}; use one of {', '.join(PRESETS)}"
+        ) from None
+
+
+def preset_folder(name: str, data_dir: Path | None, shared_data: Path | None) -> Path:
+    """The preset's data: the folder given, else its usual folder under the shared data root."""
+    if data_dir is not None:
+        return data_dir
+    if shared_data is None:
+        raise InvalidArgumentError(
+            "data-dir",
+            f"give --data-dir, or set KGREC_SHARED_DATA to the folder holding {get_preset(name).folder}",
+        )
+    return shared_data / get_preset(name).folder
+
+
+def _write_interactions(rows: Sequence[RawInteraction], path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["user_id", "item_id", "kind", "timestamp", "value", "session_id"])
+        for r in rows:
+            writer.writerow(
+                [
+                    r.user_id,
+                    r.item_id,
+                    r.kind,
+                    r.timestamp,
+                    "" if r.value is None else r.value,
+                    r.session_id or "",
+                ]
+            )
+    return path
+
+
+def _region_kind(recommender: Recommender, wanted: str) -> str:
+    """`auto`: the taxonomy when it splits the catalogue into at least 5 regions, else communities."""
+    if wanted != "auto":
+        return wanted
+    return "taxonomy" if len(set(recommender.catalog.regions["taxonomy"].ids)) >= 5 else "community"
+
+
+def _train_and_evaluate(
+    store: MemoryGraphStore,
+    work: Path,
+    train_interactions: Path,
+    cases: Sequence[EvalCase],
+    tune_cases: Sequence[EvalCase],
+    encoder: TextEncoder,
+    out: Path,
+    options: RunOptions,
+    *,
+    name: str,
+    protocol: str,
+    regions: str,
+    extra: Callable[[Evaluator], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    if not cases:
+        raise InvalidArgumentError(
+            "split", "the split left no test cases: the file has too few users or baskets"
+        )
+    load_interactions(store, train_interactions, pseudonym_key=EVAL_KEY, progress=options.progress)
+    config = TrainingConfig(epochs=options.epochs, seed=options.seed)
+    summary = build_embeddings(store, work / "home", config, encoder, progress=options.progress)
+    recommender = Recommender.load(store, work / "home", encoder, pseudonym_key=EVAL_KEY)
+    region_kind = _region_kind(recommender, regions)
+    histories = {u: [e.item for e in events] for u, events in recommender.projection.user_history.items()}
+    baselines = tune_baselines(
+        histories,
+        recommender.catalog.pids,
+        recommender.catalog.popularity,
+        tune_cases or cases,
+        progress=options.progress,
+    )
+    recommender.collaborative.use_settings(neighbour_settings(baselines))
+    sweep = Evaluator(recommender, cases, region_kind=region_kind, seed=options.seed).ascend_weights(
+        WEIGHT_AXES, cases=tune_cases, progress=options.progress
+    )
+    tuned = recommender.with_weights(sweep.best)
+    evaluator = Evaluator(
+        tuned,
+        cases,
+        region_kind=region_kind,
+        seed=options.seed,
+        extra_baselines={name: baseline.rank for name, baseline in baselines.items()},
+    )
+    results = evaluator.run(progress=options.progress)
+    systems = [r.summary(recommender.catalog.pids) for r in results]
+    report: dict[str, Any] = {
+        "name": name,
+        "protocol": f"{protocol} Regions: {region_kind}. 95% bootstrap CIs over cases.",
+        "region_kind": region_kind,
+        "cases": len(cases),
+        "systems": systems,
+        "versus_fused": versus(results),
+        "defaults": {**choose_default(systems), "fusion_weights": asdict(sweep.best)},
+        "fusion_weight_sweep": sweep.rows,
+        "fusion_weights_tuned_on": (
+            f"{len(tune_cases)} held-out tuning cases, disjoint from the test cases"
+            if tune_cases
+            else "the test cases (no tuning cases were held out)"
+        ),
+        "baselines_tuned": {name: baseline.as_dict() for name, baseline in baselines.items()},
+        "training": summary.as_dict(),
+    }
+    if extra is not None:
+        report.update(extra(evaluator))
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    write_report(out, report)
+    return report
+
+
+def _evaluate_prepared(
+    data: PreparedData,
+    store: MemoryGraphStore,
+    work: Path,
+    encoder: TextEncoder,
+    out: Path,
+    options: RunOptions,
+) -> dict[str, Any]:
+    """Split the events (unless the preset did), keep the held-out ones out of the graph, train, evaluate."""
+    if data.split is None:
+        train, cases, tune_cases, description = data.interactions, data.cases, data.tune_cases, ""
+    else:
+        split = split_interactions(
+            list(iter_interactions(data.interactions)),
+            data.split,
+            cases=options.cases,
+            tune=options.tune,
+            seed=options.seed,
+        )
+        train = _write_interactions(split.train, work / "train.csv")
+        cases, tune_cases, description = split.cases, split.tune_cases, split.description
+    return _train_and_evaluate(
+        store,
+        work,
+        train,
+        cases,
+        tune_cases,
+        encoder,
+        out,
+        options,
+        name=data.name,
+        protocol=data.describe(description),
+        regions=data.regions,
+        extra=data.extra,
+    )
+
+
+def evaluate_preset(
+    name: str, data_dir: Path, out: Path, encoder: TextEncoder, options: RunOptions = RunOptions()
+) -> dict[str, Any]:
+    """One of the PRESETS on its data folder."""
+    options.check()
+    prepare = get_preset(name).prepare
+    with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
+        work = Path(tmp)
+        data = prepare(data_dir, work / "data", cases=options.cases, tune=options.tune, seed=options.seed)
+        store = MemoryGraphStore()
+        if data.taxonomy is not None:
+            load_taxonomy(store, data.taxonomy, taxonomy=data.taxonomy_name, progress=options.progress)
+        if data.products is not None:
+            load_products(store, data.products, taxonomy=data.taxonomy_name, progress=options.progress)
+        return _evaluate_prepared(data, store, work, encoder, out, options)
+
+
+def evaluate_interactions(
+    source: GraphStore,
+    interactions: Path,
+    out: Path,
+    encoder: TextEncoder,
+    *,
+    split: str = "leave-last",
+    regions: str = "auto",
+    options: RunOptions = RunOptions(),
+) -> dict[str, Any]:
+    """Any loaded catalogue, any interactions file in kgrec's format, one of the splits."""
+    options.check()
+    if regions not in REGION_CHOICES:
+        raise InvalidArgumentError("regions", f"use one of {', '.join(REGION_CHOICES)}")
+    rows = list(iter_interactions(interactions))
+    with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
+        work = Path(tmp)
+        store = MemoryGraphStore()
+        categories, products = copy_catalogue(source, store)
+        if products == 0:
+            raise InvalidArgumentError("interactions", "the graph has no products: load a catalogue first")
+        known = store.existing_ids("Product", sorted({r.item_id for r in rows}))
+        for row in rows:
+            if row.item_id not in known:
+                raise InputFileError(interactions, row.line, f"unknown item_id {row.item_id!r}")
+        data = PreparedData(
+            name=interactions.stem,
+            products=None,
+            interactions=interactions,
+            split=split,
+            regions=regions,
+            describe=lambda description: (
+                f"{interactions} ({len(rows)} events) against the loaded catalogue ({products} products, "
+                f"{categories} categories): {description}."
+            ),
+        )
+        return _evaluate_prepared(data, store, work, encoder, out, options)

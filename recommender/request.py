@@ -1,0 +1,70 @@
+"""The request stage: what a caller asks for, checked before any work is done."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from graph.errors import InvalidArgumentError
+from recommender.regions import REGION_KINDS
+from recommender.rerankers import RERANKERS, get_reranker
+
+DEFAULT_STRATEGY = "xquad"
+DEFAULT_DIVERSITY = 0.6
+
+
+@dataclass(slots=True)
+class Filters:
+    category: str | None = None
+    brand: str | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    exclude_purchased: bool = True
+
+
+@dataclass(slots=True)
+class RecommendationRequest:
+    query: str | None = None
+    user_id: str | None = None
+    history: list[str] = field(default_factory=list)
+    k: int = 10
+    diversity: float | None = None
+    strategy: str | None = None
+    region_kind: str = "taxonomy"
+    filters: Filters = field(default_factory=Filters)
+    explain: bool = True
+
+    def validate(self) -> None:
+        if not 1 <= self.k <= 100:
+            raise InvalidArgumentError("k", f"must be between 1 and 100, got {self.k}")
+        if self.diversity is not None and (not (0.0 <= self.diversity <= 1.0) or math.isnan(self.diversity)):
+            raise InvalidArgumentError("diversity", f"must be between 0 and 1, got {self.diversity}")
+        if self.strategy is not None and self.strategy not in RERANKERS:
+            get_reranker(self.strategy)
+        if self.region_kind not in REGION_KINDS:
+            raise InvalidArgumentError("region_kind", f"use one of {', '.join(REGION_KINDS)}")
+        f = self.filters
+        if f.price_min is not None and f.price_max is not None and f.price_min > f.price_max:
+            raise InvalidArgumentError("filters.price_min", "must not exceed filters.price_max")
+
+    def plan(self, default_strategy: str, default_diversity: float) -> Plan:
+        """Validated, with the shop's defaults where the request leaves them out."""
+        self.validate()
+        return Plan(
+            k=self.k,
+            strategy=self.strategy or default_strategy,
+            diversity=default_diversity if self.diversity is None else self.diversity,
+            region_kind=self.region_kind,
+            explain=self.explain,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How one request is served once its defaults are resolved."""
+
+    k: int
+    strategy: str
+    diversity: float
+    region_kind: str
+    explain: bool

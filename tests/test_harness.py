@@ -1,0 +1,51 @@
+"""The evaluation harness on the synthetic catalogue (no training): it scores, and it leaves the
+recommender it is given as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evaluation.harness import Evaluator, weight_grid
+from evaluation.run import preset_folder
+from evaluation.splits import EvalCase
+from graph.errors import InvalidArgumentError
+from recommender.fusion import FusionWeights
+from tests.synthetic import build
+
+CASES = [
+    EvalCase("a", "a", ["10-0"], {"10-1"}),
+    EvalCase("b", "b", ["20-0", "20-1"], {"20-2"}),
+    EvalCase("c", "c", ["30-0"], {"40-0"}),
+]
+
+
+def test_the_weight_sweep_picks_the_best_setting_without_touching_the_recommender(tmp_path: Path) -> None:
+    rec = build(tmp_path)
+    before = rec.weights
+    grid = [FusionWeights(history=0.0, popularity_without_query=1.0), FusionWeights()]
+    sweep = Evaluator(rec, CASES).sweep_weights(grid)
+    assert rec.weights is before
+    assert [row["weights"]["history"] for row in sweep.rows] == [0.0, 0.8]
+    best = max(sweep.rows, key=lambda row: row["ndcg@10"])
+    assert sweep.best.history == best["weights"]["history"]
+    assert sweep.rows[1]["ndcg@10"] > sweep.rows[0]["ndcg@10"]
+
+
+def test_every_system_is_scored_on_every_case(tmp_path: Path) -> None:
+    results = Evaluator(build(tmp_path), CASES).run()
+    assert {r.name for r in results} >= {"random", "popularity", "fused", "default", "xquad@0.6"}
+    assert all(len(r.per_case["ndcg@10"]) == len(CASES) for r in results)
+    fused = next(r for r in results if r.name == "fused")
+    assert fused.per_case["hit@10"][:2] == [1.0, 1.0]
+    assert len(weight_grid()) == 12
+
+
+def test_a_preset_folder_comes_from_the_argument_or_the_setting(tmp_path: Path) -> None:
+    assert preset_folder("giftcards", tmp_path, None) == tmp_path
+    assert preset_folder("giftcards", None, tmp_path) == tmp_path / "amazon_giftcards_2018"
+    with pytest.raises(InvalidArgumentError, match="KGREC_SHARED_DATA"):
+        preset_folder("giftcards", None, None)
+    with pytest.raises(InvalidArgumentError, match="unknown preset 'movielens'"):
+        preset_folder("movielens", None, tmp_path)

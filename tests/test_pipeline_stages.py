@@ -1,0 +1,205 @@
+"""Each stage of the recommendation pipeline on its own, on a small synthetic catalogue (no
+PyKEEN, no Neo4j): tests/synthetic.py builds it with known neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graph.errors import InvalidArgumentError
+from recommender.candidates import (
+    CANDIDATE_SOURCES,
+    Candidates,
+    gather_candidates,
+    get_candidate_source,
+    popular_across_regions,
+)
+from recommender.diversity import diversify, protected_head, region_target
+from recommender.filters import allowed_rows, excluded_items
+from recommender.fusion import FusionWeights, fused_relevance
+from recommender.history import build_history
+from recommender.query import query_vectors
+from recommender.request import Filters, RecommendationRequest
+from recommender.service import Recommender
+from recommender.signals import Signals
+from tests.synthetic import KEY, build
+
+
+@pytest.fixture(scope="module")
+def rec(tmp_path_factory: pytest.TempPathFactory) -> Recommender:
+    return build(tmp_path_factory.mktemp("synthetic"))
+
+
+def history_of(rec: Recommender, items: list[str], user: str | None = None) -> Signals:
+    history = build_history(
+        rec.projection, rec.catalog.row, user_id=user, history=items, pseudonym_key=KEY, half_life_days=30
+    )
+    return Signals(rec.catalog, rec.store, None, history)
+
+
+@pytest.mark.parametrize(
+    ("k", "diversity", "head"),
+    [(10, 0.0, 0), (10, 0.2, 4), (10, 0.6, 2), (10, 0.8, 1), (10, 1.0, 0), (3, 0.2, 1)],
+)
+def test_protected_head_keeps_more_of_the_top_the_lower_the_diversity(
+    k: int, diversity: float, head: int
+) -> None:
+    assert protected_head(k, diversity) == head
+
+
+def test_a_request_plan_fills_in_the_shops_defaults_and_validation_names_the_field() -> None:
+    plan = RecommendationRequest(k=5).plan("mmr", 0.3)
+    assert (plan.k, plan.strategy, plan.diversity) == (5, "mmr", 0.3)
+    assert RecommendationRequest(strategy="dpp", diversity=0.0).plan("mmr", 0.3).strategy == "dpp"
+    for bad, field in (
+        (RecommendationRequest(k=0), "k"),
+        (RecommendationRequest(diversity=1.5), "diversity"),
+        (RecommendationRequest(strategy="best"), "strategy"),
+        (RecommendationRequest(region_kind="colour"), "region_kind"),
+        (RecommendationRequest(filters=Filters(price_min=5, price_max=1)), "filters.price_min"),
+    ):
+        with pytest.raises(InvalidArgumentError) as caught:
+            bad.plan("xquad", 0.6)
+        assert caught.value.field == field
+
+
+def test_history_weighs_the_newest_request_item_most_and_lists_unknown_ids(rec: Recommender) -> None:
+    history = history_of(rec, ["20-1", "nope", "30-2"]).history
+    assert history.items == ["30-2", "20-1"]
+    assert history.weights[0] == 1.0 and history.weights[1] == pytest.approx(0.5 ** (2 / 5))
+    assert history.ignored == ["nope"]
+    assert history.user is None
+
+
+def test_a_known_shoppers_events_join_the_history_and_purchases_are_excluded(rec: Recommender) -> None:
+    history = history_of(rec, [], user="bob").history
+    assert set(history.items) == {"10-0", "10-1", "20-0"}
+    assert history.purchased == {"10-0", "10-1", "20-0"}
+    assert excluded_items(history, Filters()) == {"10-0", "10-1", "20-0"}
+    assert history_of(rec, [], user="carol").history.notes == ["unknown user: treated as anonymous"]
+
+
+def test_filters_mask_rows_by_subtree_brand_and_price(rec: Recommender) -> None:
+    c = rec.catalog
+    assert allowed_rows(Filters(), c) is None
+    toys = allowed_rows(Filters(category="shop:1"), c)
+    assert toys is not None and {c.pids[i][:2] for i in np.flatnonzero(toys)} == {"10", "20", "30"}
+    cheap_brio = allowed_rows(Filters(brand="Brio", price_max=20), c)
+    assert cheap_brio is not None
+    for i in np.flatnonzero(cheap_brio):
+        assert rec.projection.name("Brand", rec.projection.product_brand[c.pids[i]]) == "Brio"
+        assert c.price[i] <= 20
+
+
+def test_sources_without_their_input_propose_nothing_and_names_resolve(rec: Recommender) -> None:
+    empty = history_of(rec, [])
+    assert all(source(empty) == {} for source in CANDIDATE_SOURCES.values())
+    assert get_candidate_source("text") is CANDIDATE_SOURCES["text"]
+    with pytest.raises(InvalidArgumentError, match="unknown candidate source 'magic'"):
+        get_candidate_source("magic")
+
+
+def test_the_neighbourhood_source_proposes_the_history_items_category_and_brand(rec: Recommender) -> None:
+    proposed = {rec.catalog.pids[i] for i in CANDIDATE_SOURCES["neighbourhood"](history_of(rec, ["30-0"]))}
+    brand = rec.projection.product_brand["30-0"]
+    assert {f"30-{i}" for i in range(6)} <= proposed
+    assert all(p.startswith("30-") or rec.projection.product_brand[p] == brand for p in proposed)
+
+
+def test_cooccurrence_finds_what_the_other_shopper_also_bought(rec: Recommender) -> None:
+    scores = CANDIDATE_SOURCES["cooccurrence"](history_of(rec, ["10-0"]))
+    by_id = {rec.catalog.pids[i]: s for i, s in scores.items()}
+    assert by_id["10-1"] == 1.0
+    assert 0 < by_id["20-0"] < 1.0
+
+
+def test_a_filter_falls_back_to_scoring_the_allowed_rows(rec: Recommender) -> None:
+    c = rec.catalog
+    query = query_vectors("trains", rec.queries, c.artifact.alignment)
+    signals = Signals(c, rec.store, query, history_of(rec, []).history)
+    garden = allowed_rows(Filters(category="shop:2"), c)
+    found = gather_candidates(signals, garden, c.regions["taxonomy"])
+    assert garden is not None
+    assert {c.pids[i] for i in found.rows if garden[i]} == {f"40-{i}" for i in range(6)}
+
+
+def test_popular_across_regions_takes_each_regions_best_in_turn(rec: Recommender) -> None:
+    c = rec.catalog
+    order = popular_across_regions(c, np.arange(len(c.pids)), c.regions["taxonomy"], 8)
+    regions = [c.regions["taxonomy"].ids[i] for i in order.tolist()]
+    assert c.pids[order[0]] in {"10-0", "10-1"}
+    assert len(set(regions[:4])) == 4
+
+
+def test_scoring_mixes_lexical_evidence_and_co_occurrence_as_the_weights_say(rec: Recommender) -> None:
+    c = rec.catalog
+    query = query_vectors("garden", rec.queries, c.artifact.alignment)
+    signals = Signals(c, rec.store, query, history_of(rec, []).history)
+    rows = np.array([c.row["40-0"], c.row["40-1"]], dtype=np.int64)
+    lexical = Candidates(set(), {"lexical": {int(rows[0]): 1.0}})
+    with_lex = fused_relevance(signals, rows, lexical, FusionWeights(lexical_share=0.9))
+    without = fused_relevance(signals, rows, Candidates(set(), {}), FusionWeights(lexical_share=0.9))
+    assert with_lex.components.text[0] > without.components.text[0]
+    assert with_lex.components.text[1] == pytest.approx(without.components.text[1])
+    assert not with_lex.components.history.any()
+    hist = history_of(rec, ["10-0"])
+    co = Candidates(set(), {"cooccurrence": {c.row["20-0"]: 1.0}})
+    pair = np.array([c.row["20-0"], c.row["20-1"]], dtype=np.int64)
+    only_co = fused_relevance(hist, pair, co, FusionWeights(cooccurrence_share=1.0))
+    assert only_co.components.history.tolist() == [1.0, 0.0]
+
+
+def test_diversify_keeps_the_head_and_reranks_the_tail(rec: Recommender) -> None:
+    c = rec.catalog
+    rows = np.arange(len(c.pids), dtype=np.int64)
+    relevance = np.linspace(1.0, 0.0, rows.size).astype(np.float32)
+    history = history_of(rec, []).history
+    plain = diversify(
+        relevance,
+        rows,
+        c.kg,
+        c.regions["taxonomy"],
+        history,
+        RecommendationRequest(diversity=0.0).plan("xquad", 0),
+    )
+    assert plain.chosen.tolist() == list(range(10))
+    plan = RecommendationRequest(diversity=0.6).plan("xquad", 0)
+    wide = diversify(relevance, rows, c.kg, c.regions["taxonomy"], history, plan)
+    assert wide.chosen[:2].tolist() == [0, 1]
+    regions = c.regions["taxonomy"].ids
+    assert len({regions[i] for i in wide.chosen.tolist()}) > len({regions[i] for i in plain.chosen.tolist()})
+    assert [wide.relevance_rank(int(i)) for i in wide.chosen[2:5]] == [3, 7, 13]
+
+
+def test_region_target_mixes_history_regions_with_the_pools(rec: Recommender) -> None:
+    c = rec.catalog
+    codes = c.regions["taxonomy"].codes
+    assert region_target(history_of(rec, []).history, np.arange(4), np.ones(4, np.float32), codes) is None
+    target = region_target(history_of(rec, ["30-0"]).history, np.arange(4), np.ones(4, np.float32), codes)
+    # The pool's region gets half the pool's mass; a history region the pool lacks keeps its share.
+    assert target == {int(codes[c.row["30-0"]]): 1.0, int(codes[0]): 0.5}
+
+
+def test_the_whole_pipeline_answers_a_typed_response(rec: Recommender) -> None:
+    result = rec.recommend(RecommendationRequest(query="trains", history=["10-0"], k=6, diversity=1.0))
+    assert len(result.items) == 6 and "10-0" not in result.ids
+    assert result.items[0].id == "10-1"
+    assert all(item.explanations for item in result.items)
+    promoted = [item for item in result.items if item.promoted_from_rank is not None]
+    assert promoted and all(
+        item.explanations and item.explanations[0].kind == "diversity" for item in promoted
+    )
+    body = result.as_dict()
+    assert set(body["timings_ms"]) == {"encode", "retrieve", "fuse", "rerank", "explain", "total"}
+    assert body["regions_covered"] == len({item.region.id for item in result.items})
+    assert "diversity" in body["items"][[i.id for i in result.items].index(promoted[0].id)]
+
+
+def test_other_weights_make_another_recommender_and_leave_this_one_alone(rec: Recommender) -> None:
+    before = rec.weights
+    other = rec.with_weights(FusionWeights(popularity_without_query=5.0))
+    assert rec.weights is before and other.weights.popularity_without_query == 5.0
+    assert other.catalog is rec.catalog
+    quiet = rec.recommend(RecommendationRequest(history=["30-0"], diversity=0.0)).ids
+    loud = other.recommend(RecommendationRequest(history=["30-0"], diversity=0.0)).ids
+    assert quiet != loud

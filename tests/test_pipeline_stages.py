@@ -3,6 +3,8 @@ PyKEEN, no Neo4j): tests/synthetic.py builds it with known neighbours."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -111,6 +113,20 @@ def test_cooccurrence_finds_what_the_other_shopper_also_bought(rec: Recommender)
     by_id = {rec.catalog.pids[i]: s for i, s in scores.items()}
     assert by_id["10-1"] == 1.0
     assert 0 < by_id["20-0"] < 1.0
+
+
+def test_the_collaborative_source_follows_shoppers_and_query_only_lists_ignore_it(rec: Recommender) -> None:
+    signals = rec._signals(None, history_of(rec, ["10-0"]).history)
+    proposed = {rec.catalog.pids[i]: s for i, s in CANDIDATE_SOURCES["collaborative"](signals).items()}
+    assert proposed["10-1"] > 0 and max(proposed.values()) == 1.0
+    assert "10-0" not in proposed or proposed["10-0"] < 1.0
+    lists = [
+        rec.with_weights(replace(rec.weights, collaborative=w))
+        .recommend(RecommendationRequest(query="trains", diversity=0.6))
+        .ids
+        for w in (0.0, 16.0)
+    ]
+    assert lists[0] == lists[1]
 
 
 def test_a_filter_falls_back_to_scoring_the_allowed_rows(rec: Recommender) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -77,8 +77,10 @@ class Evaluator:
         *,
         region_kind: str = "taxonomy",
         seed: int = 7,
+        extra_baselines: Mapping[str, Callable[[EvalCase], list[str]]] | None = None,
     ) -> None:
         self.rec = recommender
+        self.extra_baselines = dict(extra_baselines or {})
         self.cases = list(cases)
         self.catalog = recommender.catalog
         self.region_kind = region_kind
@@ -139,6 +141,7 @@ class Evaluator:
             "popularity": popular,
             "text": lambda case: self._by_vector(self.catalog.text, case),
             "kg": lambda case: self._by_vector(self.catalog.kg, case),
+            **self.extra_baselines,
         }
 
     def _recommended(
@@ -209,6 +212,45 @@ class Evaluator:
                 best = (ndcg, weights)
         return WeightSweep(rows, best[1] if best is not None else self.rec.weights)
 
+    def _tuning_ndcg(self, weights: FusionWeights, cases: Sequence[EvalCase]) -> float:
+        run = self._recommended("none", 0.0, self.rec.with_weights(weights))
+        result = SystemResult("fused", "none", 0.0)
+        for case in cases:
+            self._score(result, case, run(case))
+        return float(np.mean(result.per_case["ndcg@10"]))
+
+    def ascend_weights(
+        self,
+        axes: Mapping[str, Sequence[float]],
+        *,
+        cases: Sequence[EvalCase] | None = None,
+        rounds: int = 2,
+        progress: bool = False,
+    ) -> WeightSweep:
+        """Coordinate ascent on NDCG@10 of the fused system (no diversity) over `cases` (a tuning
+        set; the test cases when there is none): each weight in turn takes its best value on
+        `axes` with the others held, `rounds` times over, from the recommender's own weights
+        (which stay as they are)."""
+        tuning = list(cases) if cases else self.cases
+        tried: dict[FusionWeights, float] = {}
+        rows: list[dict[str, Any]] = []
+        best = self.rec.weights
+        steps = rounds * sum(len(values) for values in axes.values())
+        with tqdm(total=steps, desc="fusion weights", disable=not progress) as bar:
+            for _ in range(rounds):
+                for name, values in axes.items():
+                    for weights in [*(replace(best, **{name: v}) for v in values), best]:
+                        if weights not in tried:
+                            tried[weights] = self._tuning_ndcg(weights, tuning)
+                            rows.append({"weights": asdict(weights), "ndcg@10": round(tried[weights], 5)})
+                    bar.update(len(values))
+                    current = best
+                    best = max(
+                        (replace(current, **{name: v}) for v in values),
+                        key=lambda w: (tried[w], w == current),
+                    )
+        return WeightSweep(rows, best)
+
     def run(self, *, progress: bool = False) -> list[SystemResult]:
         systems: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = [
             (SystemResult(name, None, None), fn) for name, fn in self.baselines().items()
@@ -263,6 +305,17 @@ def weight_grid() -> list[FusionWeights]:
         for p in (0.1, 0.3, 0.6, 1.0)
         for c in (0.0, 0.5, 0.8)
     ]
+
+
+WEIGHT_AXES: dict[str, tuple[float, ...]] = {
+    "collaborative": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
+    "ease_share": (0.0, 0.3, 0.6, 1.0),
+    "knowledge_walk": (0.0, 0.05, 0.15, 0.4, 1.0),
+    "history": (0.0, 0.3, 0.8, 1.5),
+    "cooccurrence_share": (0.0, 0.5, 0.8),
+    "popularity_without_query": (0.0, 0.1, 0.3, 0.6, 1.0),
+    "history_position_half_life": (2.0, 5.0, 20.0, 1000.0),
+}
 
 
 def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> dict[str, Any]:

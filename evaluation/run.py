@@ -19,7 +19,8 @@ from typing import Any
 from embeddings.build import build_embeddings
 from embeddings.text_encoder import TextEncoder
 from embeddings.training import TrainingConfig
-from evaluation.harness import Evaluator, choose_default, versus, weight_grid
+from evaluation.baselines import neighbour_settings, tune_baselines
+from evaluation.harness import WEIGHT_AXES, Evaluator, choose_default, versus
 from evaluation.presets.base import PreparedData, PresetEntry
 from evaluation.presets.giftcards import giftcards_preset
 from evaluation.presets.instacart import instacart_preset
@@ -134,11 +135,26 @@ def _train_and_evaluate(
     summary = build_embeddings(store, work / "home", config, encoder, progress=options.progress)
     recommender = Recommender.load(store, work / "home", encoder, pseudonym_key=EVAL_KEY)
     region_kind = _region_kind(recommender, regions)
-    sweep = Evaluator(recommender, cases, region_kind=region_kind, seed=options.seed).sweep_weights(
-        weight_grid(), cases=tune_cases, progress=options.progress
+    histories = {u: [e.item for e in events] for u, events in recommender.projection.user_history.items()}
+    baselines = tune_baselines(
+        histories,
+        recommender.catalog.pids,
+        recommender.catalog.popularity,
+        tune_cases or cases,
+        progress=options.progress,
+    )
+    recommender.collaborative.use_settings(neighbour_settings(baselines))
+    sweep = Evaluator(recommender, cases, region_kind=region_kind, seed=options.seed).ascend_weights(
+        WEIGHT_AXES, cases=tune_cases, progress=options.progress
     )
     tuned = recommender.with_weights(sweep.best)
-    evaluator = Evaluator(tuned, cases, region_kind=region_kind, seed=options.seed)
+    evaluator = Evaluator(
+        tuned,
+        cases,
+        region_kind=region_kind,
+        seed=options.seed,
+        extra_baselines={name: baseline.rank for name, baseline in baselines.items()},
+    )
     results = evaluator.run(progress=options.progress)
     systems = [r.summary(recommender.catalog.pids) for r in results]
     report: dict[str, Any] = {
@@ -155,6 +171,7 @@ def _train_and_evaluate(
             if tune_cases
             else "the test cases (no tuning cases were held out)"
         ),
+        "baselines_tuned": {name: baseline.as_dict() for name, baseline in baselines.items()},
         "training": summary.as_dict(),
     }
     if extra is not None:

@@ -100,6 +100,17 @@ def neighbourhood_source(signals: Signals) -> Evidence:
     return out
 
 
+def collaborative_source(signals: Signals) -> Evidence:
+    """The best products by the neighbour lists (walks through shoppers and through the
+    catalogue graph; recommender/collaborative/), scaled to the best."""
+    combined = signals.collaborative.get("combined")
+    if combined is None or not signals.history.rows.size:
+        return {}
+    top = np.argsort(-combined, kind="stable")[:CANDIDATES_PER_SOURCE]
+    best = float(combined[top[0]]) if top.size else 0.0
+    return {int(i): float(combined[i]) / best for i in top.tolist() if combined[i] > 0}
+
+
 CANDIDATE_SOURCES: dict[str, CandidateSource] = {
     "text": text_source,
     "kg": kg_source,
@@ -107,6 +118,7 @@ CANDIDATE_SOURCES: dict[str, CandidateSource] = {
     "cooccurrence": cooccurrence_source,
     "history_kg": history_kg_source,
     "neighbourhood": neighbourhood_source,
+    "collaborative": collaborative_source,
 }
 
 

@@ -17,6 +17,7 @@ from recommender.rerankers import get_reranker
 
 RERANK_POOL = 100
 HEAD_SHARE = 0.5
+HISTORY_REGION_DAMPING = 0.5
 
 
 def protected_head(k: int, diversity: float) -> int:
@@ -36,17 +37,23 @@ def region_target(
     pool_rows: NDArray[np.int64],
     relevance: NDArray[np.float32],
     codes: NDArray[np.int64],
+    strategy: str = "xquad",
 ) -> dict[int, float] | None:
-    """Region distribution to cover: the user's history regions mixed with the query's."""
+    """Region weights to cover. `calibrated` (Steck 2018) matches the shopper's own region mix,
+    blended with the pool's. Every other strategy weighs regions by the pool's relevance with
+    the shopper's history regions damped: diversity then widens the list beyond what the
+    shopper already knows instead of deepening their bubble (issue 12)."""
     if not history.rows.size:
         return None
     user = history_region_weights(history, codes.tolist())
-    total = sum(user.values())
-    target = {r: w / total for r, w in user.items()}
     mass: Counter[int] = Counter()
     for row, score in zip(pool_rows.tolist(), relevance.tolist(), strict=True):
         mass[int(codes[row])] += max(score, 0.0) + 1e-6
     mass_total = sum(mass.values())
+    if strategy != "calibrated":
+        return {r: m / mass_total * (HISTORY_REGION_DAMPING if r in user else 1.0) for r, m in mass.items()}
+    total = sum(user.values())
+    target = {r: w / total for r, w in user.items()}
     for r, m in mass.items():
         target[r] = 0.5 * target.get(r, 0.0) + 0.5 * m / mass_total
     return target
@@ -76,7 +83,7 @@ def diversify(
     k, diversity = plan.k, plan.diversity
     pool = np.argsort(-relevance, kind="stable")[:RERANK_POOL]
     pool_rows = rows[pool]
-    target = region_target(history, pool_rows, relevance[pool], regions.codes)
+    target = region_target(history, pool_rows, relevance[pool], regions.codes, plan.strategy)
     head = min(protected_head(k, diversity), pool.size)
     picked = np.zeros(0, dtype=np.int64)
     if k > head and pool.size > head:

@@ -105,6 +105,27 @@ class Explainer:
             out.append(Explanation(nodes, rels, why, "history"))
         return out
 
+    def neighbour_path(self, item: str, past: str, user: str | None, *, via: str) -> Explanation | None:
+        """The path behind a collaborative score: through another shopper (`via` "shoppers") or
+        through a shared brand, category or attribute value (`via` "knowledge")."""
+        if via == "shoppers":
+            found = self._co_interacted(item, past)
+            why = "bought by shoppers who bought"
+        else:
+            found = (
+                self._shared_brand(item, past)
+                or self._shared_attribute(item, past)
+                or self._shared_category(item, past)
+            )
+            why = "linked by the catalogue graph to"
+        if found is None:
+            return None
+        nodes, rels, detail = found
+        text = f"{why.capitalize()} '{self.g.name('Product', past)}' in your history ({detail})"
+        if user is not None and len(rels) < MAX_HOPS:
+            nodes, rels = [PathNode("User", user, "you"), *nodes], [("INTERACTED", "out"), *rels]
+        return Explanation(nodes, rels, text, "collaborative")
+
     def _shared_brand(self, item: str, past: str) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
         brand = self.g.product_brand.get(item)
         if brand is None or self.g.product_brand.get(past) != brand:
@@ -215,15 +236,21 @@ class Explainer:
         history: Sequence[str],
         user: str | None,
         promoted: tuple[str, str, int] | None,
+        anchor: tuple[str, str] | None = None,
     ) -> list[Explanation]:
         """Up to three paths: the region an item was promoted for (`promoted` = region id, name,
-        relevance rank), the category that matches the query, then links to the history."""
+        relevance rank), the category that matches the query, the path behind a neighbour list
+        that named the item (`anchor` = history item, "shoppers" or "knowledge"), then links to
+        the history."""
         out: list[Explanation] = []
         if promoted is not None:
             out.append(self.region_path(item, *promoted))
         if query and (chain := self.category_chain(item, matched, query)) is not None:
             out.append(chain)
-        out.extend(self.history_paths(item, history[:10], user, limit=MAX_PATHS - len(out)))
+        if anchor is not None and (path := self.neighbour_path(item, anchor[0], user, via=anchor[1])):
+            out.append(path)
+        others = [h for h in history[:10] if anchor is None or h != anchor[0]]
+        out.extend(self.history_paths(item, others, user, limit=MAX_PATHS - len(out)))
         if not out:
             out.append(self.fallback(item, query or None))
         return out[:MAX_PATHS]

@@ -3,6 +3,7 @@ for the query, plus history and popularity.
 
 Components: text = (1-l)·cos(query, text) + l·lexical; kg = cos(aligned query, KG vector);
 history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
+collaborative = the neighbour lists' score of the history (recommender/collaborative/);
 popularity = log-scaled interaction count. Pure numpy: the catalogue's arrays come in.
 """
 
@@ -37,6 +38,10 @@ class FusionWeights:
     popularity: float = 0.1
     popularity_without_query: float = 0.3
     recency_half_life_days: float = 30.0
+    history_position_half_life: float = 5.0
+    collaborative: float = 1.0
+    ease_share: float = 0.5
+    knowledge_walk: float = 0.1
 
 
 @dataclass(slots=True)
@@ -45,13 +50,14 @@ class Components:
     kg: Vector
     history: Vector
     popularity: Vector
+    collaborative: Vector
 
     def fused(self, weights: FusionWeights, *, has_query: bool, has_history: bool) -> Vector:
         score = np.zeros_like(self.text)
         if has_query:
             score += weights.query * (weights.text_share * self.text + (1 - weights.text_share) * self.kg)
         if has_history:
-            score += weights.history * self.history
+            score += weights.history * self.history + weights.collaborative * self.collaborative
         popularity = weights.popularity if has_query else weights.popularity_without_query
         score += popularity * self.popularity
         return score
@@ -80,6 +86,7 @@ def score_components(
     lexical: Mapping[int, float],
     cooccurrence: Mapping[int, float],
     weights: FusionWeights,
+    collaborative: NDArray[np.float64] | None = None,
 ) -> Components:
     """Each evidence of relevance for the candidate `rows`, on a 0..1 scale."""
     c = catalog
@@ -98,7 +105,8 @@ def score_components(
         co_vec = np.array([cooccurrence.get(int(i), 0.0) for i in rows], dtype=np.float32)
         share = weights.cooccurrence_share
         hist_score = ((1 - share) * similar + share * co_vec).astype(np.float32)
-    return Components(text_score, kg_score, hist_score, c.popularity[rows])
+    collab = zeros if collaborative is None else collaborative[rows].astype(np.float32)
+    return Components(text_score, kg_score, hist_score, c.popularity[rows], collab)
 
 
 def fused_relevance(
@@ -113,6 +121,7 @@ def fused_relevance(
         lexical=candidates.of("lexical"),
         cooccurrence=candidates.of("cooccurrence"),
         weights=weights,
+        collaborative=signals.collaborative.get("combined") if signals.collaborative else None,
     )
     has_history = bool(signals.history.rows.size)
     relevance = components.fused(weights, has_query=signals.query is not None, has_history=has_history)

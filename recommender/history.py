@@ -36,6 +36,7 @@ def build_history(
     history: Sequence[str],
     pseudonym_key: bytes,
     half_life_days: float,
+    position_half_life: float = 5.0,
 ) -> History:
     """Known events weigh by kind, count and recency; request ids by position (newest most).
     Unknown request ids are listed in `ignored`, an unknown user in `notes`."""
@@ -63,7 +64,7 @@ def build_history(
         if pid not in row:
             ignored.append(pid)
             continue
-        items.append((pid, 0.5 ** ((n - 1 - position) / 5)))
+        items.append((pid, 0.5 ** ((n - 1 - position) / position_half_life)))
     merged: dict[str, float] = {}
     for pid, w in items:
         if pid in row:

@@ -130,6 +130,7 @@ def describe_item(
             "kg": round(float(components.kg[index]), 5),
             "history": round(float(components.history[index]), 5),
             "popularity": round(float(components.popularity[index]), 5),
+            "collaborative": round(float(components.collaborative[index]), 5),
         },
         region=region,
     )
@@ -164,6 +165,20 @@ def build_response(
     )
 
 
+def collaborative_anchor(signals: Signals, score: float, row: int) -> tuple[str, str] | None:
+    """When a neighbour list named the item: the history item whose list named it most, and
+    whether shoppers (`walk`, `ease`) or shared knowledge (`knowledge`) did."""
+    lists = signals.neighbours
+    if lists is None or score <= 0 or not signals.history.rows.size:
+        return None
+    rows = signals.history.rows[:20].tolist()
+    for source in ("walk", "ease", "knowledge"):
+        past = lists.strongest(source, rows, row)
+        if past is not None:
+            return signals.catalog.pids[past], "knowledge" if source == "knowledge" else "shoppers"
+    return None
+
+
 def explained_items(
     picks: Picks,
     rows: NDArray[np.int64],
@@ -195,6 +210,7 @@ def explained_items(
                 history=history.items,
                 user=history.user,
                 promoted=(region.id, region.name, rank) if promoted else None,
+                anchor=collaborative_anchor(signals, float(scores.components.collaborative[index]), row),
             )
             item.promoted_from_rank = rank if promoted else None
         seen_regions.add(region.id)

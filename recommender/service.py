@@ -21,13 +21,14 @@ from embeddings.text_encoder import TextEncoder
 from graph.store import GraphStore
 from recommender.candidates import Candidates, cooccurrence_scores, eligible_rows, gather_candidates
 from recommender.catalog_index import CatalogIndex
+from recommender.collaborative.source import CollaborativeSource
 from recommender.diversity import diversify
 from recommender.explain import Explainer
 from recommender.filters import allowed_rows, excluded_items
 from recommender.fusion import FusionWeights, fused_relevance
 from recommender.history import History, build_history
 from recommender.projection import GraphProjection
-from recommender.query import QueryEncoder, query_vectors
+from recommender.query import QueryEncoder, QueryVectors, query_vectors
 from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
 from recommender.response import Recommendation, Stopwatch, build_response, explained_items
 from recommender.signals import Signals
@@ -50,6 +51,9 @@ class Recommender:
         self.artifact = artifact
         self.projection = projection
         self.catalog = CatalogIndex(projection, artifact)
+        self.collaborative = CollaborativeSource(
+            projection, self.catalog.pids, self.catalog.popularity, artifact.path
+        )
         self.explainer = Explainer(projection)
         self.queries = QueryEncoder(encoder)
         self.pseudonym_key = pseudonym_key
@@ -101,7 +105,7 @@ class Recommender:
         query = query_vectors(request.query, self.queries, catalog.artifact.alignment)
         clock.lap("encode")
         history = self._history(request.user_id, request.history)
-        signals = Signals(catalog, self.store, query, history)
+        signals = self._signals(query, history)
         allowed = allowed_rows(request.filters, catalog)
         regions = catalog.regions[plan.region_kind]
         found = gather_candidates(signals, allowed, regions)
@@ -117,6 +121,22 @@ class Recommender:
             items, signals, regions, plan, artifact=self.artifact.name, timings=clock.total()
         )
 
+    def _signals(self, query: QueryVectors | None, history: History) -> Signals:
+        """The request's inputs for the stages, with the neighbour lists' scores for its history."""
+        lists = self.collaborative.lists
+        scores = (
+            self.collaborative.scores(history.rows, history.weights, self.weights)
+            if history.rows.size
+            else {}
+        )
+        return Signals(self.catalog, self.store, query, history, scores, lists)
+
+    def record_event(self, user: str, item: str, kind: str, ts: int) -> None:
+        """A live event: the shopper's history at once, the neighbour lists within their staleness
+        (recommender/collaborative/source.py)."""
+        self.projection.record_event(user, item, kind, ts)
+        self.collaborative.record_event()
+
     def _history(self, user_id: str | None, history: Sequence[str]) -> History:
         return build_history(
             self.projection,
@@ -125,6 +145,7 @@ class Recommender:
             history=history,
             pseudonym_key=self.pseudonym_key,
             half_life_days=self.weights.recency_half_life_days,
+            position_half_life=self.weights.history_position_half_life,
         )
 
     def score_items(self, history: Sequence[str], item_ids: Sequence[str]) -> NDArray[np.float32]:
@@ -137,7 +158,7 @@ class Recommender:
             return out
         rows = np.array([self.catalog.row[item_ids[i]] for i in known], dtype=np.int64)
         co = cooccurrence_scores(self.catalog, hist, len(self.catalog.pids))
-        signals = Signals(self.catalog, self.store, None, hist)
+        signals = self._signals(None, hist)
         out[known] = fused_relevance(
             signals, rows, Candidates(set(), {"cooccurrence": co}), self.weights
         ).relevance

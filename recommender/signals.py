@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
 
 from graph.store import GraphStore
 from recommender.catalog_index import CatalogIndex
+from recommender.collaborative.neighbours import NeighbourLists
 from recommender.history import History
 from recommender.query import QueryVectors
 
 
 @dataclass(frozen=True, slots=True)
 class Signals:
-    """The catalogue, the store (full-text search), the query's vectors and the weighted history."""
+    """The catalogue, the store (full-text search), the query's vectors, the weighted history and
+    the collaborative neighbour lists' scores of every item for that history (empty without one)."""
 
     catalog: CatalogIndex
     store: GraphStore
     query: QueryVectors | None
     history: History
+    collaborative: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
+    neighbours: NeighbourLists | None = None

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.text_encoder import HashingTextEncoder
+from evaluation.baselines import GRIDS
 from evaluation.presets.giftcards import prepare_giftcards
 from evaluation.presets.instacart import prepare_instacart
 from evaluation.presets.lastfm import prepare_lastfm
@@ -81,7 +82,21 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     options = RunOptions(cases=40, tune=20, epochs=5)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
-    assert names[:6] == ["random", "popularity", "text", "kg", "fused", "default"]
+    assert names[:9] == [
+        "random",
+        "popularity",
+        "text",
+        "kg",
+        "itemknn",
+        "ease",
+        "rp3beta",
+        "fused",
+        "default",
+    ]
+    for name, tuned in report["baselines_tuned"].items():
+        assert tuned["params"] in GRIDS[name]
+        assert len(tuned["sweep"]) == len(GRIDS[name])
+        assert name in report["versus_fused"]
     assert {"xquad@0.8", "mmr@0.2", "dpp@1.0", "calibrated@0.6"} <= set(names)
     for system in report["systems"]:
         for key in ("ndcg@10", "recall@10", "alpha_ndcg@10", "ild@10", "ild_text@10", "coverage@10"):
@@ -133,6 +148,8 @@ def test_any_loaded_catalogue_evaluates_against_an_interactions_file(
     popularity = next(s for s in report["systems"] if s["name"] == "popularity")["metrics"]
     random = next(s for s in report["systems"] if s["name"] == "random")["metrics"]
     assert popularity["hit@10"] > random["hit@10"]
+    ease = next(s for s in report["systems"] if s["name"] == "ease")["metrics"]
+    assert ease["hit@10"] > random["hit@10"]
     assert neo4j_store.stats().as_dict() == before
 
 

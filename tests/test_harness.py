@@ -3,6 +3,7 @@ recommender it is given as it was."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,13 +25,27 @@ CASES = [
 def test_the_weight_sweep_picks_the_best_setting_without_touching_the_recommender(tmp_path: Path) -> None:
     rec = build(tmp_path)
     before = rec.weights
-    grid = [FusionWeights(history=0.0, popularity_without_query=1.0), FusionWeights()]
+    grid = [FusionWeights(history=0.0, collaborative=0.0, popularity_without_query=1.0), FusionWeights()]
     sweep = Evaluator(rec, CASES).sweep_weights(grid)
     assert rec.weights is before
     assert [row["weights"]["history"] for row in sweep.rows] == [0.0, 0.8]
     best = max(sweep.rows, key=lambda row: row["ndcg@10"])
     assert sweep.best.history == best["weights"]["history"]
     assert sweep.rows[1]["ndcg@10"] > sweep.rows[0]["ndcg@10"]
+
+
+def test_weight_ascent_keeps_each_axis_best_value_without_touching_the_recommender(tmp_path: Path) -> None:
+    rec = build(tmp_path)
+    before = rec.weights
+    start = replace(before, history=0.0, collaborative=0.0, popularity_without_query=1.0)
+    sweep = Evaluator(rec.with_weights(start), CASES).ascend_weights(
+        {"collaborative": (0.0, 1.0), "history": (0.0, 0.8)}, rounds=1
+    )
+    assert rec.weights is before
+    scores = {(r["weights"]["collaborative"], r["weights"]["history"]): r["ndcg@10"] for r in sweep.rows}
+    assert scores[(1.0, 0.0)] > scores[(0.0, 0.0)]
+    assert sweep.best.collaborative == 1.0
+    assert max(scores.values()) == scores[(sweep.best.collaborative, sweep.best.history)]
 
 
 def test_every_system_is_scored_on_every_case(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ PyKEEN, no Neo4j): tests/synthetic.py builds it with known neighbours."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -113,6 +115,20 @@ def test_cooccurrence_finds_what_the_other_shopper_also_bought(rec: Recommender)
     assert 0 < by_id["20-0"] < 1.0
 
 
+def test_the_collaborative_source_follows_shoppers_and_query_only_lists_ignore_it(rec: Recommender) -> None:
+    signals = rec._signals(None, history_of(rec, ["10-0"]).history)
+    proposed = {rec.catalog.pids[i]: s for i, s in CANDIDATE_SOURCES["collaborative"](signals).items()}
+    assert proposed["10-1"] > 0 and max(proposed.values()) == 1.0
+    assert "10-0" not in proposed or proposed["10-0"] < 1.0
+    lists = [
+        rec.with_weights(replace(rec.weights, collaborative=w))
+        .recommend(RecommendationRequest(query="trains", diversity=0.6))
+        .ids
+        for w in (0.0, 16.0)
+    ]
+    assert lists[0] == lists[1]
+
+
 def test_a_filter_falls_back_to_scoring_the_allowed_rows(rec: Recommender) -> None:
     c = rec.catalog
     query = query_vectors("trains", rec.queries, c.artifact.alignment)
@@ -171,13 +187,20 @@ def test_diversify_keeps_the_head_and_reranks_the_tail(rec: Recommender) -> None
     assert [wide.relevance_rank(int(i)) for i in wide.chosen[2:5]] == [3, 7, 13]
 
 
-def test_region_target_mixes_history_regions_with_the_pools(rec: Recommender) -> None:
+def test_region_target_widens_beyond_the_history_except_when_calibrating(rec: Recommender) -> None:
     c = rec.catalog
     codes = c.regions["taxonomy"].codes
-    assert region_target(history_of(rec, []).history, np.arange(4), np.ones(4, np.float32), codes) is None
-    target = region_target(history_of(rec, ["30-0"]).history, np.arange(4), np.ones(4, np.float32), codes)
-    # The pool's region gets half the pool's mass; a history region the pool lacks keeps its share.
-    assert target == {int(codes[c.row["30-0"]]): 1.0, int(codes[0]): 0.5}
+    ones = np.ones(4, np.float32)
+    assert region_target(history_of(rec, []).history, np.arange(4), ones, codes) is None
+    history = history_of(rec, ["30-0"]).history
+    own = int(codes[c.row["30-0"]])
+    # xQuAD: the pool's regions by relevance; the shopper's own region gets nothing for being theirs,
+    assert region_target(history, np.arange(4), ones, codes, "xquad") == {int(codes[0]): 1.0}
+    # and where the pool reaches it, half of what its relevance would give it.
+    pool = np.array([0, c.row["30-0"]])
+    assert region_target(history, pool, ones[:2], codes, "xquad") == {int(codes[0]): 0.5, own: 0.25}
+    # Calibrated: the history's regions keep their share, the pool's get half the pool's mass.
+    assert region_target(history, np.arange(4), ones, codes, "calibrated") == {own: 1.0, int(codes[0]): 0.5}
 
 
 def test_the_whole_pipeline_answers_a_typed_response(rec: Recommender) -> None:

@@ -137,6 +137,26 @@ def test_known_user_gets_personalised_and_purchases_are_excluded(
     assert calibrated["filter_bubble_share"] <= result["filter_bubble_share"]
 
 
+def test_collaborative_picks_explain_themselves_by_paths_neo4j_has(
+    demo: tuple[Recommender, Neo4jGraphStore],
+) -> None:
+    recommender, store = demo
+    bought = sorted(_purchased(recommender))
+    result = recommender.recommend(RecommendationRequest(history=bought[:1], diversity=0.0))
+    ids = [i["id"] for i in result["items"]]
+    assert set(bought[1:]) <= set(ids[:5])
+    paths: dict[str, list[str]] = {}
+    for item in result["items"]:
+        assert item["relevance"]["collaborative"] >= 0
+        for explanation in item["explanations"]:
+            if explanation["kind"] == "collaborative":
+                assert len(store.run(explanation["cypher"], explanation["params"])) == 1
+                paths[item["id"]] = [n["label"] for n in explanation["nodes"]]
+    # Co-bought items: through another (anonymous) shopper; the brand's other items: through it.
+    assert all(paths[b] == ["Product", "User", "Product"] for b in bought[1:])
+    assert any(labels == ["Product", "Brand", "Product"] for labels in paths.values())
+
+
 def _purchased(recommender: Recommender) -> set[str]:
     return {i.item for events in recommender.projection.user_history.values() for i in events}
 

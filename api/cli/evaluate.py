@@ -95,6 +95,8 @@ def _print(report: dict[str, Any], target: Path, as_json: bool) -> None:
     for key in ("ctr_auc", "applied"):
         if key in report:
             compact[key] = report[key]
+    if "baselines_tuned" in report:
+        compact["baselines_tuned"] = {n: b["params"] for n, b in report["baselines_tuned"].items()}
     lines = [
         f"{s['name']:<16} ndcg@10 {s['metrics']['ndcg@10']:.4f}  "
         f"alpha_ndcg@10 {s['metrics']['alpha_ndcg@10']:.4f}  coverage@10 {s['metrics']['coverage@10']:.2f}"

@@ -1,0 +1,159 @@
+"""Precomputed neighbour lists: kgrec's collaborative candidate source and score components.
+
+Built from the graph projection (the store's `INTERACTED`, `IN_CATEGORY`, `HAS_BRAND` and
+`HAS_ATTRIBUTE` edges), kept in the artifact beside the vectors, each item's top neighbours
+per source:
+- `walk`: RP3beta random walks item → shopper → item;
+- `ease`: the EASE^R item-item regression (items someone took; skipped above `EASE_MAX_ITEMS`);
+- `knowledge`: walks item → category / brand / attribute value → item, which reach items
+  nobody has taken yet.
+A request's score for an item is the sum of its history items' weights towards it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from graph.atomic_write import write_text_atomically
+from recommender.collaborative.ease import fit_ease
+from recommender.collaborative.knowledge_walk import fit_knowledge_walk
+from recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
+from recommender.collaborative.rp3beta import fit_rp3beta
+from recommender.projection import GraphProjection
+
+log = logging.getLogger(__name__)
+SOURCES = ("walk", "ease", "knowledge")
+FILE = "neighbours.npz"
+MANIFEST = "neighbours.json"
+EASE_MAX_ITEMS = 15_000
+
+
+@dataclass(frozen=True, slots=True)
+class NeighbourSettings:
+    neighbours: int = 100
+    walk_alpha: float = 0.5
+    walk_beta: float = 0.3
+    ease_l2: float = 100.0
+
+
+def _pruned_rows(model: ItemItemModel, k: int) -> sp.csr_matrix:
+    """The model's weights over the whole catalogue, each source item keeping its top `k`."""
+    n = len(model.items)
+    if model.covered is None:
+        full = sp.csr_matrix(model.weights)
+    else:
+        block = np.asarray(model.weights)
+        cols = np.argpartition(-block, min(k, block.shape[1]) - 1, axis=1)[:, :k]
+        rows = np.repeat(np.arange(block.shape[0]), cols.shape[1])
+        values = block[rows, cols.ravel()]
+        full = sp.csr_matrix(
+            (values, (model.covered[rows], model.covered[cols.ravel()])), shape=(n, n), dtype=np.float64
+        )
+    return keep_top_k_per_column(full.T, k).T.tocsr()
+
+
+@dataclass(slots=True)
+class NeighbourLists:
+    items: list[str]
+    lists: dict[str, sp.csr_matrix]
+    interactions: int
+    built_at: float
+    settings: NeighbourSettings = field(default_factory=NeighbourSettings)
+
+    @classmethod
+    def build(
+        cls,
+        projection: GraphProjection,
+        items: Sequence[str],
+        popularity: NDArray[np.float32],
+        settings: NeighbourSettings | None = None,
+    ) -> NeighbourLists:
+        settings = settings or NeighbourSettings()
+        started = time.perf_counter()
+        histories = {u: [e.item for e in events] for u, events in projection.user_history.items()}
+        data = InteractionMatrix.from_histories(histories, items)
+        k = settings.neighbours
+        walk = fit_rp3beta(data, alpha=settings.walk_alpha, beta=settings.walk_beta, top_k=k)
+        lists = {
+            "walk": _pruned_rows(walk, k),
+            "knowledge": _pruned_rows(fit_knowledge_walk(projection, items, popularity, top_k=k), k),
+        }
+        taken = int((data.item_degree() > 0).sum())
+        if 0 < taken <= EASE_MAX_ITEMS:
+            lists["ease"] = _pruned_rows(fit_ease(data, l2=settings.ease_l2), k)
+        else:
+            log.info("EASE skipped: %d items with interactions (limit %d)", taken, EASE_MAX_ITEMS)
+        log.info("neighbour lists for %d items in %.1f s", len(items), time.perf_counter() - started)
+        return cls(list(items), lists, int(data.matrix.nnz), time.time(), settings)
+
+    def save(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {}
+        for name, matrix in self.lists.items():
+            arrays[f"{name}_indptr"] = matrix.indptr
+            arrays[f"{name}_indices"] = matrix.indices
+            arrays[f"{name}_data"] = matrix.data.astype(np.float32)
+        np.savez_compressed(directory / FILE, **arrays)
+        manifest = {
+            "items": self.items,
+            "sources": sorted(self.lists),
+            "interactions": self.interactions,
+            "built_at": self.built_at,
+            "settings": {f: getattr(self.settings, f) for f in NeighbourSettings.__slots__},
+        }
+        write_text_atomically(directory / MANIFEST, json.dumps(manifest))
+        return directory / FILE
+
+    @classmethod
+    def load(cls, directory: Path, items: Sequence[str]) -> NeighbourLists | None:
+        """None when the artifact has none, or was built for another catalogue order."""
+        if not (directory / FILE).is_file() or not (directory / MANIFEST).is_file():
+            return None
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        if manifest["items"] != list(items):
+            return None
+        n = len(items)
+        with np.load(directory / FILE) as arrays:
+            lists = {
+                name: sp.csr_matrix(
+                    (
+                        arrays[f"{name}_data"].astype(np.float64),
+                        arrays[f"{name}_indices"],
+                        arrays[f"{name}_indptr"],
+                    ),
+                    shape=(n, n),
+                )
+                for name in manifest["sources"]
+            }
+        settings = NeighbourSettings(**manifest["settings"])
+        return cls(list(items), lists, int(manifest["interactions"]), float(manifest["built_at"]), settings)
+
+    def scores(
+        self, source: str, rows: NDArray[np.int64], weights: NDArray[np.float32]
+    ) -> NDArray[np.float64]:
+        """Every item's score from the history `rows` (weighted), scaled so the best is 1."""
+        matrix = self.lists.get(source)
+        if matrix is None or rows.size == 0:
+            return np.zeros(len(self.items), dtype=np.float64)
+        out = np.asarray(matrix[rows].T @ np.asarray(weights, dtype=np.float64), dtype=np.float64).ravel()
+        best = float(out.max())
+        return out / best if best > 0 else out
+
+    def strongest(self, source: str, rows: Sequence[int], target: int) -> int | None:
+        """The history row whose neighbour list gives `target` the most weight (for explanations)."""
+        matrix = self.lists.get(source)
+        if matrix is None or not rows:
+            return None
+        weights = np.asarray(matrix[list(rows), target].toarray()).ravel()
+        best = int(np.argmax(weights))
+        return int(rows[best]) if weights[best] > 0 else None

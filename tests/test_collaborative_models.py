@@ -1,0 +1,112 @@
+"""ItemKNN, EASE^R and RP3beta against weights worked out by hand on tiny matrices."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from graph.errors import InvalidArgumentError
+from recommender.collaborative import InteractionMatrix, ItemItemModel, fit_ease, fit_itemknn, fit_rp3beta
+
+
+def _dense(model: ItemItemModel) -> np.ndarray:
+    """The full item × item weights, read back through the model's own scoring."""
+    return np.stack([model.scores(row) for row in np.eye(len(model.items))])
+
+
+# u1 {a, b}, u2 {a, b, c}, u3 {c}, u4 {b, c}: degrees a 2, b 3, c 3; overlaps ab 2, ac 1, bc 2.
+FOUR = {"u1": ["a", "b"], "u2": ["a", "b", "c"], "u3": ["c"], "u4": ["b", "c"]}
+
+
+def test_matrix_is_binary_and_drops_unknown_items() -> None:
+    data = InteractionMatrix.from_histories({"u": ["a", "a", "zz"], "v": ["b"]}, ["a", "b"])
+    assert data.users == ["u", "v"]
+    assert data.matrix.toarray().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+
+
+def test_itemknn_is_cosine_over_shared_users() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
+    w = _dense(fit_itemknn(data, shrink=0.0, top_k=10))
+    assert w[0, 1] == pytest.approx(2 / math.sqrt(6))
+    assert w[0, 2] == pytest.approx(1 / math.sqrt(6))
+    assert w[1, 2] == pytest.approx(2 / 3)
+    assert np.diag(w).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_itemknn_shrink_damps_the_similarity() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
+    w = _dense(fit_itemknn(data, shrink=10.0, top_k=10))
+    assert w[0, 1] == pytest.approx(2 / (math.sqrt(6) + 10))
+
+
+def test_itemknn_keeps_each_items_top_neighbours_only() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
+    model = fit_itemknn(data, shrink=0.0, top_k=1)
+    # Column c keeps b (2/3) and drops a (0.41): a history {a} no longer speaks for c.
+    scores = model.scores(np.array([1.0, 0.0, 0.0]))
+    assert scores.tolist() == pytest.approx([0.0, 2 / math.sqrt(6), 0.0])
+
+
+def test_ease_two_items_is_the_ridge_regression_weight() -> None:
+    # u1 {a, b}, u2 {a, b}, u3 {a}: predicting b from a minimises Σ(x_b − w·x_a)² + λw²,
+    # so w = (x_a·x_b) / (x_a·x_a + λ) = 2 / (3 + 1); the other way 2 / (2 + 1).
+    data = InteractionMatrix.from_histories({"u1": ["a", "b"], "u2": ["a", "b"], "u3": ["a"]}, ["a", "b"])
+    w = _dense(fit_ease(data, l2=1.0))
+    assert w[0, 1] == pytest.approx(0.5)
+    assert w[1, 0] == pytest.approx(2 / 3)
+    assert w[0, 0] == w[1, 1] == 0.0
+
+
+def test_ease_columns_solve_the_constrained_regression() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c", "never"])
+    w = _dense(fit_ease(data, l2=2.0))
+    x = data.matrix.toarray()[:, :3]
+    for j in range(3):
+        others = [i for i in range(3) if i != j]
+        a = x[:, others]
+        solved = np.linalg.solve(a.T @ a + 2.0 * np.eye(2), a.T @ x[:, j])
+        assert w[others, j] == pytest.approx(solved)
+    assert not w[3].any() and not w[:, 3].any()
+
+
+def test_rp3beta_walks_item_user_item() -> None:
+    # u1 {a, b}, u2 {a}: a→(u1 ½, u2 ½)→b (u1 ½): ¼; b→u1 (1)→a (½): ½.
+    data = InteractionMatrix.from_histories({"u1": ["a", "b"], "u2": ["a"]}, ["a", "b"])
+    plain = _dense(fit_rp3beta(data, alpha=1.0, beta=0.0))
+    assert plain[0, 1] == pytest.approx(0.25)
+    assert plain[1, 0] == pytest.approx(0.5)
+    damped = _dense(fit_rp3beta(data, alpha=1.0, beta=1.0))
+    assert damped[1, 0] == pytest.approx(0.5 / 2)  # a has degree 2
+    assert damped[0, 1] == pytest.approx(0.25 / 1)
+    sharpened = _dense(fit_rp3beta(data, alpha=0.5, beta=0.0))
+    assert sharpened[1, 0] == pytest.approx(math.sqrt(1.0) * math.sqrt(0.5))
+
+
+def test_rp3beta_prunes_each_items_walk_to_top_k() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
+    full = _dense(fit_rp3beta(data, alpha=1.0, beta=0.0, top_k=10))
+    pruned = _dense(fit_rp3beta(data, alpha=1.0, beta=0.0, top_k=1))
+    for i in range(3):
+        kept = np.flatnonzero(pruned[i])
+        assert len(kept) == 1
+        assert pruned[i, kept[0]] == pytest.approx(full[i].max())
+
+
+def test_models_reject_bad_hyper_parameters() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
+    with pytest.raises(InvalidArgumentError, match="shrink"):
+        fit_itemknn(data, shrink=-1.0)
+    with pytest.raises(InvalidArgumentError, match="l2"):
+        fit_ease(data, l2=0.0)
+    with pytest.raises(InvalidArgumentError, match="beta"):
+        fit_rp3beta(data, beta=-0.1)
+    with pytest.raises(InvalidArgumentError, match="top_k"):
+        fit_itemknn(data, top_k=0)
+
+
+def test_neighbours_are_the_strongest_positive_weights() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
+    model = fit_itemknn(data, shrink=0.0, top_k=10)
+    assert [j for j, _ in model.neighbours(0, 2)] == [1, 2]

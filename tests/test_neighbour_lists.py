@@ -1,0 +1,86 @@
+"""kgrec's collaborative neighbour lists, built from a graph projection, stored and refreshed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommender.collaborative import source as source_module
+from recommender.collaborative.neighbours import NeighbourLists
+from recommender.collaborative.source import CollaborativeSource
+from recommender.fusion import FusionWeights
+from recommender.projection import GraphProjection
+
+ITEMS = ["milk", "bread", "jam", "tea", "new-jam"]
+
+
+def shop() -> GraphProjection:
+    """Three shoppers; `new-jam` is cold (nobody took it) but shares a brand with `jam`."""
+    g = GraphProjection()
+    for pid, category, brand in (
+        ("milk", "dairy", "Farm"),
+        ("bread", "bakery", "Oven"),
+        ("jam", "spreads", "Berry"),
+        ("tea", "drinks", "Leaf"),
+        ("new-jam", "spreads", "Berry"),
+    ):
+        g.add_product(pid, pid.title(), category, brand, 1.0)
+    for user, items in (("a", ["milk", "bread"]), ("b", ["milk", "bread", "jam"]), ("c", ["tea"])):
+        for item in items:
+            g.add_interaction(user, item, "purchase", 1, 1_700_000_000)
+    return g
+
+
+def popularity(g: GraphProjection) -> np.ndarray:
+    return np.array([g.popularity.get(p, 0.0) for p in ITEMS], dtype=np.float32)
+
+
+def test_walks_follow_shoppers_and_knowledge_reaches_a_cold_item() -> None:
+    g = shop()
+    lists = NeighbourLists.build(g, ITEMS, popularity(g))
+    history = np.array([ITEMS.index("milk")])
+    walk = lists.scores("walk", history, np.ones(1, dtype=np.float32))
+    assert ITEMS[int(np.argmax(walk))] == "bread"
+    assert walk[ITEMS.index("tea")] == 0.0 and walk[ITEMS.index("new-jam")] == 0.0
+    knowledge = lists.scores("knowledge", np.array([ITEMS.index("jam")]), np.ones(1, dtype=np.float32))
+    assert ITEMS[int(np.argmax(knowledge))] == "new-jam"
+    ease = lists.scores("ease", history, np.ones(1, dtype=np.float32))
+    assert ease[ITEMS.index("bread")] == pytest.approx(1.0)
+    assert lists.strongest("walk", [ITEMS.index("tea"), ITEMS.index("milk")], ITEMS.index("bread")) == 0
+
+
+def test_lists_round_trip_through_the_artifact_and_refuse_another_catalogue(tmp_path: Path) -> None:
+    g = shop()
+    built = NeighbourLists.build(g, ITEMS, popularity(g))
+    built.save(tmp_path)
+    loaded = NeighbourLists.load(tmp_path, ITEMS)
+    assert loaded is not None and sorted(loaded.lists) == ["ease", "knowledge", "walk"]
+    for name, matrix in built.lists.items():
+        assert np.allclose(loaded.lists[name].toarray(), matrix.toarray(), atol=1e-6)
+    assert NeighbourLists.load(tmp_path, list(reversed(ITEMS))) is None
+
+
+def test_live_events_rebuild_the_lists_once_they_are_stale(tmp_path: Path) -> None:
+    g = shop()
+    source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    tea = np.array([ITEMS.index("tea")])
+    before = source.scores(tea, np.ones(1, dtype=np.float32), FusionWeights())["walk"]
+    assert not before.any()
+    g.record_event("c", "jam", "purchase", 1_700_000_100)
+    assert not source.record_event(now=1000.0)  # fresh enough: the lists stay as they were
+    assert source.record_event(now=1000.0 + source_module.REFRESH_SECONDS)
+    source.wait(30)
+    after = source.scores(tea, np.ones(1, dtype=np.float32), FusionWeights())["walk"]
+    assert ITEMS[int(np.argmax(after))] == "jam"
+    assert NeighbourLists.load(tmp_path, ITEMS) is not None
+
+
+def test_combined_score_mixes_sources_by_the_fusion_weights(tmp_path: Path) -> None:
+    g = shop()
+    source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    jam = np.array([ITEMS.index("jam")])
+    only_knowledge = FusionWeights(ease_share=0.0, knowledge_walk=1.0)
+    scores = source.scores(jam, np.ones(1, dtype=np.float32), only_knowledge)
+    assert np.allclose(scores["combined"], scores["walk"] + scores["knowledge"])

@@ -201,6 +201,12 @@ def load_products_cmd(
     taxonomy: Annotated[str | None, typer.Option(help="Taxonomy of category paths / ids")] = None,
     map_: Annotated[list[str] | None, typer.Option("--map", help="FIELD=COLUMN, repeatable")] = None,
     currency: Annotated[str | None, typer.Option(help="Currency for prices without one")] = None,
+    extract_from_title: Annotated[
+        bool,
+        typer.Option(
+            "--extract-from-title", help="Add brands, sizes, colours, materials read from the titles"
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Load products (CSV or JSON Lines) with brands, attributes and categories."""
@@ -209,7 +215,13 @@ def load_products_cmd(
     require_file(path)
     with graph_store(settings) as store:
         summary = load_products(
-            store, path, taxonomy=taxonomy, mapping=mapping, currency=currency, progress=not as_json
+            store,
+            path,
+            taxonomy=taxonomy,
+            mapping=mapping,
+            currency=currency,
+            extract_from_title=extract_from_title,
+            progress=not as_json,
         )
     _print_summary(summary, as_json)
 

@@ -260,9 +260,9 @@ def stats_cmd(as_json: JsonFlag = False) -> None:
 
 def register_commands() -> None:
     """Commands living in other modules attach themselves to `app` on import."""
-    from api import cli_embeddings, cli_evaluate, cli_recommend
+    from api import cli_embeddings, cli_evaluate, cli_finetune, cli_recommend
 
-    del cli_embeddings, cli_evaluate, cli_recommend
+    del cli_embeddings, cli_evaluate, cli_finetune, cli_recommend
 
 
 def run() -> None:

@@ -20,7 +20,9 @@ from recommender.tuning import from_report, save_tuned
 @app.command("evaluate")
 @handle_errors
 def evaluate_cmd(
-    preset: Annotated[str | None, typer.Option(help="Dataset preset: instacart, giftcards or lastfm")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help="Dataset preset: instacart, giftcards, lastfm or homedepot")
+    ] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Folder laid out like the preset's data (default ../shared/data/...)")
     ] = None,
@@ -31,13 +33,27 @@ def evaluate_cmd(
     split: Annotated[str, typer.Option(help=f"With --interactions: {' | '.join(SPLITS)}")] = "leave-last",
     regions: Annotated[str, typer.Option(help="With --interactions: auto | taxonomy | community")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Report folder (default reports/<name>)")] = None,
-    cases: Annotated[int, typer.Option("--cases", "--baskets", help="Test cases (baskets or users)")] = 300,
-    tune: Annotated[
-        int,
+    cases: Annotated[
+        int | None,
         typer.Option(
-            "--tune-cases", help="Held-out cases the fusion weights are chosen on (0: the test cases)"
+            "--cases", "--baskets", help="Test cases (baskets, users or queries; default 300, homedepot 1000)"
         ),
-    ] = 150,
+    ] = None,
+    tune: Annotated[
+        int | None,
+        typer.Option(
+            "--tune-cases",
+            help="Cases the fusion weights are tuned on (0: the test cases; default 150, homedepot 300)",
+        ),
+    ] = None,
+    queries: Annotated[str, typer.Option(help="homedepot: the query set measured on, dev | train")] = "dev",
+    finetuned: Annotated[
+        Path | None,
+        typer.Option(help="homedepot: a `kgrec finetune` encoder folder, adds text/fused+finetuned"),
+    ] = None,
+    title_attributes: Annotated[
+        bool, typer.Option(help="homedepot: read brands and attribute values from the titles")
+    ] = True,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     apply: Annotated[
@@ -51,7 +67,7 @@ def evaluate_cmd(
     equivalent to Neo4j); --interactions copies the loaded catalogue from Neo4j into one.
     Either way the evaluation never writes to the shop's database.
     """
-    if cases < 1:
+    if cases is not None and cases < 1:
         raise InvalidArgumentError("cases", "must be at least 1")
     if epochs < 1:
         raise InvalidArgumentError("epochs", "must be at least 1")
@@ -59,15 +75,11 @@ def evaluate_cmd(
         raise InvalidArgumentError("split", f"unknown split {split!r}; use one of {', '.join(SPLITS)}")
     limit_blas_threads()
     settings = Settings()
-    if tune < 0:
+    if tune is not None and tune < 0:
         raise InvalidArgumentError("tune-cases", "must be 0 or more")
-    options: dict[str, Any] = {
-        "cases": cases,
-        "tune": tune,
-        "epochs": epochs,
-        "seed": seed,
-        "progress": not as_json,
-    }
+    options: dict[str, Any] = {"epochs": epochs, "seed": seed, "progress": not as_json}
+    options.update({k: v for k, v in (("cases", cases), ("tune", tune)) if v is not None})
+    query_options = {"queries": queries, "finetuned": finetuned, "title_attributes": title_attributes}
     if interactions is not None:
         if preset is not None:
             raise InvalidArgumentError("preset", "give either --preset or --interactions, not both")
@@ -83,6 +95,12 @@ def evaluate_cmd(
             raise InvalidArgumentError("preset", f"unknown preset {name!r}; use one of {', '.join(PRESETS)}")
         run, default_dir = PRESETS[name]
         target = out or Path("reports") / name
+        if name == "homedepot":
+            options.update(query_options)
+        elif (queries, finetuned, title_attributes) != ("dev", None, True):
+            raise InvalidArgumentError(
+                "queries", "--queries, --finetuned and --no-title-attributes are for homedepot"
+            )
         report = run(data_dir or default_dir, target, text_encoder(settings), **options)
     if apply:
         report["applied"] = str(save_tuned(settings.home, from_report(report)))
@@ -96,7 +114,7 @@ def _print(report: dict[str, Any], target: Path, as_json: bool) -> None:
         "defaults": report["defaults"],
         "versus_fused": report["versus_fused"],
     }
-    for key in ("ctr_auc", "applied"):
+    for key in ("ctr_auc", "applied", "versus_bm25", "encode_latency_ms"):
         if key in report:
             compact[key] = report[key]
     lines = [

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from embeddings.artifacts import Artifact
+from recommender.lexical import Bm25Index
 from recommender.projection import GraphProjection
 from recommender.regions import Regions, community_regions, load_regions, taxonomy_regions
 from recommender.retrieval import ExactIndex, HnswIndex, build_index, normalise_rows
@@ -40,6 +41,7 @@ class CatalogIndex:
         self.text = normalise_rows(text)
         self.kg_index: ExactIndex | HnswIndex = build_index(self.kg)
         self.text_index: ExactIndex | HnswIndex = build_index(self.text)
+        self.lexical = Bm25Index([projection.name("Product", p) for p in self.pids])
         self.price = np.array([projection.product_price.get(p, np.nan) for p in self.pids], dtype=np.float64)
         pop = np.array([projection.popularity.get(p, 0.0) for p in self.pids], dtype=np.float64)
         top = pop.max() if pop.size else 0.0

@@ -27,6 +27,7 @@ from graph.store import GraphStore
 from recommender.eval_cases import EvalCase, split_interactions
 from recommender.evaluation import Evaluator, choose_default, versus, weight_grid, write_report
 from recommender.giftcards import prepare_giftcards
+from recommender.homedepot_run import evaluate_homedepot
 from recommender.instacart import prepare_instacart
 from recommender.lastfm import prepare_lastfm
 from recommender.service import Recommender
@@ -325,4 +326,5 @@ PRESETS: dict[str, tuple[Preset, Path]] = {
     "instacart": (evaluate_instacart, SHARED_DATA / "instacart_dev"),
     "giftcards": (evaluate_giftcards, SHARED_DATA / "amazon_giftcards_2018"),
     "lastfm": (evaluate_lastfm, SHARED_DATA / "lastfm_kg"),
+    "homedepot": (evaluate_homedepot, SHARED_DATA / "homedepot_search"),
 }

@@ -36,6 +36,7 @@ RegionKey = TypeVar("RegionKey", int, str)
 DEFAULT_STRATEGY = "xquad"
 DEFAULT_DIVERSITY = 0.6
 CANDIDATES_PER_SOURCE = 150
+LEXICAL_CANDIDATES = 100
 RERANK_POOL = 100
 MATCHED_CATEGORIES = 8
 QUERY_CACHE_SIZE = 10_000
@@ -146,6 +147,10 @@ class Recommender:
             if len(self._query_cache) > QUERY_CACHE_SIZE:
                 self._query_cache.popitem(last=False)
         return vector
+
+    def encode_query(self, query: str) -> NDArray[np.float32]:
+        """The query's text vector, as a recommendation would compute it (cached)."""
+        return self._encode_query(query.strip())
 
     def warm_query(self, query: str | None) -> None:
         """Encode (or find cached) a query ahead of the request's CPU slot, so that concurrent
@@ -275,11 +280,9 @@ class Recommender:
             q_kg = apply_alignment(c.artifact.alignment, q_text)
             candidates.update(c.text_index.search(q_text, CANDIDATES_PER_SOURCE)[0].tolist())
             candidates.update(c.kg_index.search(q_kg, CANDIDATES_PER_SOURCE)[0].tolist())
-            hits = self.store.search_products(query, 50)
+            hits = c.lexical.search(query, LEXICAL_CANDIDATES)
             top = max((s for _, s in hits), default=1.0)
-            for pid, score in hits:
-                if pid in c.row:
-                    lexical[c.row[pid]] = score / top
+            lexical = {row: score / top for row, score in hits}
             candidates.update(lexical)
         h_centroid = None
         co_scores = self._co_scores(history, CANDIDATES_PER_SOURCE)

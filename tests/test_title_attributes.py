@@ -48,9 +48,10 @@ def test_colour_and_material_prefer_the_longest_name() -> None:
     facts = extract("Acme Tools 3-Light Brushed Nickel Vanity Light", BrandVocabulary(frozenset()))
     assert facts.attributes["colour"] == "brushed nickel"
     assert facts.attributes["lights"] == "3 light"
-    assert extract("Acme Tools 6 in. Stainless Steel Hinge", BrandVocabulary(frozenset())).attributes[
-        "material"
-    ] == "stainless steel"
+    assert (
+        extract("Acme Tools 6 in. Stainless Steel Hinge", BrandVocabulary(frozenset())).attributes["material"]
+        == "stainless steel"
+    )
 
 
 def test_brands_are_leading_tokens_that_recur_and_colours_are_not_brands() -> None:
@@ -69,7 +70,9 @@ def _node_props(store: Any, label: str, node_id: str) -> dict[str, Any]:
     return dict(store.graph.nodes[(label, node_id)])
 
 
-def test_title_only_feed_loads_brands_and_values_marked_as_from_the_title(any_store: Any, tmp_path: Path) -> None:
+def test_title_only_feed_loads_brands_and_values_marked_as_from_the_title(
+    any_store: Any, tmp_path: Path
+) -> None:
     rows = "\n".join(f"p{i},{title}" for i, title in enumerate(MADE_UP))
     path = write(tmp_path / "products.csv", "id,title\n" + rows + "\np99,Bolton Saw,\n".replace(",\n", "\n"))
     load_products(any_store, path, extract_from_title=True)
@@ -85,9 +88,11 @@ def test_title_only_feed_loads_brands_and_values_marked_as_from_the_title(any_st
 
 
 def test_loaded_brand_and_attributes_win_over_the_title(any_store: Any, tmp_path: Path) -> None:
-    text = "id,title,brand,attr_colour\n" + "\n".join(
-        f"p{i},{title},,"  for i, title in enumerate(MADE_UP)
-    ) + "\nq1,Acme Tools Saw in Red,Zenith,blue\n"
+    text = (
+        "id,title,brand,attr_colour\n"
+        + "\n".join(f"p{i},{title},," for i, title in enumerate(MADE_UP))
+        + "\nq1,Acme Tools Saw in Red,Zenith,blue\n"
+    )
     load_products(any_store, write(tmp_path / "products.csv", text), extract_from_title=True)
     rels = {(r.head, r.type, r.tail) for r in any_store.iter_relationships(["HAS_BRAND", "HAS_ATTRIBUTE"])}
     assert ("q1", "HAS_BRAND", "zenith") in rels

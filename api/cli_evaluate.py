@@ -54,6 +54,10 @@ def evaluate_cmd(
     title_attributes: Annotated[
         bool, typer.Option(help="homedepot: read brands and attribute values from the titles")
     ] = True,
+    catalogue: Annotated[
+        int | None,
+        typer.Option(help="homedepot: rank among the judged products plus random others up to N"),
+    ] = None,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     apply: Annotated[
@@ -79,7 +83,12 @@ def evaluate_cmd(
         raise InvalidArgumentError("tune-cases", "must be 0 or more")
     options: dict[str, Any] = {"epochs": epochs, "seed": seed, "progress": not as_json}
     options.update({k: v for k, v in (("cases", cases), ("tune", tune)) if v is not None})
-    query_options = {"queries": queries, "finetuned": finetuned, "title_attributes": title_attributes}
+    query_options = {
+        "queries": queries,
+        "finetuned": finetuned,
+        "title_attributes": title_attributes,
+        "catalogue": catalogue,
+    }
     if interactions is not None:
         if preset is not None:
             raise InvalidArgumentError("preset", "give either --preset or --interactions, not both")

@@ -188,7 +188,7 @@ def evaluation_loss(
     rng = random.Random(0)
     batches = _batches(_examples(pairs, texts, rng), batch_size, rng)
     with torch.inference_mode():
-        losses = [float(trainer.loss(b)) for b in batches]
+        losses = [trainer.loss(b).item() for b in batches]
     return sum(losses) / max(len(losses), 1)
 
 
@@ -233,7 +233,7 @@ def finetune_encoder(
                 loss.backward()  # type: ignore[no-untyped-call]
                 optimizer.step()
                 schedule.step()
-                losses.append(float(loss))
+                losses.append(loss.item())
                 bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
                 bar.update(1)
     seconds = time.perf_counter() - started

@@ -113,3 +113,18 @@ def check_not_fitted_on(measured: Sequence[str], fitted: Iterable[str], what: st
         raise InvalidArgumentError(
             what, f"was fitted on {len(seen)} of the measured queries (e.g. {example!r}): fit on train only"
         )
+
+
+def sub_catalogue(products: Path, out: Path, keep: set[str], size: int, seed: int) -> int:
+    """A smaller catalogue for a slow machine: every product in `keep` (the judged ones) plus
+    products drawn at random up to `size`; the same seed draws the same products."""
+    with products.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    others = [r["id"] for r in rows if r["id"] not in keep]
+    extra = set(random.Random(seed).sample(others, max(0, min(len(others), size - len(keep)))))
+    chosen = [r for r in rows if r["id"] in keep or r["id"] in extra]
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "title"])
+        writer.writerows([r["id"], r["title"]] for r in chosen)
+    return len(chosen)

@@ -36,6 +36,7 @@ from recommender.homedepot import (
     product_ids,
     read_qrels,
     split_queries,
+    sub_catalogue,
 )
 from recommender.query_evaluation import QueryEvaluator, fusion_grid
 from recommender.service import Recommender
@@ -78,7 +79,10 @@ def evaluate_homedepot(
     queries: str = "dev",
     finetuned: Path | None = None,
     title_attributes: bool = True,
+    catalogue: int | None = None,
 ) -> dict[str, Any]:
+    """`catalogue` N ranks among every judged product of the measured and tuning queries plus
+    random others up to N, instead of the whole feed (for machines too slow to encode it)."""
     missing = [name for name in (PRODUCTS, TRAIN, DEV) if not (data_dir / name).is_file()]
     if missing:
         raise InputFileError(data_dir, None, f"not a Home Depot search folder: missing {', '.join(missing)}")
@@ -97,10 +101,18 @@ def evaluate_homedepot(
         check_not_fitted_on(measured, fitted_queries(finetuned), "finetuned")
     with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
         home = Path(tmp) / "home"
+        products = data_dir / PRODUCTS
+        scope = f"all {len(known)} products"
+        if catalogue is not None:
+            judged = {pid for graded in (*split.evaluated.values(), *split.tuning.values()) for pid in graded}
+            products = Path(tmp) / PRODUCTS
+            size = sub_catalogue(data_dir / PRODUCTS, products, judged, catalogue, seed)
+            scope = (
+                f"a {size}-product sub-catalogue: the {len(judged)} judged products of the measured and "
+                f"tuning queries plus {size - len(judged)} others drawn at random (seed {seed})"
+            )
         store = MemoryGraphStore()
-        loaded = load_products(
-            store, data_dir / PRODUCTS, extract_from_title=title_attributes, progress=progress
-        )
+        loaded = load_products(store, products, extract_from_title=title_attributes, progress=progress)
         summary = build_embeddings(
             store, home, TrainingConfig(epochs=epochs, seed=seed), encoder, progress=progress
         )
@@ -125,7 +137,7 @@ def evaluate_homedepot(
         report: dict[str, Any] = {
             "name": "homedepot",
             "protocol": (
-                f"Home Depot search relevance on {data_dir} ({len(known)} products, titles only"
+                f"Home Depot search relevance on {data_dir} (ranking among {scope}, titles only"
                 f"{', brands and attribute values read from titles' if title_attributes else ''}): "
                 f"{split.description}. NDCG@10 on gain = grade − 1 (unjudged products gain 0); recall, "
                 f"hit, MRR and α-NDCG on products graded ≥ 2. Regions: {REGION_KIND}. 95% bootstrap CIs "

@@ -1,11 +1,12 @@
 """Keyword search over product titles with Lucene's BM25, in process.
 
 The scoring is Lucene's `BM25Similarity` (k1 1.2, b 0.75, idf ln(1 + (N − df + 0.5)/(df + 0.5)),
-tf/(tf + k1·(1 − b + b·len/avglen)) as Lucene ≥ 8 writes it,
-query terms OR-ed, a repeated query term counted again) over tokens cut like Lucene's
-standard analyzer without stop words (letters/digits runs, decimals kept whole, lower-cased):
-what Neo4j's full-text index computes, checked against it in tests/test_lexical.py. Keeping it in
-process means a recommendation costs no round trip, and the in-memory store scores as Neo4j does.
+tf/(tf + k1·(1 − b + b·len/avglen)) as Lucene ≥ 8 writes it, query terms OR-ed, a repeated
+query term counted again) over tokens cut like Lucene's standard analyzer without stop words
+(runs of letters and digits, joined across a `.`, `,` or apostrophe between two of them as in
+`3.5`; lower-cased): what Neo4j's full-text index computes, checked against it in
+tests/test_lexical.py. Keeping it in process means a recommendation costs no round trip, and
+the in-memory store scores as Neo4j does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from scipy import sparse
 
 K1 = 1.2
 B = 0.75
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+(?:'[^\W_]+)*")
+_TOKEN = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*")
 
 
 def tokenize(text: str) -> list[str]:

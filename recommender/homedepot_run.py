@@ -43,7 +43,7 @@ from recommender.service import Recommender
 
 EVAL_KEY = b"evaluation"
 REGION_KIND = "community"
-LATENCY_QUERIES = 200
+LATENCY_QUERIES = 100
 
 
 def _encode_latency_ms(encoder: TextEncoder, queries: list[str]) -> dict[str, float]:

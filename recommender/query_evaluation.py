@@ -49,10 +49,12 @@ class QueryEvaluator(Evaluator):
     ) -> None:
         super().__init__(recommender, query_cases(judgements), region_kind=region_kind, seed=seed)
         self.gains = {query: gains(graded) for query, graded in judgements.items()}
+        recommender.cache_queries(sorted(judgements))
 
     def for_queries(self, judgements: Judgements) -> list[EvalCase]:
         """Cases for other queries (the tuning ones), with their gains known to the scorer."""
         self.gains.update({query: gains(graded) for query, graded in judgements.items()})
+        self.rec.cache_queries(sorted(judgements))
         return query_cases(judgements)
 
     def _score(self, result: SystemResult, case: EvalCase, ranked: list[str]) -> None:

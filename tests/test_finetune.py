@@ -110,5 +110,5 @@ def test_a_bad_pairs_line_is_named(tmp_path: Path) -> None:
     path = write(tmp_path / "pairs.tsv", "pail\tp5\t3\nlamp\tp8\tvery\n")
     with pytest.raises(InputFileError, match=r"pairs.tsv:2.*grade 'very'"):
         read_pairs(path)
-    with pytest.raises(InputFileError, match=r"pairs.tsv:1"):
+    with pytest.raises(InputFileError, match=r"two.tsv:1"):
         read_pairs(write(tmp_path / "two.tsv", "pail\tp5\n"))

@@ -87,7 +87,7 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
         (["--cases", "0"], "cases: must be at least 1"),
         (["--interactions", "nope.csv"], "file not found"),
         (["--preset", "instacart", "--data-dir", "."], "not an Instacart-style folder: missing products.csv"),
-        (["--preset", "homedepot", "--data-dir", "."], "not a Home Depot search folder: missing products.csv"),
+        (["--preset", "homedepot", "--data-dir", "."], "not a Home Depot search folder: missing"),
         (["--preset", "homedepot", "--queries", "test"], "queries: use one of dev, train"),
         (["--preset", "lastfm", "--queries", "train"], "are for homedepot"),
     ],

@@ -11,6 +11,7 @@ from embeddings.artifacts import Artifact
 from embeddings.build import build_embeddings
 from embeddings.cold_start import embed_new_products
 from embeddings.encoder_artifacts import MANIFEST
+from embeddings.finetune import FinetuneConfig, Pair, finetune_encoder
 from embeddings.text_encoder import HashingTextEncoder
 from embeddings.training import TrainingConfig
 from graph.errors import InputFileError, InvalidArgumentError
@@ -130,3 +131,20 @@ def test_the_preset_runs_end_to_end(data_dir: Path, tmp_path: Path) -> None:
     assert report["graph"]["nodes"]["Brand"] == len(BRANDS)
     text = (out / "report.md").read_text(encoding="utf-8")
     assert "Against bm25" in text and (out / "pareto_coverage.png").is_file()
+
+
+@pytest.mark.slow
+def test_a_finetuned_encoder_joins_the_same_report(data_dir: Path, tmp_path: Path) -> None:
+    train = read_qrels(data_dir / "qrels_train.tsv")
+    pairs = [Pair(q, pid, grade) for q, graded in train.items() for pid, grade in graded.items()]
+    tuned = finetune_encoder(
+        pairs, TITLES, tmp_path / "home", config=FinetuneConfig(epochs=1, batch_size=8, max_pairs=40)
+    )
+    assert tuned.path is not None
+    report = evaluate_homedepot(
+        data_dir, tmp_path / "out", HashingTextEncoder(), cases=8, tune=12, epochs=3, finetuned=tuned.path
+    )
+    names = [s["name"] for s in report["systems"]]
+    assert names[-2:] == ["text+finetuned", "fused+finetuned"]
+    assert "fused+finetuned" in report["versus_bm25"] and "fused+finetuned" in report["versus_fused"]
+    assert set(report["encode_latency_ms"]) == {"base", "finetuned"}

@@ -35,7 +35,13 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
         driver = open_driver(settings)
         # Concurrent requests' queries share forward passes (embeddings/batching_encoder.py).
         batching = BatchingEncoder(encoder or text_encoder(settings))
-        state = AppState(settings, driver, open_store(settings, driver), batching)
+        state = AppState(
+            settings,
+            driver,
+            open_store(settings, driver),
+            batching,
+            encoder_factory=None if encoder else lambda: BatchingEncoder(text_encoder(settings)),
+        )
         app.state.kgrec = state
         try:
             state.recommender()

@@ -13,6 +13,7 @@ from typing import Any
 from neo4j import Driver
 
 from api.settings import Settings
+from embeddings.encoder_artifacts import current_encoder
 from embeddings.text_encoder import TextEncoder
 from graph.errors import ArtifactError, KgrecError, NotFoundError
 from graph.neo4j_store import Neo4jGraphStore
@@ -45,12 +46,21 @@ class Job:
 
 class AppState:
     def __init__(
-        self, settings: Settings, driver: Driver, store: Neo4jGraphStore, encoder: TextEncoder
+        self,
+        settings: Settings,
+        driver: Driver,
+        store: Neo4jGraphStore,
+        encoder: TextEncoder,
+        *,
+        encoder_factory: Callable[[], TextEncoder] | None = None,
     ) -> None:
         self.settings = settings
         self.driver = driver
         self.store = store
         self.encoder = encoder
+        # With a factory, a reload also follows `kgrec finetune` / `models use` to a new encoder.
+        self._encoder_factory = encoder_factory
+        self._encoder_path = current_encoder(settings.home)
         self.pseudonym_key = settings.pseudonym_key_bytes()
         self.api_key = settings.api_key_value()
         self._recommender: Recommender | None = None
@@ -81,6 +91,11 @@ class AppState:
 
     def reload(self) -> str:
         """Builds the new recommender beside the old one, then swaps: no request sees neither."""
+        wanted = current_encoder(self.settings.home)
+        if self._encoder_factory is not None and wanted != self._encoder_path:
+            self.encoder = self._encoder_factory()
+            self._encoder_path = wanted
+            log.info("serving encoder %s", self.encoder.name)
         fresh = self._load()
         with self._load_lock:
             self._recommender = fresh

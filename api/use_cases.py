@@ -33,6 +33,7 @@ def load_file(
     locale: str | None = None,
     mapping: Sequence[str] = (),
     currency: str | None = None,
+    extract_from_title: bool = False,
     progress: bool = False,
 ) -> LoadSummary:
     """One catalogue file of `kind` through its loader (`kgrec load KIND`, `POST /v1/admin/load/KIND`)."""
@@ -45,6 +46,7 @@ def load_file(
             taxonomy=taxonomy,
             mapping=parse_mapping(list(mapping)),
             currency=currency,
+            extract_from_title=extract_from_title,
             progress=progress,
         )
     if kind == "interactions":

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 from neo4j import Driver, GraphDatabase
 
 from api.settings import Settings
+from embeddings.encoder_artifacts import current_encoder
 from embeddings.text_encoder import HFTextEncoder
 from graph.neo4j_launcher import LocalNeo4j
 from graph.neo4j_store import Neo4jGraphStore
@@ -36,7 +37,12 @@ def limit_blas_threads() -> None:
 
 
 def text_encoder(settings: Settings) -> HFTextEncoder:
-    return HFTextEncoder(settings.text_model, threads=settings.torch_threads, quantize=settings.text_quantize)
+    """KGREC_TEXT_MODEL if set, else the current fine-tuned encoder (`kgrec finetune`), else MiniLM."""
+    return HFTextEncoder(
+        settings.text_model or current_encoder(settings.home),
+        threads=settings.torch_threads,
+        quantize=settings.text_quantize,
+    )
 
 
 def local_server(

@@ -48,6 +48,14 @@ def ndcg_at_k(ranked: Sequence[str], relevant: Collection[str], k: int) -> float
     return sum(gains) / ideal if ideal else 0.0
 
 
+def graded_ndcg_at_k(ranked: Sequence[str], gains: Mapping[str, float], k: int) -> float:
+    """NDCG with graded gains (unjudged items gain 0); the ideal list sorts the judged gains."""
+    dcg = sum(gains.get(item, 0.0) / math.log2(i + 2) for i, item in enumerate(ranked[:k]))
+    best = sorted((g for g in gains.values() if g > 0), reverse=True)[:k]
+    ideal = sum(g / math.log2(i + 2) for i, g in enumerate(best))
+    return dcg / ideal if ideal else 0.0
+
+
 def reciprocal_rank(ranked: Sequence[str], relevant: Collection[str]) -> float:
     for i, item in enumerate(ranked):
         if item in relevant:

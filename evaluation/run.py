@@ -43,6 +43,8 @@ PRESETS: dict[str, PresetEntry] = {
     "giftcards": PresetEntry(giftcards_preset, "amazon_giftcards_2018"),
     "lastfm": PresetEntry(lastfm_preset, "lastfm_kg"),
 }
+# Query-relevance presets (evaluation/query_run.py): graded judgements of shoppers' queries.
+QUERY_PRESETS: dict[str, str] = {"homedepot": "homedepot_search"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +71,12 @@ def get_preset(name: str) -> PresetEntry:
         return PRESETS[name]
     except KeyError:
         raise InvalidArgumentError(
-            "preset", f"unknown preset {name!r}; use one of {', '.join(PRESETS)}"
+            "preset", f"unknown preset {name!r}; use one of {', '.join([*PRESETS, *QUERY_PRESETS])}"
         ) from None
+
+
+def _preset_subfolder(name: str) -> str:
+    return QUERY_PRESETS[name] if name in QUERY_PRESETS else get_preset(name).folder
 
 
 def preset_folder(name: str, data_dir: Path | None, shared_data: Path | None) -> Path:
@@ -80,9 +86,9 @@ def preset_folder(name: str, data_dir: Path | None, shared_data: Path | None) ->
     if shared_data is None:
         raise InvalidArgumentError(
             "data-dir",
-            f"give --data-dir, or set KGREC_SHARED_DATA to the folder holding {get_preset(name).folder}",
+            f"give --data-dir, or set KGREC_SHARED_DATA to the folder holding {_preset_subfolder(name)}",
         )
-    return shared_data / get_preset(name).folder
+    return shared_data / _preset_subfolder(name)
 
 
 def _write_interactions(rows: Sequence[RawInteraction], path: Path) -> Path:

@@ -176,17 +176,18 @@ def product_snapshots(ids: Sequence[str]) -> Statement:
     )
 
 
-def merge_brands(brands: Sequence[dict[str, str]]) -> Statement:
+def merge_brands(brands: Sequence[dict[str, str | None]]) -> Statement:
+    """`source` is 'title' for brands extracted from titles, null for loaded ones."""
     return (
-        "UNWIND $brands AS b MERGE (n:Brand {id: b.id}) ON CREATE SET n.name = b.name",
+        "UNWIND $brands AS b MERGE (n:Brand {id: b.id}) ON CREATE SET n.name = b.name, n.source = b.source",
         {"brands": list(brands)},
     )
 
 
-def merge_attribute_values(values: Sequence[dict[str, str]]) -> Statement:
+def merge_attribute_values(values: Sequence[dict[str, str | None]]) -> Statement:
     return (
         "UNWIND $values AS v MERGE (a:AttributeValue {id: v.id}) "
-        "ON CREATE SET a.key = v.key, a.value = v.value",
+        "ON CREATE SET a.key = v.key, a.value = v.value, a.source = v.source",
         {"values": list(values)},
     )
 

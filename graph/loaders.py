@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import TypeVar
@@ -33,6 +33,7 @@ from graph.records import (
 )
 from graph.store import GraphStore
 from graph.taxonomy_parsing import PATH_SEPARATOR, build_tree, parse_taxonomy
+from graph.title_attributes import BRAND_KEY, BrandVocabulary, extract
 
 T = TypeVar("T")
 DEFAULT_BATCH = 5_000
@@ -191,8 +192,11 @@ def load_products(
     currency: str | None = None,
     batch_size: int = DEFAULT_BATCH,
     atomic_rows: int = ATOMIC_ROWS,
+    extract_from_title: bool = False,
     progress: bool = False,
 ) -> LoadSummary:
+    """`extract_from_title` adds brands and attribute values read from the titles (marked
+    `source: 'title'`) wherever the file gives none: for feeds that are little more than titles."""
     started = time.perf_counter()
     if taxonomy is not None:
         _taxonomy_name(taxonomy)
@@ -200,9 +204,12 @@ def load_products(
     summary = LoadSummary(file=str(path), kind="products")
     paths: set[str] = set()
     first_line_of_id: dict[str, int] = {}
+    titles: list[str] = []
     with _bar(f"validating {path.name}", progress) as bar:
         for chunk in batched(iter_products(path, mapping, currency), batch_size):
             for product in chunk:
+                if extract_from_title:
+                    titles.append(product.title)
                 if product.category_path:
                     if taxonomy is None:
                         raise InputFileError(
@@ -227,12 +234,14 @@ def load_products(
             f"unknown category_id {unknown[0]!r}"
             + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""),
         )
+    vocabulary = BrandVocabulary.learn(titles) if extract_from_title else None
     with _atomic(store, summary, summary.rows, atomic_rows):
         path_ids = _write_path_categories(store, summary, taxonomy, paths, batch_size)
 
         def records() -> Iterator[ProductRecord]:
             for raw in iter_products(path, mapping, currency):
-                yield _product_record(raw, taxonomy, path_ids)
+                record = _product_record(raw, taxonomy, path_ids)
+                yield record if vocabulary is None else with_title_facts(record, vocabulary)
 
         with _bar(f"loading {path.name}", progress, total=summary.rows) as bar:
             for product_chunk in batched(records(), batch_size):
@@ -329,3 +338,19 @@ def load_interactions(
             bar.update(len(chunk))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def with_title_facts(record: ProductRecord, vocabulary: BrandVocabulary) -> ProductRecord:
+    """The record with the title's brand and attribute values added; loaded values win."""
+    facts = extract(record.title, vocabulary)
+    from_title = {k for k in facts.attributes if k not in record.attributes}
+    brand = record.brand
+    if brand is None and facts.brand is not None:
+        brand = facts.brand
+        from_title.add(BRAND_KEY)
+    return replace(
+        record,
+        brand=brand,
+        attributes={**facts.attributes, **record.attributes},
+        from_title=frozenset(from_title),
+    )

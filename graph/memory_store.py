@@ -139,7 +139,7 @@ class MemoryGraphStore:
             node = ("Product", row.id)
             old = self._props(*node)
             brand = brand_id(row.brand) if row.brand else None
-            attrs = {attribute_id(k, v): (k, v) for k, v in row.attributes.items()}
+            attrs = {attribute_id(k, v): (k, v, row.source(k)) for k, v in row.attributes.items()}
             if old is None:
                 status = "created"
             else:
@@ -161,11 +161,11 @@ class MemoryGraphStore:
                 self._set_edge(node, "IN_CATEGORY", ("Category", row.category_id))
             if brand is not None:
                 if ("Brand", brand) not in self.graph:
-                    self._merge_node("Brand", brand)["name"] = row.brand
+                    self._merge_node("Brand", brand).update(name=row.brand, source=row.source("brand"))
                 self._set_edge(node, "HAS_BRAND", ("Brand", brand))
-            for aid, (key, value) in attrs.items():
+            for aid, (key, value, source) in attrs.items():
                 if ("AttributeValue", aid) not in self.graph:
-                    self._merge_node("AttributeValue", aid).update(key=key, value=value)
+                    self._merge_node("AttributeValue", aid).update(key=key, value=value, source=source)
                 self._set_edge(node, "HAS_ATTRIBUTE", ("AttributeValue", aid))
             for target in previous:
                 if target in self.graph and self.graph.in_degree(target) == 0:

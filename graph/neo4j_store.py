@@ -42,7 +42,10 @@ def _status_counts(records: Sequence[Any]) -> WriteCounts:
 
 
 def _product_payload(r: ProductRecord) -> dict[str, Any]:
-    attributes = [{"id": attribute_id(k, v), "key": k, "value": v} for k, v in sorted(r.attributes.items())]
+    attributes = [
+        {"id": attribute_id(k, v), "key": k, "value": v, "source": r.source(k)}
+        for k, v in sorted(r.attributes.items())
+    ]
     return {
         "id": r.id,
         "title": r.title,
@@ -52,6 +55,7 @@ def _product_payload(r: ProductRecord) -> dict[str, Any]:
         "category_id": r.category_id,
         "brand_id": brand_id(r.brand) if r.brand else None,
         "brand_name": r.brand,
+        "brand_source": r.source("brand"),
         "attributes": attributes,
         "attribute_ids": [a["id"] for a in attributes],
     }
@@ -245,14 +249,18 @@ class Neo4jGraphStore:
         changed = [
             row for pid, row in payload.items() if pid in snapshots and not _unchanged(snapshots[pid], row)
         ]
-        brands = {r["brand_id"]: r["brand_name"] for r in created + changed if r["brand_id"]}
+        brands = {
+            r["brand_id"]: {"id": r["brand_id"], "name": r["brand_name"], "source": r["brand_source"]}
+            for r in created + changed
+            if r["brand_id"]
+        }
         values = {a["id"]: a for r in created + changed for a in r["attributes"]}
         old_brands = sorted({b for r in changed for b in snapshots[r["id"]]["brands"]} - set(brands))
         old_values = sorted({a for r in changed for a in snapshots[r["id"]]["attributes"]} - set(values))
 
         def work(tx: Tx) -> None:
             if brands:
-                tx.run(*cypher.merge_brands([{"id": k, "name": v} for k, v in brands.items()])).consume()
+                tx.run(*cypher.merge_brands(list(brands.values()))).consume()
             if values:
                 tx.run(*cypher.merge_attribute_values(list(values.values()))).consume()
             if created:

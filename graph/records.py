@@ -50,6 +50,12 @@ class ProductRecord:
     brand: str | None = None
     category_id: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    # Which of `brand` and the attribute keys were read from the title rather than loaded.
+    from_title: frozenset[str] = frozenset()
+
+    def source(self, key: str) -> str | None:
+        """`'title'` for a brand (key `brand`) or attribute extracted from the title, else None."""
+        return "title" if key in self.from_title else None
 
     def properties(self) -> dict[str, object]:
         props: dict[str, object] = {"id": self.id, "title": self.title}

@@ -22,7 +22,7 @@ from recommender.regions import ProductRegions
 from recommender.signals import Signals
 
 CANDIDATES_PER_SOURCE = 150
-LEXICAL_HITS = 50
+LEXICAL_HITS = 100
 NEIGHBOURHOOD_ITEMS = 20
 NEIGHBOURS_PER_GROUP = 50
 CO_INTERACTED_ITEMS = 20
@@ -54,13 +54,12 @@ def kg_source(signals: Signals) -> Evidence:
 
 
 def lexical_source(signals: Signals) -> Evidence:
-    """The store's full-text hits for the query, scaled to the best hit."""
+    """BM25 over product titles (Lucene's formula, in process), scaled to the best hit."""
     if signals.query is None:
         return {}
-    hits = signals.store.search_products(signals.query.text, LEXICAL_HITS)
+    hits = signals.catalog.lexical.search(signals.query.text, LEXICAL_HITS)
     top = max((s for _, s in hits), default=1.0)
-    row = signals.catalog.row
-    return {row[pid]: score / top for pid, score in hits if pid in row}
+    return {row: score / top for row, score in hits}
 
 
 def cooccurrence_scores(catalog: CatalogIndex, history: History, limit: int) -> Evidence:

@@ -8,6 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from embeddings.artifacts import Artifact
+from recommender.lexical import Bm25Index
 from recommender.projection import GraphProjection
 from recommender.regions import (
     ProductRegions,
@@ -53,6 +54,7 @@ class CatalogIndex:
         self.text = normalise_rows(text)
         self.kg_index: ExactIndex | HnswIndex = build_index(self.kg)
         self.text_index: ExactIndex | HnswIndex = build_index(self.text)
+        self.lexical = Bm25Index([projection.name("Product", p) for p in self.pids])
         self.price = np.array([projection.product_price.get(p, np.nan) for p in self.pids], dtype=np.float64)
         self._raw_popularity = np.array([projection.popularity.get(p, 0.0) for p in self.pids], np.float64)
         self.popularity = _scaled_popularity(self._raw_popularity)

@@ -98,6 +98,14 @@ class Recommender:
         if query and query.strip():
             self.queries.encode(query.strip())
 
+    def cache_queries(self, queries: Sequence[str]) -> None:
+        """Encode an evaluation's known queries in batches, far cheaper than one by one."""
+        self.queries.encode_many(queries)
+
+    def encode_query(self, query: str) -> NDArray[np.float32]:
+        """The query's text vector, as a recommendation computes it (cached)."""
+        return self.queries.encode(query.strip())
+
     def recommend(self, request: RecommendationRequest) -> Recommendation:
         """The pipeline: each line below is one stage (docs/architecture.md says where each lives)."""
         plan = request.plan(self.default_strategy, self.default_diversity)

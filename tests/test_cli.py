@@ -86,6 +86,9 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
         (["--cases", "0"], "cases: must be at least 1"),
         (["--interactions", "nope.csv"], "file not found"),
         (["--preset", "instacart", "--data-dir", "."], "not an Instacart-style folder: missing products.csv"),
+        (["--preset", "homedepot", "--data-dir", "."], "not a Home Depot search folder: missing"),
+        (["--preset", "homedepot", "--queries", "test"], "queries: use one of dev, train"),
+        (["--preset", "lastfm", "--queries", "train"], "are for homedepot"),
     ],
 )
 def test_evaluate_refuses_bad_arguments_with_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
@@ -94,6 +97,17 @@ def test_evaluate_refuses_bad_arguments_with_exit_2(args: list[str], message: st
     assert result.exit_code == 2, result.output
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_finetune_refuses_a_bad_pairs_file_with_exit_2(tmp_path: Path) -> None:
+    env = {"KGREC_HOME": str(tmp_path), "KGREC_NEO4J_URI": "bolt://127.0.0.1:1", "KGREC_NEO4J_PASSWORD": "x"}
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("pail\tp5\t3\npail\tp6\t7\n", encoding="utf-8")
+    result = runner.invoke(app, ["finetune", "--pairs", str(pairs)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "pairs.tsv:2" in result.stderr and "grade from 1 to 3" in result.stderr
+    missing = runner.invoke(app, ["finetune", "--pairs", str(tmp_path / "nope.tsv")], env=env)
+    assert missing.exit_code == 2 and "file not found" in missing.stderr
 
 
 def test_evaluate_interactions_with_neo4j_down_exits_3(tmp_path: Path) -> None:

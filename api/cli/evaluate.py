@@ -11,8 +11,10 @@ import typer
 from api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
 from api.settings import Settings
 from api.wiring import limit_blas_threads, text_encoder
+from evaluation.query_run import evaluate_homedepot
 from evaluation.run import (
     PRESETS,
+    QUERY_PRESETS,
     REGION_CHOICES,
     RunOptions,
     evaluate_interactions,
@@ -29,7 +31,9 @@ app = typer.Typer()
 @app.command("evaluate")
 @handle_errors
 def evaluate_cmd(
-    preset: Annotated[str | None, typer.Option(help=f"Dataset preset: {' | '.join(PRESETS)}")] = None,
+    preset: Annotated[
+        str | None, typer.Option(help=f"Dataset preset: {' | '.join([*PRESETS, *QUERY_PRESETS])}")
+    ] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="Folder laid out like the preset's data (default: under KGREC_SHARED_DATA)"),
@@ -41,13 +45,31 @@ def evaluate_cmd(
     split: Annotated[str, typer.Option(help=f"With --interactions: {' | '.join(SPLITS)}")] = "leave-last",
     regions: Annotated[str, typer.Option(help=f"With --interactions: {' | '.join(REGION_CHOICES)}")] = "auto",
     out: Annotated[Path | None, typer.Option(help="Report folder (default reports/<name>)")] = None,
-    cases: Annotated[int, typer.Option("--cases", "--baskets", help="Test cases (baskets or users)")] = 300,
-    tune: Annotated[
-        int,
+    cases: Annotated[
+        int | None,
         typer.Option(
-            "--tune-cases", help="Held-out cases the fusion weights are chosen on (0: the test cases)"
+            "--cases", "--baskets", help="Test cases (baskets, users or queries; default 300, homedepot 1000)"
         ),
-    ] = 150,
+    ] = None,
+    tune: Annotated[
+        int | None,
+        typer.Option(
+            "--tune-cases",
+            help="Held-out cases the weights are tuned on (0: the test cases; default 150, homedepot 300)",
+        ),
+    ] = None,
+    queries: Annotated[str, typer.Option(help="homedepot: the query set measured on, dev | train")] = "dev",
+    finetuned: Annotated[
+        Path | None,
+        typer.Option(help="homedepot: a `kgrec finetune` encoder folder, adds text/fused+finetuned"),
+    ] = None,
+    title_attributes: Annotated[
+        bool, typer.Option(help="homedepot: read brands and attribute values from the titles")
+    ] = True,
+    catalogue: Annotated[
+        int | None,
+        typer.Option(help="homedepot: rank among the judged products plus random others up to N"),
+    ] = None,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     apply: Annotated[
@@ -61,8 +83,19 @@ def evaluate_cmd(
     equivalent to Neo4j); --interactions copies the loaded catalogue from Neo4j into one.
     Either way the evaluation never writes to the shop's database.
     """
-    options = RunOptions(cases=cases, tune=tune, epochs=epochs, seed=seed, progress=not as_json)
+    by_queries = preset in QUERY_PRESETS
+    options = RunOptions(
+        cases=cases if cases is not None else (1000 if by_queries else 300),
+        tune=tune if tune is not None else (300 if by_queries else 150),
+        epochs=epochs,
+        seed=seed,
+        progress=not as_json,
+    )
     options.check()
+    if not by_queries and (queries, finetuned, title_attributes, catalogue) != ("dev", None, True, None):
+        raise InvalidArgumentError(
+            "queries", "--queries, --finetuned, --no-title-attributes and --catalogue are for homedepot"
+        )
     get_split(split)
     limit_blas_threads()
     settings = Settings()
@@ -79,7 +112,23 @@ def evaluate_cmd(
         name = preset or "instacart"
         folder = preset_folder(name, data_dir, settings.shared_data)
         target = out or Path("reports") / name
-        report = evaluate_preset(name, folder, target, lambda: text_encoder(settings), options)
+        if by_queries:
+            report = evaluate_homedepot(
+                folder,
+                target,
+                text_encoder(settings),
+                cases=options.cases,
+                tune=options.tune,
+                epochs=options.epochs,
+                seed=options.seed,
+                progress=options.progress,
+                queries=queries,
+                finetuned=finetuned,
+                title_attributes=title_attributes,
+                catalogue=catalogue,
+            )
+        else:
+            report = evaluate_preset(name, folder, target, lambda: text_encoder(settings), options)
     if apply:
         report["applied"] = str(save_tuned(settings.home, from_report(report)))
     _print(report, target, as_json)
@@ -92,7 +141,7 @@ def _print(report: dict[str, Any], target: Path, as_json: bool) -> None:
         "defaults": report["defaults"],
         "versus_fused": report["versus_fused"],
     }
-    for key in ("ctr_auc", "applied"):
+    for key in ("ctr_auc", "applied", "versus_bm25", "encode_latency_ms"):
         if key in report:
             compact[key] = report[key]
     if "baselines_tuned" in report:

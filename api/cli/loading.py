@@ -60,11 +60,25 @@ def load_products_cmd(
     taxonomy: Annotated[str | None, typer.Option(help="Taxonomy of category paths / ids")] = None,
     map_: Annotated[list[str] | None, typer.Option("--map", help="FIELD=COLUMN, repeatable")] = None,
     currency: Annotated[str | None, typer.Option(help="Currency for prices without one")] = None,
+    extract_from_title: Annotated[
+        bool,
+        typer.Option(
+            "--extract-from-title", help="Add brands, sizes, colours, materials read from the titles"
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Load products (CSV or JSON Lines) with brands, attributes and categories."""
     parse_mapping(map_ or [])
-    _load("products", path, as_json, taxonomy=taxonomy, mapping=map_ or [], currency=currency)
+    _load(
+        "products",
+        path,
+        as_json,
+        taxonomy=taxonomy,
+        mapping=map_ or [],
+        currency=currency,
+        extract_from_title=extract_from_title,
+    )
 
 
 @app.command("interactions")

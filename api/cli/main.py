@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import browser, evaluate, loading, neo4j_server, recommend, training
+from api.cli import browser, evaluate, finetune, loading, neo4j_server, recommend, training
 
 app = typer.Typer(help="kgrec: knowledge-graph e-commerce recommendations.", no_args_is_help=True)
 app.add_typer(neo4j_server.app, name="neo4j")
@@ -18,6 +18,7 @@ app.add_typer(training.app)
 app.add_typer(training.models_app, name="models")
 app.add_typer(recommend.app)
 app.add_typer(evaluate.app)
+app.add_typer(finetune.app)
 app.add_typer(browser.app, name="browser")
 
 

@@ -12,6 +12,7 @@ from api.use_cases import train_and_publish
 from api.wiring import text_encoder
 from embeddings.artifacts import Artifact, list_artifacts, use_artifact
 from embeddings.cold_start import embed_new_products
+from embeddings.encoder_artifacts import is_encoder, list_encoders, use_encoder
 from embeddings.training import TrainingConfig, resolve_model
 from embeddings.triples import export_triples
 from graph.errors import NotFoundError
@@ -103,20 +104,31 @@ def encode_cmd(query: str, as_json: JsonFlag = False) -> None:
 @handle_errors
 def models_list(as_json: JsonFlag = False) -> None:
     """Trained artifacts, newest last; the current one is marked."""
-    items = list_artifacts(Settings().home)
+    home = Settings().home
+    items = list_artifacts(home)
+    encoders = list_encoders(home)
     lines = [
         f"{'*' if a['current'] else ' '} {a['name']}  {a['model']} d{a['dim']}  "
-        f"MRR {a['metrics']['mrr']:.4f}  {a['created']}"
+        f"MRR {a['metrics']['mrr']:.4f}  text {a.get('text_model')}  {a['created']}"
         for a in items
     ] or ["no artifacts yet: run `kgrec train`"]
-    emit(items, as_json, lines)
+    lines += ["encoders:", f"{' ' if any(e['current'] for e in encoders) else '*'} base (packaged MiniLM)"]
+    lines += [
+        f"{'*' if e['current'] else ' '} {e['name']}  {e['pairs']} pairs  {e['created']}" for e in encoders
+    ]
+    emit({"artifacts": items, "encoders": encoders}, as_json, lines)
 
 
 @models_app.command("use")
 @handle_errors
 def models_use(name: str) -> None:
-    """Make NAME the artifact that serving uses."""
-    use_artifact(Settings().home, name)
+    """Make NAME the artifact (or fine-tuned encoder; `base` for MiniLM) that serving uses."""
+    home = Settings().home
+    if is_encoder(home, name):
+        use_encoder(home, name)
+        typer.echo(f"current encoder: {name} (product vectors must come from it: see `kgrec models list`)")
+        return
+    use_artifact(home, name)
     typer.echo(f"current artifact: {name}")
 
 

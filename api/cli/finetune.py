@@ -1,0 +1,101 @@
+"""`kgrec finetune`: the text encoder fine-tuned on the shop's graded (query, product) pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
+from api.settings import Settings
+from api.wiring import text_encoder
+from embeddings.artifacts import current_name
+from embeddings.finetune import FinetuneConfig, finetune_encoder, read_pairs
+from embeddings.reencode import reencode_artifact
+from embeddings.texts import product_text
+from graph.loaders import load_products
+from graph.memory_store import MemoryGraphStore
+from graph.store import GraphStore
+
+DEFAULTS = FinetuneConfig()
+app = typer.Typer()
+
+
+def _texts(store: GraphStore) -> dict[str, str]:
+    return {p.id: product_text(p) for p in store.iter_product_texts()}
+
+
+@app.command("finetune")
+@handle_errors
+def finetune_cmd(
+    pairs: Annotated[
+        Path, typer.Option(help="query<TAB>product_id<TAB>grade (1-3) lines, train queries only")
+    ],
+    epochs: Annotated[int, typer.Option()] = DEFAULTS.epochs,
+    batch_size: Annotated[
+        int, typer.Option(help="Queries per step (each other's negatives)")
+    ] = DEFAULTS.batch_size,
+    lr: Annotated[float, typer.Option(help="AdamW learning rate")] = DEFAULTS.lr,
+    max_pairs: Annotated[
+        int | None, typer.Option(help="Train on about this many pairs (whole queries, drawn at random)")
+    ] = None,
+    products: Annotated[
+        Path | None,
+        typer.Option(help="Read product texts from this file instead of the graph (no re-encoding then)"),
+    ] = None,
+    extract_from_title: Annotated[
+        bool, typer.Option("--extract-from-title", help="With --products: as `load products` does")
+    ] = False,
+    seed: Annotated[int, typer.Option()] = DEFAULTS.seed,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fine-tune the BERT encoder, save it as a versioned encoder (now current), and re-encode
+    the product texts of the current embedding artifact with it (a new artifact, now current)."""
+    config = FinetuneConfig(epochs=epochs, batch_size=batch_size, lr=lr, max_pairs=max_pairs, seed=seed)
+    settings = Settings()
+    rows = read_pairs(require_file(pairs))
+    base = settings.text_model
+    if products is not None:
+        store = MemoryGraphStore()
+        load_products(store, require_file(products), extract_from_title=extract_from_title)
+        texts = _texts(store)
+        result = finetune_encoder(
+            rows,
+            texts,
+            settings.home,
+            config=config,
+            base_model=base,
+            source=str(pairs),
+            progress=not as_json,
+        )
+        reencoded = None
+    else:
+        with graph_store(settings) as graph:
+            texts = _texts(graph)
+            result = finetune_encoder(
+                rows,
+                texts,
+                settings.home,
+                config=config,
+                base_model=base,
+                source=str(pairs),
+                progress=not as_json,
+            )
+            reencoded = (
+                reencode_artifact(graph, settings.home, text_encoder(settings), progress=not as_json).name
+                if current_name(settings.home)
+                else None
+            )
+    payload = {**result.as_dict(), "reencoded_artifact": reencoded}
+    lines = [
+        f"fine-tuned on {result.pairs} pairs ({result.queries} queries), {result.steps} steps in "
+        f"{result.seconds:.0f}s ({result.steps_per_second:.2f} steps/s); loss "
+        f"{payload['loss_first']} -> {payload['loss_last']}",
+        f"  encoder {payload['encoder']} (now current; `kgrec models use base` goes back)",
+        f"  product texts re-encoded: artifact {reencoded} (now current)"
+        if reencoded
+        else "  no embedding artifact re-encoded (run `kgrec train`, or re-run without --products)",
+        "  a running API picks both up on POST /v1/admin/reload",
+    ]
+    emit(payload, as_json, lines)

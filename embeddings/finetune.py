@@ -1,0 +1,285 @@
+"""Fine-tune the BERT query/product encoder on a shop's own graded (query, product) pairs.
+
+Objective: in-batch negatives (every other product in the batch is a negative for a query, as
+in multiple-negatives ranking), plus each query's products graded below `RELEVANT_GRADE` as hard
+negatives; each query's cross-entropy is weighted by its positive's gain (grade − 1) / 2, so an
+exact match pulls harder than a partial one. Mean pooling and L2 normalisation as at serving
+time, so the trained model drops into `HFTextEncoder` unchanged.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from embeddings.encoder_artifacts import encoder_name, write_encoder
+from embeddings.text_encoder import default_model_path
+from graph.errors import InputFileError, InvalidArgumentError
+from graph.file_reading import iter_text_lines
+
+RELEVANT_GRADE = 2.0
+MAX_GRADE = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    query: str
+    product_id: str
+    grade: float
+
+
+@dataclass(frozen=True, slots=True)
+class FinetuneConfig:
+    epochs: int = 1
+    batch_size: int = 32
+    lr: float = 3e-5
+    scale: float = 20.0
+    warmup_share: float = 0.1
+    max_pairs: int | None = None
+    seed: int = 7
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise InvalidArgumentError(name, f"must be at least 1, got {getattr(self, name)}")
+        if self.batch_size < 2:
+            raise InvalidArgumentError("batch-size", "in-batch negatives need at least 2")
+        if self.max_pairs is not None and self.max_pairs < 1:
+            raise InvalidArgumentError("max-pairs", "must be at least 1")
+
+
+@dataclass(slots=True)
+class FinetuneResult:
+    path: Path | None
+    pairs: int
+    queries: int
+    steps: int
+    seconds: float
+    steps_per_second: float
+    losses: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "encoder": self.path.name if self.path else None,
+            "path": str(self.path) if self.path else None,
+            "pairs": self.pairs,
+            "queries": self.queries,
+            "steps": self.steps,
+            "seconds": round(self.seconds, 1),
+            "steps_per_second": round(self.steps_per_second, 3),
+            "loss_first": round(self.losses[0], 4) if self.losses else None,
+            "loss_last": round(self.losses[-1], 4) if self.losses else None,
+        }
+
+
+def read_pairs(path: Path) -> list[Pair]:
+    """`query<TAB>product_id<TAB>grade` lines (grade 1–3), e.g. a search log's judged results."""
+    pairs: list[Pair] = []
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 3:
+            raise InputFileError(path, number, "expected query<TAB>product_id<TAB>grade")
+        try:
+            grade = float(parts[2])
+        except ValueError:
+            raise InputFileError(path, number, f"grade {parts[2]!r} is not a number") from None
+        if not parts[0].strip() or not parts[1].strip() or not 1.0 <= grade <= MAX_GRADE:
+            raise InputFileError(path, number, "a pair needs a query, a product_id and a grade from 1 to 3")
+        pairs.append(Pair(parts[0].strip(), parts[1].strip(), grade))
+    if not pairs:
+        raise InputFileError(path, None, "no pairs in file")
+    return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _Example:
+    query: str
+    positive: str
+    weight: float
+    hard_negative: str | None
+
+
+def _examples(pairs: Sequence[Pair], texts: Mapping[str, str], rng: random.Random) -> list[_Example]:
+    by_query: dict[str, list[Pair]] = defaultdict(list)
+    for pair in pairs:
+        if pair.product_id in texts:
+            by_query[pair.query].append(pair)
+    out = []
+    for query, judged in sorted(by_query.items()):
+        negatives = [texts[p.product_id] for p in judged if p.grade < RELEVANT_GRADE]
+        for pair in judged:
+            if pair.grade >= RELEVANT_GRADE:
+                out.append(
+                    _Example(
+                        query,
+                        texts[pair.product_id],
+                        (pair.grade - 1.0) / (MAX_GRADE - 1.0),
+                        rng.choice(negatives) if negatives else None,
+                    )
+                )
+    return out
+
+
+def _batches(examples: list[_Example], size: int, rng: random.Random) -> list[list[_Example]]:
+    """Shuffled batches where no query appears twice (its other positives are no negatives)."""
+    order = examples[:]
+    rng.shuffle(order)
+    batches: list[list[_Example]] = []
+    pending = order
+    while pending:
+        batch: list[_Example] = []
+        seen: set[str] = set()
+        rest: list[_Example] = []
+        for example in pending:
+            if len(batch) < size and example.query not in seen:
+                batch.append(example)
+                seen.add(example.query)
+            else:
+                rest.append(example)
+        batches.append(batch)
+        pending = rest
+    return [b for b in batches if len(b) > 1]
+
+
+class _Trainer:
+    def __init__(self, model_path: Path, config: FinetuneConfig) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(model_path), local_files_only=True)
+        self.config = config
+
+    def embed(self, texts: Sequence[str], max_length: int) -> torch.Tensor:
+        tokens = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        )
+        hidden = self.model(**tokens).last_hidden_state
+        mask = tokens["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    def loss(self, batch: Sequence[_Example]) -> torch.Tensor:
+        documents = [e.positive for e in batch] + [e.hard_negative for e in batch if e.hard_negative]
+        queries = self.embed([e.query for e in batch], 32)
+        docs = self.embed(documents, 64)
+        logits = self.config.scale * queries @ docs.T
+        targets = torch.arange(len(batch))
+        weights = torch.tensor([e.weight for e in batch], dtype=logits.dtype)
+        per_query = torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+        return (per_query * weights).sum() / weights.sum().clamp(min=1e-9)
+
+
+def evaluation_loss(
+    model_path: Path, pairs: Sequence[Pair], texts: Mapping[str, str], *, batch_size: int = 32
+) -> float:
+    """The objective on these pairs without training (same batching as training, seed 0)."""
+    trainer = _Trainer(model_path, FinetuneConfig(batch_size=batch_size))
+    trainer.model.eval()
+    rng = random.Random(0)
+    batches = _batches(_examples(pairs, texts, rng), batch_size, rng)
+    with torch.inference_mode():
+        losses = [trainer.loss(b).item() for b in batches]
+    return sum(losses) / max(len(losses), 1)
+
+
+def finetune_encoder(
+    pairs: Sequence[Pair],
+    texts: Mapping[str, str],
+    home: Path,
+    *,
+    config: FinetuneConfig = FinetuneConfig(),
+    base_model: Path | None = None,
+    source: str = "",
+    progress: bool = False,
+) -> FinetuneResult:
+    """Trains, then writes the encoder artifact (atomically) and makes it current."""
+    rng = random.Random(config.seed)
+    torch.manual_seed(config.seed)
+    chosen = list(pairs)
+    if config.max_pairs is not None and len(chosen) > config.max_pairs:
+        chosen = _whole_queries(chosen, config.max_pairs, rng)
+    examples = _examples(chosen, texts, rng)
+    if len(examples) < 2:
+        raise InvalidArgumentError(
+            "pairs", f"need at least 2 pairs graded >= {RELEVANT_GRADE} whose products are in the catalogue"
+        )
+    path = base_model or default_model_path()
+    trainer = _Trainer(path, config)
+    trainer.model.train()
+    epochs = [_batches(examples, config.batch_size, rng) for _ in range(config.epochs)]
+    total = sum(len(b) for b in epochs)
+    optimizer = torch.optim.AdamW(trainer.model.parameters(), lr=config.lr)
+    warmup = max(1, int(total * config.warmup_share))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(total - warmup, 1)))
+    )
+    losses: list[float] = []
+    started = time.perf_counter()
+    with tqdm(total=total, desc="fine-tuning", unit="steps", disable=not progress) as bar:
+        for batches in epochs:
+            for batch in batches:
+                loss = trainer.loss(batch)
+                optimizer.zero_grad()
+                loss.backward()  # type: ignore[no-untyped-call]
+                optimizer.step()
+                schedule.step()
+                losses.append(loss.item())
+                bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+                bar.update(1)
+    seconds = time.perf_counter() - started
+    trainer.model.eval()
+    queries = sorted({e.query for e in examples})
+    manifest = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "base_model": path.name if base_model else "all-MiniLM-L6-v2",
+        "objective": "in-batch negatives + graded hard negatives, weighted by (grade-1)/2",
+        "pairs_file": source,
+        "pairs": len(examples),
+        "config": {
+            "epochs": config.epochs,
+            "batch_size": config.batch_size,
+            "lr": config.lr,
+            "scale": config.scale,
+            "max_pairs": config.max_pairs,
+            "seed": config.seed,
+        },
+        "steps": total,
+        "seconds": round(seconds, 1),
+        "loss_first": losses[0],
+        "loss_last": losses[-1],
+        "queries": queries,
+    }
+
+    def save(folder: Path) -> None:
+        trainer.model.save_pretrained(str(folder))
+        trainer.tokenizer.save_pretrained(str(folder))
+
+    written = write_encoder(home, encoder_name("minilm"), save, manifest)
+    return FinetuneResult(
+        written, len(examples), len(queries), total, seconds, total / max(seconds, 1e-9), losses
+    )
+
+
+def _whole_queries(pairs: Sequence[Pair], limit: int, rng: random.Random) -> list[Pair]:
+    """About `limit` pairs made of whole queries drawn at random (a query keeps all its judgements)."""
+    by_query: dict[str, list[Pair]] = defaultdict(list)
+    for pair in pairs:
+        by_query[pair.query].append(pair)
+    names = sorted(by_query)
+    rng.shuffle(names)
+    out: list[Pair] = []
+    for name in names:
+        if len(out) >= limit:
+            break
+        out.extend(by_query[name])
+    return out

@@ -1,0 +1,116 @@
+"""Query relevance: each case is a shopper's query and the products raters graded for it.
+
+The same metrics as the history protocols, with NDCG@10 on graded gains (grade − 1; unjudged
+products gain 0) and the binary metrics (recall, hit, MRR, α-NDCG) on products graded ≥ 2.
+Systems: `bm25` (Lucene's formula, recommender/lexical.py), `text` (BERT cosine), `kg` (the
+query aligned into the KG space), then the recommender itself: `fused`, `default` and the sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from embeddings.alignment import apply_alignment
+from evaluation import metrics as m
+from evaluation.harness import Evaluator, K, SystemResult
+from evaluation.presets.homedepot import RELEVANT_GRADE, Judgements, gains
+from evaluation.splits import EvalCase
+from recommender.fusion import FusionWeights
+from recommender.request import RecommendationRequest
+from recommender.service import Recommender
+
+
+def query_cases(judgements: Judgements) -> list[EvalCase]:
+    """The query is the case id; `hidden` holds its products graded ≥ 2; there is no history."""
+    return [
+        EvalCase(query, "", [], {pid for pid, grade in graded.items() if grade >= RELEVANT_GRADE})
+        for query, graded in sorted(judgements.items())
+    ]
+
+
+def fusion_grid() -> list[FusionWeights]:
+    """Dense vs KG share and the lexical (BM25) share of the text score: what a query ranks by."""
+    return [
+        FusionWeights(text_share=t, lexical_share=lex)
+        for t in (0.6, 0.8, 1.0)
+        for lex in (0.3, 0.5, 0.6, 0.7, 0.8)
+    ]
+
+
+class QueryEvaluator(Evaluator):
+    def __init__(
+        self,
+        recommender: Recommender,
+        judgements: Judgements,
+        *,
+        region_kind: str = "community",
+        seed: int = 7,
+    ) -> None:
+        super().__init__(recommender, query_cases(judgements), region_kind=region_kind, seed=seed)
+        self.gains = {query: gains(graded) for query, graded in judgements.items()}
+        recommender.cache_queries(sorted(judgements))
+
+    def for_queries(self, judgements: Judgements) -> list[EvalCase]:
+        """Cases for other queries (the tuning ones), with their gains known to the scorer."""
+        self.gains.update({query: gains(graded) for query, graded in judgements.items()})
+        self.rec.cache_queries(sorted(judgements))
+        return query_cases(judgements)
+
+    def _score(self, result: SystemResult, case: EvalCase, ranked: list[str]) -> None:
+        super()._score(result, case, ranked)
+        result.per_case["ndcg@10"][-1] = m.graded_ndcg_at_k(ranked[:K], self.gains[case.case_id], K)
+
+    def _top(self, scores: np.ndarray) -> list[str]:
+        top = np.argpartition(-scores, K)[:K] if scores.size > K else np.arange(scores.size)
+        top = top[np.lexsort((top, -scores[top]))]
+        return [self.catalog.pids[i] for i in top]
+
+    def baselines(self) -> dict[str, Callable[[EvalCase], list[str]]]:
+        c = self.catalog
+
+        def bm25(case: EvalCase) -> list[str]:
+            return [c.pids[row] for row, _ in c.lexical.search(case.case_id, K)]
+
+        def text(case: EvalCase) -> list[str]:
+            return self._top(c.text @ self.rec.encode_query(case.case_id))
+
+        def kg(case: EvalCase) -> list[str]:
+            return self._top(
+                c.kg @ apply_alignment(c.artifact.alignment, self.rec.encode_query(case.case_id))
+            )
+
+        return {"bm25": bm25, "text": text, "kg": kg}
+
+    def _recommended(
+        self, strategy: str, diversity: float, recommender: Recommender | None = None
+    ) -> Callable[[EvalCase], list[str]]:
+        rec = recommender or self.rec
+
+        def run(case: EvalCase) -> list[str]:
+            request = RecommendationRequest(
+                query=case.case_id,
+                k=K,
+                diversity=diversity,
+                strategy=strategy,
+                region_kind=self.region_kind,
+                explain=False,
+            )
+            return rec.recommend(request).ids
+
+        return run
+
+    def run_systems(self, names: Sequence[str], *, suffix: str = "") -> list[SystemResult]:
+        """Only the named systems (baselines or `fused`), each renamed with `suffix`."""
+        chosen: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = []
+        baselines = self.baselines()
+        for name in names:
+            if name == "fused":
+                chosen.append((SystemResult(f"fused{suffix}", "none", 0.0), self._recommended("none", 0.0)))
+            else:
+                chosen.append((SystemResult(f"{name}{suffix}", None, None), baselines[name]))
+        for result, fn in chosen:
+            for case in self.cases:
+                self._score(result, case, fn(case))
+        return [r for r, _ in chosen]

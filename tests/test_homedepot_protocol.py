@@ -20,7 +20,8 @@ from evaluation.query_run import evaluate_homedepot
 from graph.errors import InputFileError, InvalidArgumentError
 from graph.loaders import load_products
 from graph.memory_store import MemoryGraphStore
-from recommender.service import RecommendationRequest, Recommender
+from recommender.request import RecommendationRequest
+from recommender.service import Recommender
 from tests.helpers import write
 
 # Made-up catalogue and judgements (not the real Home Depot data), shaped like it.
@@ -113,9 +114,8 @@ def test_a_title_only_catalogue_trains_and_every_product_gets_a_kg_vector(tmp_pa
     embed_new_products(store, Artifact.open_current(tmp_path / "home"), encoder)
     recommender = Recommender.load(store, tmp_path / "home", encoder, pseudonym_key=b"k")
     assert recommender.catalog.has_vectors.all() and len(recommender.catalog.pids) == len(TITLES) + 1
-    items = recommender.recommend(RecommendationRequest(query="copper pipe", region_kind="community"))[
-        "items"
-    ]
+    request = RecommendationRequest(query="copper pipe", region_kind="community")
+    items = recommender.recommend(request).as_dict()["items"]
     assert items[0]["title"].endswith("Copper Pipe")
 
 

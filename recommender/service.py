@@ -85,11 +85,13 @@ class Recommender:
     def record_event(self, user: str, item: str, kind: str, ts: int) -> bool:
         """A live event (`POST /v1/events`, user already pseudonymised) reaches the history,
         co-occurrence and popularity that the next request reads, without retraining; one
-        writer at a time, readers see copies swapped in whole (GraphProjection.record_event)."""
+        writer at a time, readers see copies swapped in whole (GraphProjection.record_event). The
+        collaborative neighbour lists follow within their staleness (collaborative/source.py)."""
         with self._events_lock:
             counted = self.projection.record_event(user, item, kind, ts)
             if counted:
                 self.catalog.update_popularity(item)
+                self.collaborative.record_event()
             return counted
 
     def warm_query(self, query: str | None) -> None:
@@ -138,12 +140,6 @@ class Recommender:
             else {}
         )
         return Signals(self.catalog, self.store, query, history, scores, lists)
-
-    def record_event(self, user: str, item: str, kind: str, ts: int) -> None:
-        """A live event: the shopper's history at once, the neighbour lists within their staleness
-        (recommender/collaborative/source.py)."""
-        self.projection.record_event(user, item, kind, ts)
-        self.collaborative.record_event()
 
     def _history(self, user_id: str | None, history: Sequence[str]) -> History:
         return build_history(

@@ -59,6 +59,8 @@ test-fast: install
 
 lint: install
 	$(VENV)/bin/ruff check graph embeddings recommender evaluation api tests bench
+	rm -rf build/typecheck && mkdir -p build/typecheck/kgrec
+	for pkg in graph embeddings recommender evaluation api; do ln -s ../../../$$pkg build/typecheck/kgrec/$$pkg; done
 	$(VENV)/bin/mypy
 
 bench: install

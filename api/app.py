@@ -9,17 +9,17 @@ from contextlib import asynccontextmanager
 import torch
 from fastapi import FastAPI
 
-from api import routes_admin, routes_catalogue, routes_events, routes_ops, routes_recommend, routes_ui
-from api.body_limit import BodyLimitMiddleware
-from api.errors import install_error_handlers
-from api.metrics import metrics_middleware
-from api.schemas import error_responses
-from api.settings import Settings
-from api.state import AppState
-from api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
-from embeddings.batching_encoder import BatchingEncoder
-from embeddings.text_encoder import TextEncoder
-from graph.errors import KgrecError
+from kgrec.api import routes_admin, routes_catalogue, routes_events, routes_ops, routes_recommend, routes_ui
+from kgrec.api.body_limit import BodyLimitMiddleware
+from kgrec.api.errors import install_error_handlers
+from kgrec.api.metrics import metrics_middleware
+from kgrec.api.schemas import error_responses
+from kgrec.api.settings import Settings
+from kgrec.api.state import AppState
+from kgrec.api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
+from kgrec.embeddings.batching_encoder import BatchingEncoder
+from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.graph.errors import KgrecError
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_body
+from kgrec.api.errors import error_body
 
 
 class BodyTooLarge(Exception):

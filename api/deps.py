@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
-from api.state import AppState
+from kgrec.api.state import AppState
 
 
 def get_state(request: Request) -> AppState:

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph.errors import KgrecError
+from kgrec.graph.errors import KgrecError
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"

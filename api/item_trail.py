@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recommender.projection import GraphProjection
+from kgrec.recommender.projection import GraphProjection
 
 
 def add_category_trails(projection: GraphProjection, result: dict[str, Any]) -> None:

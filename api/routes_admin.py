@@ -9,13 +9,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 
-from api.deps import Admin, State
-from api.schemas import LoadKind, error_responses
-from api.use_cases import load_file, train_and_publish
-from embeddings.artifacts import Artifact
-from embeddings.cold_start import embed_new_products
-from embeddings.training import TrainingConfig, resolve_model
-from graph.errors import InputFileError, NotFoundError
+from kgrec.api.deps import Admin, State
+from kgrec.api.schemas import LoadKind, error_responses
+from kgrec.api.use_cases import load_file, train_and_publish
+from kgrec.embeddings.artifacts import Artifact
+from kgrec.embeddings.cold_start import embed_new_products
+from kgrec.embeddings.training import TrainingConfig, resolve_model
+from kgrec.graph.errors import InputFileError, NotFoundError
 
 router = APIRouter(
     prefix="/v1/admin", tags=["admin"], dependencies=[Admin], responses=error_responses(401, 403, 404, 409)

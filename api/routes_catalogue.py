@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import State
-from api.schemas import error_responses
-from graph.errors import NotFoundError
-from graph.records import locale_property
-from graph.taxonomy_parsing import LOCALE_PATTERN, normalise_locale
+from kgrec.api.deps import State
+from kgrec.api.schemas import error_responses
+from kgrec.graph.errors import NotFoundError
+from kgrec.graph.records import locale_property
+from kgrec.graph.taxonomy_parsing import LOCALE_PATTERN, normalise_locale
 
 router = APIRouter(prefix="/v1", tags=["catalogue"], responses=error_responses(404))
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import State
-from api.schemas import EventBody, error_responses
-from graph.errors import NotFoundError
-from graph.pseudonym import pseudonymise
-from graph.records import InteractionRecord
+from kgrec.api.deps import State
+from kgrec.api.schemas import EventBody, error_responses
+from kgrec.graph.errors import NotFoundError
+from kgrec.graph.pseudonym import pseudonymise
+from kgrec.graph.records import InteractionRecord
 
 router = APIRouter(prefix="/v1", tags=["events"], responses=error_responses(404))
 

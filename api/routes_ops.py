@@ -6,9 +6,9 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import State
-from api.errors import error_response
-from api.metrics import REGISTRY
+from kgrec.api.deps import State
+from kgrec.api.errors import error_response
+from kgrec.api.metrics import REGISTRY
 
 router = APIRouter(tags=["operations"])
 

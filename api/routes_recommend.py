@@ -7,15 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import State
-from api.item_trail import add_category_trails
-from api.metrics import observe_stages
-from api.schemas import RecommendationRequestBody, RecommendationResponse, error_responses
-from api.use_cases import build_request
-from graph.errors import NotFoundError
-from recommender.browser_link import browser_edit_url
-from recommender.request import Filters, RecommendationRequest
-from recommender.service import Recommender
+from kgrec.api.deps import State
+from kgrec.api.item_trail import add_category_trails
+from kgrec.api.metrics import observe_stages
+from kgrec.api.schemas import RecommendationRequestBody, RecommendationResponse, error_responses
+from kgrec.api.use_cases import build_request
+from kgrec.graph.errors import NotFoundError
+from kgrec.recommender.browser_link import browser_edit_url
+from kgrec.recommender.request import Filters, RecommendationRequest
+from kgrec.recommender.service import Recommender
 
 router = APIRouter(prefix="/v1", tags=["recommendations"], responses=error_responses(404))
 

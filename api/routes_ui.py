@@ -12,7 +12,7 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
-from graph.errors import NotFoundError
+from kgrec.graph.errors import NotFoundError
 
 router = APIRouter(tags=["page"], include_in_schema=False)
 
@@ -30,7 +30,7 @@ def static_text(name: str) -> str:
     """One shipped file's text; only the names above can be asked for."""
     if name not in MEDIA_TYPES:
         raise NotFoundError(f"no page file {name!r}")
-    return resources.files("api").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("kgrec.api").joinpath("static", name).read_text(encoding="utf-8")
 
 
 @router.get("/")

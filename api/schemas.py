@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from api.use_cases import LOAD_KINDS
-from graph.interaction_parsing import KINDS
-from recommender.regions import REGION_KINDS
-from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY
-from recommender.rerankers import RERANKERS
+from kgrec.api.use_cases import LOAD_KINDS
+from kgrec.graph.interaction_parsing import KINDS
+from kgrec.recommender.regions import REGION_KINDS
+from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY
+from kgrec.recommender.rerankers import RERANKERS
 
 
 def _one_of(values: Collection[str]) -> Callable[[str], str]:

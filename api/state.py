@@ -12,12 +12,12 @@ from typing import Any
 
 from neo4j import Driver
 
-from api.settings import Settings
-from embeddings.encoder_artifacts import current_encoder
-from embeddings.text_encoder import TextEncoder
-from graph.errors import ArtifactError, KgrecError, NotFoundError
-from graph.neo4j_store import Neo4jGraphStore
-from recommender.service import Recommender
+from kgrec.api.settings import Settings
+from kgrec.embeddings.encoder_artifacts import current_encoder
+from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.graph.errors import ArtifactError, KgrecError, NotFoundError
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.recommender.service import Recommender
 
 log = logging.getLogger(__name__)
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from embeddings.artifacts import Artifact
-from embeddings.build import TrainSummary, build_embeddings
-from embeddings.cold_start import embed_new_products
-from embeddings.text_encoder import TextEncoder
-from embeddings.training import TrainingConfig
-from graph.errors import InvalidArgumentError
-from graph.loaders import LoadSummary, load_interactions, load_products, load_taxonomy
-from graph.product_parsing import parse_mapping
-from graph.store import GraphStore
-from recommender.region_publishing import publish_regions
-from recommender.request import Filters, RecommendationRequest
-from recommender.service import Recommender
+from kgrec.embeddings.artifacts import Artifact
+from kgrec.embeddings.build import TrainSummary, build_embeddings
+from kgrec.embeddings.cold_start import embed_new_products
+from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.embeddings.training import TrainingConfig
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.graph.loaders import LoadSummary, load_interactions, load_products, load_taxonomy
+from kgrec.graph.product_parsing import parse_mapping
+from kgrec.graph.store import GraphStore
+from kgrec.recommender.region_publishing import publish_regions
+from kgrec.recommender.request import Filters, RecommendationRequest
+from kgrec.recommender.service import Recommender
 
 LOAD_KINDS = ("taxonomy", "products", "interactions")
 

@@ -6,11 +6,11 @@ from urllib.parse import urlparse
 
 from neo4j import Driver, GraphDatabase
 
-from api.settings import Settings
-from embeddings.encoder_artifacts import current_encoder
-from embeddings.text_encoder import HFTextEncoder
-from graph.neo4j_launcher import LocalNeo4j
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.api.settings import Settings
+from kgrec.embeddings.encoder_artifacts import current_encoder
+from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.graph.neo4j_launcher import LocalNeo4j
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 
 
 def open_driver(settings: Settings) -> Driver:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from neo4j import GraphDatabase
 
-from graph.neo4j_launcher import LocalNeo4j
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.neo4j_launcher import LocalNeo4j
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_HOME = REPO / "var" / "bench"

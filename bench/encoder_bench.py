@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from bench.common import BENCH_HOME, REPO, median, percentile
-from embeddings.text_encoder import HFTextEncoder
+from kgrec.embeddings.text_encoder import HFTextEncoder
 
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
 QUERIES = [

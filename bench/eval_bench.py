@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from api.settings import Settings
-from api.wiring import limit_blas_threads, text_encoder
-from evaluation.run import PRESETS, RunOptions, evaluate_preset
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import limit_blas_threads, text_encoder
+from kgrec.evaluation.run import PRESETS, RunOptions, evaluate_preset
 
 
 def _metrics(report: dict[str, Any], name: str) -> dict[str, float]:

@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 from bench.common import BENCH_HOME, PASSWORD, REPO, bench_store, median, timed
-from graph.loaders import _product_record, load_products
-from graph.neo4j_store import Neo4jGraphStore
-from graph.product_parsing import iter_products
-from graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.graph.loaders import _product_record, load_products
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.product_parsing import iter_products
+from kgrec.graph.samples import AMAZON_TOYS_MAPPING
 
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
 GOOGLE = REPO / "data" / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt"

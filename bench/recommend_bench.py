@@ -16,12 +16,12 @@ import time
 
 import numpy as np
 
-from api.settings import Settings
-from api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
 from bench.common import BENCH_HOME, REPO, median, percentile
-from recommender.request import RecommendationRequest
-from recommender.retrieval import ExactIndex, HnswIndex
-from recommender.service import Recommender
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
+from kgrec.recommender.request import RecommendationRequest
+from kgrec.recommender.retrieval import ExactIndex, HnswIndex
+from kgrec.recommender.service import Recommender
 
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
 

@@ -27,12 +27,12 @@ from collections import Counter
 
 import httpx
 
-from api.settings import Settings
-from api.wiring import open_driver
 from bench.api_bench import rss_kib
 from bench.common import BENCH_HOME
 from bench.recommend_bench import queries
-from graph.pseudonym import pseudonymise
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import open_driver
+from kgrec.graph.pseudonym import pseudonymise
 
 HOT_USERS = 4
 HOT_ITEMS = 3
@@ -130,7 +130,7 @@ def main() -> None:
     settings = Settings()
     catalogue, ids = _catalogue_slice(settings, 200)
     server = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import run; run()", "serve", "--port", str(args.port)],
+        [sys.executable, "-m", "kgrec.api.cli", "serve", "--port", str(args.port)],
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -11,13 +11,13 @@ import json
 import time
 
 from bench.common import BENCH_HOME, REPO, bench_store
-from embeddings.build import build_embeddings
-from embeddings.text_encoder import HFTextEncoder
-from embeddings.training import TrainingConfig, train_embeddings
-from embeddings.triples import export_triples, split_triples
-from graph.loaders import load_products, load_taxonomy
-from graph.neo4j_store import Neo4jGraphStore
-from graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.embeddings.build import build_embeddings
+from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.embeddings.training import TrainingConfig, train_embeddings
+from kgrec.embeddings.triples import export_triples, split_triples
+from kgrec.graph.loaders import load_products, load_taxonomy
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.samples import AMAZON_TOYS_MAPPING
 
 GOOGLE = REPO / "data" / "google_taxonomy"
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"

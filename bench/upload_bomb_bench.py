@@ -47,9 +47,9 @@ def write_catalogue(path: Path, rows: int) -> Path:
 
 def _measure(path: str) -> None:
     """Child process: load one file into an in-memory store and print the peak RSS rise."""
-    from graph.errors import InputFileError
-    from graph.loaders import load_products
-    from graph.memory_store import MemoryGraphStore
+    from kgrec.graph.errors import InputFileError
+    from kgrec.graph.loaders import load_products
+    from kgrec.graph.memory_store import MemoryGraphStore
 
     store = MemoryGraphStore()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -15,8 +15,8 @@ import time
 import numpy as np
 
 from bench.common import bench_store, median, percentile
-from graph import cypher
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph import cypher
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 
 LEGACY_LABEL = "BenchLegacyProduct"
 LEGACY_INDEX = "bench_legacy_text"

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from graph.errors import ArtifactError, InvalidArgumentError, NotFoundError
+from kgrec.graph.errors import ArtifactError, InvalidArgumentError, NotFoundError
 
 CURRENT = "current"
 MANIFEST = "manifest.json"

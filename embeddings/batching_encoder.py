@@ -15,7 +15,7 @@ from typing import cast
 
 import numpy as np
 
-from embeddings.text_encoder import Matrix, TextEncoder
+from kgrec.embeddings.text_encoder import Matrix, TextEncoder
 
 
 @dataclass(slots=True)

@@ -13,13 +13,13 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from embeddings.alignment import fit_and_evaluate
-from embeddings.artifacts import Artifact, ArtifactPayload, artifact_name, write_artifact
-from embeddings.text_encoder import TextEncoder
-from embeddings.texts import category_text, product_text
-from embeddings.training import TrainingConfig, train_embeddings
-from embeddings.triples import entity_label, export_triples, split_triples
-from graph.store import GraphStore
+from kgrec.embeddings.alignment import fit_and_evaluate
+from kgrec.embeddings.artifacts import Artifact, ArtifactPayload, artifact_name, write_artifact
+from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.embeddings.texts import category_text, product_text
+from kgrec.embeddings.training import TrainingConfig, train_embeddings
+from kgrec.embeddings.triples import entity_label, export_triples, split_triples
+from kgrec.graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 2_000

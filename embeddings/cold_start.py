@@ -7,15 +7,15 @@ from collections.abc import Collection
 
 import numpy as np
 
-from embeddings.alignment import apply_alignment
-from embeddings.artifacts import Artifact
-from embeddings.build import write_back
-from embeddings.text_encoder import TextEncoder
-from embeddings.texts import product_text
-from embeddings.triples import entity_label
-from graph.errors import ArtifactError
-from graph.records import brand_id
-from graph.store import GraphStore
+from kgrec.embeddings.alignment import apply_alignment
+from kgrec.embeddings.artifacts import Artifact
+from kgrec.embeddings.build import write_back
+from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.embeddings.texts import product_text
+from kgrec.embeddings.triples import entity_label
+from kgrec.graph.errors import ArtifactError
+from kgrec.graph.records import brand_id
+from kgrec.graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 TEXT_WEIGHT = 0.5

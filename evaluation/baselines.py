@@ -11,10 +11,16 @@ import numpy as np
 from numpy.typing import NDArray
 from tqdm import tqdm
 
-from evaluation import metrics as m
-from evaluation.splits import EvalCase
-from recommender.collaborative import InteractionMatrix, ItemItemModel, fit_ease, fit_itemknn, fit_rp3beta
-from recommender.collaborative.neighbours import NeighbourSettings
+from kgrec.evaluation import metrics as m
+from kgrec.evaluation.splits import EvalCase
+from kgrec.recommender.collaborative import (
+    InteractionMatrix,
+    ItemItemModel,
+    fit_ease,
+    fit_itemknn,
+    fit_rp3beta,
+)
+from kgrec.recommender.collaborative.neighbours import NeighbourSettings
 
 Ranker = Callable[[EvalCase], list[str]]
 FITS: dict[str, Callable[..., ItemItemModel]] = {

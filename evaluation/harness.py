@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from evaluation import metrics as m
-from evaluation.splits import EvalCase
-from recommender.fusion import FusionWeights
-from recommender.request import RecommendationRequest
-from recommender.service import Recommender
+from kgrec.evaluation import metrics as m
+from kgrec.evaluation.splits import EvalCase
+from kgrec.recommender.fusion import FusionWeights
+from kgrec.recommender.request import RecommendationRequest
+from kgrec.recommender.service import Recommender
 
 log = logging.getLogger(__name__)
 K = 10

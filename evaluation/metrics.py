@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.list_diversity import filter_bubble_share, intra_list_distance
+from kgrec.recommender.list_diversity import filter_bubble_share, intra_list_distance
 
 __all__ = [
     "alpha_ndcg_at_k",

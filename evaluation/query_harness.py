@@ -12,14 +12,14 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from embeddings.alignment import apply_alignment
-from evaluation import metrics as m
-from evaluation.harness import Evaluator, K, SystemResult
-from evaluation.presets.homedepot import RELEVANT_GRADE, Judgements, gains
-from evaluation.splits import EvalCase
-from recommender.fusion import FusionWeights
-from recommender.request import RecommendationRequest
-from recommender.service import Recommender
+from kgrec.embeddings.alignment import apply_alignment
+from kgrec.evaluation import metrics as m
+from kgrec.evaluation.harness import Evaluator, K, SystemResult
+from kgrec.evaluation.presets.homedepot import RELEVANT_GRADE, Judgements, gains
+from kgrec.evaluation.splits import EvalCase
+from kgrec.recommender.fusion import FusionWeights
+from kgrec.recommender.request import RecommendationRequest
+from kgrec.recommender.service import Recommender
 
 
 def query_cases(judgements: Judgements) -> list[EvalCase]:

@@ -17,15 +17,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from embeddings.artifacts import Artifact
-from embeddings.build import build_embeddings
-from embeddings.cold_start import embed_new_products
-from embeddings.encoder_artifacts import fitted_queries
-from embeddings.reencode import reencode_artifact
-from embeddings.text_encoder import HFTextEncoder, TextEncoder
-from embeddings.training import TrainingConfig
-from evaluation.harness import PAIRED, WeightSweep, choose_default, versus
-from evaluation.presets.homedepot import (
+from kgrec.embeddings.artifacts import Artifact
+from kgrec.embeddings.build import build_embeddings
+from kgrec.embeddings.cold_start import embed_new_products
+from kgrec.embeddings.encoder_artifacts import fitted_queries
+from kgrec.embeddings.reencode import reencode_artifact
+from kgrec.embeddings.text_encoder import HFTextEncoder, TextEncoder
+from kgrec.embeddings.training import TrainingConfig
+from kgrec.evaluation.harness import PAIRED, WeightSweep, choose_default, versus
+from kgrec.evaluation.presets.homedepot import (
     DEV,
     PRODUCTS,
     TRAIN,
@@ -35,12 +35,12 @@ from evaluation.presets.homedepot import (
     split_queries,
     sub_catalogue,
 )
-from evaluation.query_harness import QueryEvaluator, fusion_grid
-from evaluation.report import write_report
-from graph.errors import InputFileError
-from graph.loaders import load_products
-from graph.memory_store import MemoryGraphStore
-from recommender.service import Recommender
+from kgrec.evaluation.query_harness import QueryEvaluator, fusion_grid
+from kgrec.evaluation.report import write_report
+from kgrec.graph.errors import InputFileError
+from kgrec.graph.loaders import load_products
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.recommender.service import Recommender
 
 EVAL_KEY = b"evaluation"
 REGION_KIND = "community"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from evaluation.harness import PAIRED, PER_CASE, STRATEGIES
+from kgrec.evaluation.harness import PAIRED, PER_CASE, STRATEGIES
 
 
 def write_report(out: Path, report: dict[str, Any]) -> None:

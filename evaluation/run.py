@@ -16,25 +16,25 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from embeddings.build import build_embeddings
-from embeddings.text_encoder import TextEncoder
-from embeddings.training import TrainingConfig
-from evaluation.baselines import neighbour_settings, tune_baselines
-from evaluation.harness import WEIGHT_AXES, Evaluator, choose_default, versus
-from evaluation.presets.base import PreparedData, PresetEntry
-from evaluation.presets.giftcards import giftcards_preset
-from evaluation.presets.instacart import instacart_preset
-from evaluation.presets.lastfm import lastfm_preset
-from evaluation.report import write_report
-from evaluation.splits import EvalCase, split_interactions
-from graph.catalogue_copy import copy_catalogue
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.interaction_parsing import RawInteraction, iter_interactions
-from graph.loaders import load_interactions, load_products, load_taxonomy
-from graph.memory_store import MemoryGraphStore
-from graph.store import GraphStore
-from recommender.regions import REGION_KINDS
-from recommender.service import Recommender
+from kgrec.embeddings.build import build_embeddings
+from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.embeddings.training import TrainingConfig
+from kgrec.evaluation.baselines import neighbour_settings, tune_baselines
+from kgrec.evaluation.harness import WEIGHT_AXES, Evaluator, choose_default, versus
+from kgrec.evaluation.presets.base import PreparedData, PresetEntry
+from kgrec.evaluation.presets.giftcards import giftcards_preset
+from kgrec.evaluation.presets.instacart import instacart_preset
+from kgrec.evaluation.presets.lastfm import lastfm_preset
+from kgrec.evaluation.report import write_report
+from kgrec.evaluation.splits import EvalCase, split_interactions
+from kgrec.graph.catalogue_copy import copy_catalogue
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.interaction_parsing import RawInteraction, iter_interactions
+from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.graph.store import GraphStore
+from kgrec.recommender.regions import REGION_KINDS
+from kgrec.recommender.service import Recommender
 
 EVAL_KEY = b"evaluation"
 REGION_CHOICES = ("auto", *REGION_KINDS)

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from graph.errors import InvalidArgumentError
-from graph.interaction_parsing import RawInteraction
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.graph.interaction_parsing import RawInteraction
 
 
 @dataclass(slots=True)

@@ -6,9 +6,9 @@ in-memory store lets it do so without touching the shop's Neo4j.
 
 from __future__ import annotations
 
-from graph.loaders import batched
-from graph.records import CategoryRecord, ProductRecord
-from graph.store import GraphStore
+from kgrec.graph.loaders import batched
+from kgrec.graph.records import CategoryRecord, ProductRecord
+from kgrec.graph.store import GraphStore
 
 BATCH = 1000
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
-from graph.errors import InputFileError
+from kgrec.graph.errors import InputFileError
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 MAX_LINE_BYTES = 4 * 1024 * 1024

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from graph import limits
-from graph.errors import InputFileError
-from graph.file_reading import iter_csv_rows
+from kgrec.graph import limits
+from kgrec.graph.errors import InputFileError
+from kgrec.graph.file_reading import iter_csv_rows
 
 KINDS = ("view", "cart", "purchase", "rating")
 REQUIRED_COLUMNS = ("user_id", "item_id", "kind", "timestamp")

@@ -19,21 +19,21 @@ from typing import TypeVar
 
 from tqdm import tqdm
 
-from graph import limits
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.interaction_parsing import RawInteraction, iter_interactions
-from graph.product_parsing import RawProduct, iter_products
-from graph.pseudonym import pseudonymise
-from graph.records import (
+from kgrec.graph import limits
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.interaction_parsing import RawInteraction, iter_interactions
+from kgrec.graph.product_parsing import RawProduct, iter_products
+from kgrec.graph.pseudonym import pseudonymise
+from kgrec.graph.records import (
     CategoryRecord,
     InteractionRecord,
     ProductRecord,
     WriteCounts,
     category_id,
 )
-from graph.store import GraphStore
-from graph.taxonomy_parsing import PATH_SEPARATOR, build_tree, parse_taxonomy
-from graph.title_attributes import BRAND_KEY, BrandVocabulary, extract
+from kgrec.graph.store import GraphStore
+from kgrec.graph.taxonomy_parsing import PATH_SEPARATOR, build_tree, parse_taxonomy
+from kgrec.graph.title_attributes import BRAND_KEY, BrandVocabulary, extract
 
 T = TypeVar("T")
 DEFAULT_BATCH = 5_000

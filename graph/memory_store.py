@@ -12,8 +12,8 @@ from typing import Any
 
 import networkx as nx
 
-from graph import cypher
-from graph.records import (
+from kgrec.graph import cypher
+from kgrec.graph.records import (
     EVENT_WINDOW,
     CategoryRecord,
     GraphStats,
@@ -25,7 +25,7 @@ from graph.records import (
     brand_id,
     locale_property,
 )
-from graph.store import CategoryRef, CategoryText, InteractionSummary, ProductText, RelationshipRecord
+from kgrec.graph.store import CategoryRef, CategoryText, InteractionSummary, ProductText, RelationshipRecord
 
 Node = tuple[str, str]
 

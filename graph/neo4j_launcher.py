@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from graph.errors import LauncherError, MissingToolError
+from kgrec.graph.errors import LauncherError, MissingToolError
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ class ServerStatus:
 
 
 def _pom_text() -> str:
-    return resources.files("graph").joinpath("neo4j_server/pom.xml").read_text(encoding="utf-8")
+    return resources.files("kgrec.graph").joinpath("neo4j_server/pom.xml").read_text(encoding="utf-8")
 
 
 def java_major_version() -> int:

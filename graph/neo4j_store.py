@@ -13,9 +13,9 @@ import neo4j
 from neo4j import Driver
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired, TransientError
 
-from graph import cypher
-from graph.errors import GraphUnavailableError, InvalidArgumentError
-from graph.records import (
+from kgrec.graph import cypher
+from kgrec.graph.errors import GraphUnavailableError, InvalidArgumentError
+from kgrec.graph.records import (
     EVENT_WINDOW,
     CategoryRecord,
     GraphStats,
@@ -27,7 +27,7 @@ from graph.records import (
     brand_id,
     locale_property,
 )
-from graph.store import CategoryRef, CategoryText, InteractionSummary, ProductText, RelationshipRecord
+from kgrec.graph.store import CategoryRef, CategoryText, InteractionSummary, ProductText, RelationshipRecord
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

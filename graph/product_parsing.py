@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph import limits
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.file_reading import is_jsonl, iter_csv_rows, iter_jsonl_rows
-from graph.taxonomy_parsing import PATH_SEPARATOR
+from kgrec.graph import limits
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.file_reading import is_jsonl, iter_csv_rows, iter_jsonl_rows
+from kgrec.graph.taxonomy_parsing import PATH_SEPARATOR
 
 PRODUCT_FIELDS = (
     "id",

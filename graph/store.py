@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
-from graph.records import (
+from kgrec.graph.records import (
     CategoryRecord,
     GraphStats,
     InteractionRecord,

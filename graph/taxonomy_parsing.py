@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph import limits
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.file_reading import iter_csv_rows, iter_jsonl_rows, iter_text_lines
-from graph.records import CategoryRecord, category_id
-from graph.store import CategoryRef
+from kgrec.graph import limits
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.file_reading import iter_csv_rows, iter_jsonl_rows, iter_text_lines
+from kgrec.graph.records import CategoryRecord, category_id
+from kgrec.graph.store import CategoryRef
 
 FORMATS = ("google", "csv", "jsonl")
 PATH_SEPARATOR = " > "

@@ -15,11 +15,11 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from graph.errors import InvalidArgumentError
-from recommender.catalog_index import CatalogIndex
-from recommender.history import History, history_centroid
-from recommender.regions import ProductRegions
-from recommender.signals import Signals
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.catalog_index import CatalogIndex
+from kgrec.recommender.history import History, history_centroid
+from kgrec.recommender.regions import ProductRegions
+from kgrec.recommender.signals import Signals
 
 CANDIDATES_PER_SOURCE = 150
 LEXICAL_HITS = 100

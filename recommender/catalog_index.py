@@ -7,17 +7,17 @@ import logging
 import numpy as np
 from numpy.typing import NDArray
 
-from embeddings.artifacts import Artifact
-from recommender.lexical import Bm25Index
-from recommender.projection import GraphProjection
-from recommender.regions import (
+from kgrec.embeddings.artifacts import Artifact
+from kgrec.recommender.lexical import Bm25Index
+from kgrec.recommender.projection import GraphProjection
+from kgrec.recommender.regions import (
     ProductRegions,
     Regions,
     community_regions,
     load_regions,
     taxonomy_regions,
 )
-from recommender.retrieval import ExactIndex, HnswIndex, build_index, normalise_rows
+from kgrec.recommender.retrieval import ExactIndex, HnswIndex, build_index, normalise_rows
 
 log = logging.getLogger(__name__)
 MATCHED_CATEGORIES = 8

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.history import History, history_region_weights
-from recommender.regions import ProductRegions
-from recommender.request import Plan
-from recommender.rerankers import get_reranker
+from kgrec.recommender.history import History, history_region_weights
+from kgrec.recommender.regions import ProductRegions
+from kgrec.recommender.request import Plan
+from kgrec.recommender.rerankers import get_reranker
 
 RERANK_POOL = 100
 HEAD_SHARE = 0.5

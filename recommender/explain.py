@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from recommender.browser_link import inline_parameters
-from recommender.projection import GraphProjection
+from kgrec.recommender.browser_link import inline_parameters
+from kgrec.recommender.projection import GraphProjection
 
 MAX_HOPS = 4
 MAX_PATHS = 3

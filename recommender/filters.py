@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from graph.records import brand_id
-from recommender.catalog_index import CatalogIndex
-from recommender.history import History
-from recommender.request import Filters
+from kgrec.graph.records import brand_id
+from kgrec.recommender.catalog_index import CatalogIndex
+from kgrec.recommender.history import History
+from kgrec.recommender.request import Filters
 
 
 def allowed_rows(filters: Filters, catalog: CatalogIndex) -> NDArray[np.bool_] | None:

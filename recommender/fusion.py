@@ -17,11 +17,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 if TYPE_CHECKING:
-    from recommender.candidates import Candidates
-    from recommender.catalog_index import CatalogIndex
-    from recommender.history import History
-    from recommender.query import QueryVectors
-    from recommender.signals import Signals
+    from kgrec.recommender.candidates import Candidates
+    from kgrec.recommender.catalog_index import CatalogIndex
+    from kgrec.recommender.history import History
+    from kgrec.recommender.query import QueryVectors
+    from kgrec.recommender.signals import Signals
 
 Vector = NDArray[np.float32]
 

@@ -11,8 +11,8 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from graph.pseudonym import pseudonymise
-from recommender.projection import KIND_WEIGHTS, GraphProjection
+from kgrec.graph.pseudonym import pseudonymise
+from kgrec.recommender.projection import KIND_WEIGHTS, GraphProjection
 
 RegionKey = TypeVar("RegionKey", int, str)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from graph.records import brand_id
-from graph.store import GraphStore
+from kgrec.graph.records import brand_id
+from kgrec.graph.store import GraphStore
 
 Node = tuple[str, str]
 KIND_WEIGHTS = {"purchase": 1.0, "cart": 0.6, "rating": 0.5, "view": 0.25}

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from embeddings.alignment import apply_alignment
-from embeddings.text_encoder import TextEncoder
+from kgrec.embeddings.alignment import apply_alignment
+from kgrec.embeddings.text_encoder import TextEncoder
 
 QUERY_CACHE_SIZE = 10_000
 

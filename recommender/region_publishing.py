@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from graph.store import GraphStore
-from recommender.catalog_index import CatalogIndex
-from recommender.regions import save_regions
+from kgrec.graph.store import GraphStore
+from kgrec.recommender.catalog_index import CatalogIndex
+from kgrec.recommender.regions import save_regions
 
 BATCH = 5000
 

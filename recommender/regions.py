@@ -11,8 +11,8 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
-from graph.atomic_write import write_text_atomically
-from recommender.projection import GraphProjection
+from kgrec.graph.atomic_write import write_text_atomically
+from kgrec.recommender.projection import GraphProjection
 
 REGIONS_FILE = "regions.json"
 NO_CATEGORY = "tax:none"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from graph.errors import InvalidArgumentError
-from recommender.regions import REGION_KINDS
-from recommender.rerankers import RERANKERS, get_reranker
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.regions import REGION_KINDS
+from kgrec.recommender.rerankers import RERANKERS, get_reranker
 
 DEFAULT_STRATEGY = "xquad"
 DEFAULT_DIVERSITY = 0.6

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from graph.errors import InvalidArgumentError
+from kgrec.graph.errors import InvalidArgumentError
 
 Vector = NDArray[np.float64]
 Indices = NDArray[np.int64]

@@ -9,15 +9,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.diversity import Picks
-from recommender.explain import Explainer, Explanation
-from recommender.fusion import Components, Scores
-from recommender.history import history_region_weights
-from recommender.list_diversity import filter_bubble_share, intra_list_distance
-from recommender.projection import GraphProjection
-from recommender.regions import ProductRegions
-from recommender.request import Plan
-from recommender.signals import Signals
+from kgrec.recommender.diversity import Picks
+from kgrec.recommender.explain import Explainer, Explanation
+from kgrec.recommender.fusion import Components, Scores
+from kgrec.recommender.history import history_region_weights
+from kgrec.recommender.list_diversity import filter_bubble_share, intra_list_distance
+from kgrec.recommender.projection import GraphProjection
+from kgrec.recommender.regions import ProductRegions
+from kgrec.recommender.request import Plan
+from kgrec.recommender.signals import Signals
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,23 +16,23 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from embeddings.artifacts import Artifact
-from embeddings.text_encoder import TextEncoder
-from graph.store import GraphStore
-from recommender.candidates import Candidates, cooccurrence_scores, eligible_rows, gather_candidates
-from recommender.catalog_index import CatalogIndex
-from recommender.collaborative.source import CollaborativeSource
-from recommender.diversity import diversify
-from recommender.explain import Explainer
-from recommender.filters import allowed_rows, excluded_items
-from recommender.fusion import FusionWeights, fused_relevance
-from recommender.history import History, build_history
-from recommender.projection import GraphProjection
-from recommender.query import QueryEncoder, QueryVectors, query_vectors
-from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
-from recommender.response import Recommendation, Stopwatch, build_response, explained_items
-from recommender.signals import Signals
-from recommender.tuning import TunedDefaults, load_tuned
+from kgrec.embeddings.artifacts import Artifact
+from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.graph.store import GraphStore
+from kgrec.recommender.candidates import Candidates, cooccurrence_scores, eligible_rows, gather_candidates
+from kgrec.recommender.catalog_index import CatalogIndex
+from kgrec.recommender.collaborative.source import CollaborativeSource
+from kgrec.recommender.diversity import diversify
+from kgrec.recommender.explain import Explainer
+from kgrec.recommender.filters import allowed_rows, excluded_items
+from kgrec.recommender.fusion import FusionWeights, fused_relevance
+from kgrec.recommender.history import History, build_history
+from kgrec.recommender.projection import GraphProjection
+from kgrec.recommender.query import QueryEncoder, QueryVectors, query_vectors
+from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
+from kgrec.recommender.response import Recommendation, Stopwatch, build_response, explained_items
+from kgrec.recommender.signals import Signals
+from kgrec.recommender.tuning import TunedDefaults, load_tuned
 
 
 class Recommender:

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from graph.store import GraphStore
-from recommender.catalog_index import CatalogIndex
-from recommender.collaborative.neighbours import NeighbourLists
-from recommender.history import History
-from recommender.query import QueryVectors
+from kgrec.graph.store import GraphStore
+from kgrec.recommender.catalog_index import CatalogIndex
+from kgrec.recommender.collaborative.neighbours import NeighbourLists
+from kgrec.recommender.history import History
+from kgrec.recommender.query import QueryVectors
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from graph.atomic_write import write_text_atomically
-from graph.errors import ArtifactError
-from recommender.fusion import FusionWeights
+from kgrec.graph.atomic_write import write_text_atomically
+from kgrec.graph.errors import ArtifactError
+from kgrec.recommender.fusion import FusionWeights
 
 FILE = "tuned_defaults.json"
 

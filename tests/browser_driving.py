@@ -22,7 +22,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from api.routes_ui import static_text
+from kgrec.api.routes_ui import static_text
 
 CHROMIUM = os.environ.get("KGREC_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("KGREC_CHROMEDRIVER", "/usr/bin/chromedriver")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from neo4j import Driver, GraphDatabase
 
-from graph.memory_store import MemoryGraphStore
-from graph.neo4j_launcher import LocalNeo4j
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.graph.neo4j_launcher import LocalNeo4j
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

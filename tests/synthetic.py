@@ -11,12 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.artifacts import ArtifactPayload, write_artifact
-from embeddings.text_encoder import HashingTextEncoder
-from graph.loaders import load_interactions, load_products, load_taxonomy
-from graph.memory_store import MemoryGraphStore
-from recommender.projection import GraphProjection
-from recommender.service import Recommender
+from kgrec.embeddings.artifacts import ArtifactPayload, write_artifact
+from kgrec.embeddings.text_encoder import HashingTextEncoder
+from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.recommender.projection import GraphProjection
+from kgrec.recommender.service import Recommender
 from tests.helpers import write
 
 KEY = b"synthetic"
@@ -54,7 +54,7 @@ def build(tmp_path: Path) -> Recommender:
     projection = GraphProjection.load(store)
     home = tmp_path / "home"
     write_artifact(home, "synthetic", _payload(projection))
-    from embeddings.artifacts import Artifact
+    from kgrec.embeddings.artifacts import Artifact
 
     return Recommender(store, Artifact.open_current(home), ENCODER, projection, pseudonym_key=KEY)
 

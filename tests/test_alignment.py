@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embeddings.alignment import apply_alignment, fit_and_evaluate, fit_ridge, r2_score
+from kgrec.embeddings.alignment import apply_alignment, fit_and_evaluate, fit_ridge, r2_score
 
 
 def test_ridge_recovers_a_linear_map_with_bias() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.artifacts import (
+from kgrec.embeddings.artifacts import (
     Artifact,
     ArtifactPayload,
     artifacts_root,
@@ -14,7 +14,7 @@ from embeddings.artifacts import (
     use_artifact,
     write_artifact,
 )
-from graph.errors import NotFoundError
+from kgrec.graph.errors import NotFoundError
 
 
 def payload(seed: int, entities: list[object] | None = None) -> ArtifactPayload:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.loaders import load_products
-from graph.neo4j_launcher import LocalNeo4j
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.loaders import load_products
+from kgrec.graph.neo4j_launcher import LocalNeo4j
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 from tests.conftest import REPO, TEST_PASSWORD
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
@@ -23,8 +23,8 @@ LOADER = """
 import sys
 from pathlib import Path
 from neo4j import GraphDatabase
-from graph.loaders import load_products
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.loaders import load_products
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 uri, password, path, atomic_rows = sys.argv[1:5]
 driver = GraphDatabase.driver(uri, auth=("neo4j", password))
 store = Neo4jGraphStore(driver)

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from embeddings.batching_encoder import BatchingEncoder
-from embeddings.text_encoder import HashingTextEncoder, Matrix
+from kgrec.embeddings.batching_encoder import BatchingEncoder
+from kgrec.embeddings.text_encoder import HashingTextEncoder, Matrix
 
 
 class SlowEncoder:

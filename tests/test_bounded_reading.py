@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench.upload_bomb_bench import peak_rss_rise, write_line_bomb
-from graph.errors import InputFileError
-from graph.file_reading import MAX_LINE_BYTES, iter_csv_rows, iter_text_lines
+from kgrec.graph.errors import InputFileError
+from kgrec.graph.file_reading import MAX_LINE_BYTES, iter_csv_rows, iter_text_lines
 
 
 def test_a_gzip_line_bomb_is_refused_within_100_mb(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from graph.neo4j_store import Neo4jGraphStore
-from recommender.browser_link import browser_edit_url, cypher_string_literal, inline_parameters
-from recommender.explain import Explanation, PathNode
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.recommender.browser_link import browser_edit_url, cypher_string_literal, inline_parameters
+from kgrec.recommender.explain import Explanation, PathNode
 
 ODD_IDS = {
     "product": "p&1 #2 \"quoted\" 'single' 50%+tax=ok?",

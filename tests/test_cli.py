@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
-from graph.neo4j_launcher import LocalNeo4j
-from graph.neo4j_store import Neo4jGraphStore
-from recommender.tuning import load_tuned
+from kgrec.api.cli import app
+from kgrec.graph.neo4j_launcher import LocalNeo4j
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.recommender.tuning import load_tuned
 from tests.conftest import TEST_PASSWORD, shared_data
 from tests.helpers import PRODUCTS_CSV, TAXONOMY_CSV, write
 

@@ -7,8 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from graph.errors import InvalidArgumentError
-from recommender.collaborative import InteractionMatrix, ItemItemModel, fit_ease, fit_itemknn, fit_rp3beta
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.collaborative import (
+    InteractionMatrix,
+    ItemItemModel,
+    fit_ease,
+    fit_itemknn,
+    fit_rp3beta,
+)
 
 
 def _dense(model: ItemItemModel) -> np.ndarray:

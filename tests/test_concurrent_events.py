@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from graph.neo4j_store import Neo4jGraphStore
-from graph.records import EVENT_WINDOW, InteractionRecord, ProductRecord
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.records import EVENT_WINDOW, InteractionRecord, ProductRecord
 
 pytestmark = pytest.mark.neo4j
 THREADS = 8

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from neo4j import Driver
 
-from embeddings.artifacts import Artifact, current_name, list_artifacts, use_artifact
-from embeddings.build import build_embeddings
-from embeddings.cold_start import embed_new_products
-from embeddings.text_encoder import HashingTextEncoder
-from embeddings.training import TrainingConfig
-from embeddings.triples import export_triples, split_triples
-from graph.errors import GraphTooSmallError
-from graph.loaders import load_products
-from graph.neo4j_store import Neo4jGraphStore
-from graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.embeddings.artifacts import Artifact, current_name, list_artifacts, use_artifact
+from kgrec.embeddings.build import build_embeddings
+from kgrec.embeddings.cold_start import embed_new_products
+from kgrec.embeddings.text_encoder import HashingTextEncoder
+from kgrec.embeddings.training import TrainingConfig
+from kgrec.embeddings.triples import export_triples, split_triples
+from kgrec.graph.errors import GraphTooSmallError
+from kgrec.graph.loaders import load_products
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.samples import AMAZON_TOYS_MAPPING
 from tests.conftest import DATA
 from tests.helpers import write
 

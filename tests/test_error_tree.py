@@ -7,10 +7,10 @@ import json
 import pytest
 import typer
 
-import graph.errors as errors_module
-from api.cli.common import handle_errors
-from api.errors import _kgrec_error
-from graph.errors import InputFileError, InvalidArgumentError, KgrecError
+import kgrec.graph.errors as errors_module
+from kgrec.api.cli.common import handle_errors
+from kgrec.api.errors import _kgrec_error
+from kgrec.graph.errors import InputFileError, InvalidArgumentError, KgrecError
 
 
 def _subclasses(cls: type[KgrecError]) -> list[type[KgrecError]]:

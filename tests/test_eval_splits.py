@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.splits import split_interactions
-from graph.errors import InvalidArgumentError
-from graph.interaction_parsing import RawInteraction
+from kgrec.evaluation.splits import split_interactions
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.graph.interaction_parsing import RawInteraction
 
 
 def _rows() -> list[RawInteraction]:

@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.text_encoder import HashingTextEncoder
-from evaluation.baselines import GRIDS
-from evaluation.presets.giftcards import prepare_giftcards
-from evaluation.presets.instacart import prepare_instacart
-from evaluation.presets.lastfm import prepare_lastfm
-from evaluation.run import RunOptions, evaluate_interactions, evaluate_preset
-from evaluation.splits import split_interactions
-from graph.errors import InputFileError
-from graph.interaction_parsing import iter_interactions
-from graph.loaders import load_products
-from graph.memory_store import MemoryGraphStore
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.embeddings.text_encoder import HashingTextEncoder
+from kgrec.evaluation.baselines import GRIDS
+from kgrec.evaluation.presets.giftcards import prepare_giftcards
+from kgrec.evaluation.presets.instacart import prepare_instacart
+from kgrec.evaluation.presets.lastfm import prepare_lastfm
+from kgrec.evaluation.run import RunOptions, evaluate_interactions, evaluate_preset
+from kgrec.evaluation.splits import split_interactions
+from kgrec.graph.errors import InputFileError
+from kgrec.graph.interaction_parsing import iter_interactions
+from kgrec.graph.loaders import load_products
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 from tests.conftest import shared_data
 
 ENCODER = HashingTextEncoder(dim=32)

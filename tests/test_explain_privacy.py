@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.loaders import load_interactions, load_products, load_taxonomy
-from graph.neo4j_store import Neo4jGraphStore
-from graph.pseudonym import pseudonymise
-from recommender.explain import Explainer
-from recommender.projection import GraphProjection
+from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.pseudonym import pseudonymise
+from kgrec.recommender.explain import Explainer
+from kgrec.recommender.projection import GraphProjection
 from tests.helpers import PRODUCT_MAP, PRODUCTS_CSV, TAXONOMY_CSV, write
 
 KEY = b"privacy-test"

@@ -7,16 +7,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.encoder_artifacts import (
+from kgrec.embeddings.encoder_artifacts import (
     current_encoder,
     fitted_queries,
     is_encoder,
     list_encoders,
     use_encoder,
 )
-from embeddings.finetune import FinetuneConfig, Pair, evaluation_loss, finetune_encoder, read_pairs
-from embeddings.text_encoder import HFTextEncoder, default_model_path
-from graph.errors import InputFileError
+from kgrec.embeddings.finetune import FinetuneConfig, Pair, evaluation_loss, finetune_encoder, read_pairs
+from kgrec.embeddings.text_encoder import HFTextEncoder, default_model_path
+from kgrec.graph.errors import InputFileError
 from tests.helpers import write
 
 # Made-up products and queries (not from any real catalogue or search log).

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.harness import Evaluator, weight_grid
-from evaluation.run import preset_folder
-from evaluation.splits import EvalCase
-from graph.errors import InvalidArgumentError
-from recommender.fusion import FusionWeights
+from kgrec.evaluation.harness import Evaluator, weight_grid
+from kgrec.evaluation.run import preset_folder
+from kgrec.evaluation.splits import EvalCase
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.fusion import FusionWeights
 from tests.synthetic import build
 
 CASES = [

@@ -7,21 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.artifacts import Artifact
-from embeddings.build import build_embeddings
-from embeddings.cold_start import embed_new_products
-from embeddings.encoder_artifacts import MANIFEST
-from embeddings.finetune import FinetuneConfig, Pair, finetune_encoder
-from embeddings.text_encoder import HashingTextEncoder
-from embeddings.training import TrainingConfig
-from evaluation.metrics import graded_ndcg_at_k
-from evaluation.presets.homedepot import check_not_fitted_on, read_qrels, split_queries
-from evaluation.query_run import evaluate_homedepot
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.loaders import load_products
-from graph.memory_store import MemoryGraphStore
-from recommender.request import RecommendationRequest
-from recommender.service import Recommender
+from kgrec.embeddings.artifacts import Artifact
+from kgrec.embeddings.build import build_embeddings
+from kgrec.embeddings.cold_start import embed_new_products
+from kgrec.embeddings.encoder_artifacts import MANIFEST
+from kgrec.embeddings.finetune import FinetuneConfig, Pair, finetune_encoder
+from kgrec.embeddings.text_encoder import HashingTextEncoder
+from kgrec.embeddings.training import TrainingConfig
+from kgrec.evaluation.metrics import graded_ndcg_at_k
+from kgrec.evaluation.presets.homedepot import check_not_fitted_on, read_qrels, split_queries
+from kgrec.evaluation.query_run import evaluate_homedepot
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.loaders import load_products
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.recommender.request import RecommendationRequest
+from kgrec.recommender.service import Recommender
 from tests.helpers import write
 
 # Made-up catalogue and judgements (not the real Home Depot data), shaped like it.

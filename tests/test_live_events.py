@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from recommender.request import RecommendationRequest
+from kgrec.recommender.request import RecommendationRequest
 from tests.synthetic import build
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from neo4j import Driver
 
-from graph.errors import InputFileError
-from graph.loaders import load_interactions, load_products, load_taxonomy
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.errors import InputFileError
+from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 from tests.conftest import REPO
 from tests.helpers import PRODUCT_MAP, PRODUCTS_CSV, TAXONOMY_CSV, write
 

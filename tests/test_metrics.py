@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from evaluation.metrics import (
+from kgrec.evaluation.metrics import (
     alpha_ndcg_at_k,
     bootstrap_ci,
     coverage_at_k,

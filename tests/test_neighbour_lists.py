@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender.collaborative import source as source_module
-from recommender.collaborative.neighbours import NeighbourLists
-from recommender.collaborative.source import CollaborativeSource
-from recommender.fusion import FusionWeights
-from recommender.projection import GraphProjection
+from kgrec.recommender.collaborative import source as source_module
+from kgrec.recommender.collaborative.neighbours import NeighbourLists
+from kgrec.recommender.collaborative.source import CollaborativeSource
+from kgrec.recommender.fusion import FusionWeights
+from kgrec.recommender.projection import GraphProjection
 
 ITEMS = ["milk", "bread", "jam", "tea", "new-jam"]
 

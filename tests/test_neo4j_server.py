@@ -10,8 +10,8 @@ import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
-from graph.errors import LauncherError
-from graph.neo4j_launcher import LocalNeo4j
+from kgrec.graph.errors import LauncherError
+from kgrec.graph.neo4j_launcher import LocalNeo4j
 
 pytestmark = pytest.mark.neo4j
 

@@ -8,22 +8,22 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from graph.errors import InvalidArgumentError
-from recommender.candidates import (
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.candidates import (
     CANDIDATE_SOURCES,
     Candidates,
     gather_candidates,
     get_candidate_source,
     popular_across_regions,
 )
-from recommender.diversity import diversify, protected_head, region_target
-from recommender.filters import allowed_rows, excluded_items
-from recommender.fusion import FusionWeights, fused_relevance
-from recommender.history import build_history
-from recommender.query import query_vectors
-from recommender.request import Filters, RecommendationRequest
-from recommender.service import Recommender
-from recommender.signals import Signals
+from kgrec.recommender.diversity import diversify, protected_head, region_target
+from kgrec.recommender.filters import allowed_rows, excluded_items
+from kgrec.recommender.fusion import FusionWeights, fused_relevance
+from kgrec.recommender.history import build_history
+from kgrec.recommender.query import query_vectors
+from kgrec.recommender.request import Filters, RecommendationRequest
+from kgrec.recommender.service import Recommender
+from kgrec.recommender.signals import Signals
 from tests.synthetic import KEY, build
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.interaction_parsing import iter_interactions, parse_timestamp
-from graph.product_parsing import iter_products, parse_mapping, parse_price
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.interaction_parsing import iter_interactions, parse_timestamp
+from kgrec.graph.product_parsing import iter_products, parse_mapping, parse_price
 from tests.helpers import write, write_jsonl
 
 

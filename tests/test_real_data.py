@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from graph.cypher import lucene_escape
-from graph.loaders import load_products, load_taxonomy
-from graph.neo4j_store import Neo4jGraphStore
-from graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.graph.cypher import lucene_escape
+from kgrec.graph.loaders import load_products, load_taxonomy
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.samples import AMAZON_TOYS_MAPPING
 from tests.conftest import DATA
 
 EN = DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt"

@@ -9,17 +9,17 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
-from embeddings.build import build_embeddings
-from embeddings.text_encoder import HFTextEncoder
-from embeddings.training import TrainingConfig
-from graph.errors import InvalidArgumentError
-from graph.loaders import load_interactions, load_products
-from graph.neo4j_store import Neo4jGraphStore
-from graph.samples import AMAZON_TOYS_MAPPING
-from recommender.diversity import protected_head
-from recommender.region_publishing import publish_regions
-from recommender.request import Filters, RecommendationRequest
-from recommender.service import Recommender
+from kgrec.embeddings.build import build_embeddings
+from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.embeddings.training import TrainingConfig
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.graph.loaders import load_interactions, load_products
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.recommender.diversity import protected_head
+from kgrec.recommender.region_publishing import publish_regions
+from kgrec.recommender.request import Filters, RecommendationRequest
+from kgrec.recommender.service import Recommender
 from tests.conftest import DATA
 from tests.helpers import write
 

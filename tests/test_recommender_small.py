@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from embeddings.build import build_embeddings
-from embeddings.text_encoder import HashingTextEncoder
-from embeddings.training import TrainingConfig
-from graph.errors import ArtifactError, NotFoundError
-from graph.loaders import load_products, load_taxonomy
-from graph.memory_store import MemoryGraphStore
-from recommender.fusion import FusionWeights
-from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
-from recommender.service import Recommender
-from recommender.tuning import TunedDefaults, load_tuned, save_tuned
+from kgrec.embeddings.build import build_embeddings
+from kgrec.embeddings.text_encoder import HashingTextEncoder
+from kgrec.embeddings.training import TrainingConfig
+from kgrec.graph.errors import ArtifactError, NotFoundError
+from kgrec.graph.loaders import load_products, load_taxonomy
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.recommender.fusion import FusionWeights
+from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
+from kgrec.recommender.service import Recommender
+from kgrec.recommender.tuning import TunedDefaults, load_tuned, save_tuned
 from tests.conftest import DATA
 from tests.helpers import write
 

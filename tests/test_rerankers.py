@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graph.errors import InvalidArgumentError
-from recommender.rerankers import RERANKERS, get_reranker
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.rerankers import RERANKERS, get_reranker
 
 # Three items: 0 and 1 are identical vectors in region 0, item 2 is orthogonal in region 1.
 REL = np.array([1.0, 0.9, 0.5])

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from neo4j import Driver
 
-from graph.cypher import lucene_escape
-from graph.neo4j_store import Neo4jGraphStore
-from graph.records import ProductRecord
+from kgrec.graph.cypher import lucene_escape
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.records import ProductRecord
 
 pytestmark = pytest.mark.neo4j
 LUCENE_WORDS = st.sampled_from(

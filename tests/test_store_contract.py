@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.loaders import load_interactions, load_products, load_taxonomy
-from graph.memory_store import MemoryGraphStore
-from graph.neo4j_store import Neo4jGraphStore
-from graph.pseudonym import pseudonymise
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.pseudonym import pseudonymise
 from tests.helpers import INTERACTIONS_CSV, PRODUCT_MAP, PRODUCTS_CSV, TAXONOMY_CSV, write
 
 KEY = b"test-key"

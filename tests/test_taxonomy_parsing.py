@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.taxonomy_parsing import build_tree, detect_format, parse_taxonomy
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.taxonomy_parsing import build_tree, detect_format, parse_taxonomy
 from tests.helpers import TAXONOMY_CSV, write, write_jsonl
 
 
@@ -117,7 +117,7 @@ def test_unknown_format_and_bad_locale_are_rejected(tmp_path: Path) -> None:
 
 
 def test_parent_may_already_be_in_the_graph(tmp_path: Path) -> None:
-    from graph.store import CategoryRef
+    from kgrec.graph.store import CategoryRef
 
     path = write(tmp_path / "t.csv", "id,parent_id,name\n7,1,Dolls\n")
     existing = {"shop:1": CategoryRef("shop:1", None, "Toys")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embeddings.text_encoder import HashingTextEncoder, HFTextEncoder, default_model_path
+from kgrec.embeddings.text_encoder import HashingTextEncoder, HFTextEncoder, default_model_path
 
 
 @pytest.fixture(scope="module")

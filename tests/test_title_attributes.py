@@ -7,10 +7,10 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from graph.loaders import load_products
-from graph.memory_store import MemoryGraphStore
-from graph.neo4j_store import Neo4jGraphStore
-from graph.title_attributes import BrandVocabulary, extract, measures
+from kgrec.graph.loaders import load_products
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.title_attributes import BrandVocabulary, extract, measures
 from tests.conftest import shared_data
 from tests.helpers import write
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pykeen.datasets import Nations
 
-from embeddings.training import TrainingConfig, resolve_model, train_embeddings
-from graph.errors import GraphTooSmallError, InvalidArgumentError
+from kgrec.embeddings.training import TrainingConfig, resolve_model, train_embeddings
+from kgrec.graph.errors import GraphTooSmallError, InvalidArgumentError
 
 
 @pytest.mark.slow

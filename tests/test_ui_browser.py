@@ -17,17 +17,17 @@ import uvicorn
 from neo4j import Driver
 from pydantic import SecretStr
 
-from api.app import create_app
-from api.routes_ui import static_text
-from api.settings import Settings
-from embeddings.build import build_embeddings
-from embeddings.text_encoder import HashingTextEncoder
-from embeddings.training import TrainingConfig
-from graph.loaders import load_products, load_taxonomy
-from graph.neo4j_launcher import LocalNeo4j
-from graph.neo4j_store import Neo4jGraphStore
-from graph.samples import AMAZON_TOYS_MAPPING
-from recommender.service import Recommender
+from kgrec.api.app import create_app
+from kgrec.api.routes_ui import static_text
+from kgrec.api.settings import Settings
+from kgrec.embeddings.build import build_embeddings
+from kgrec.embeddings.text_encoder import HashingTextEncoder
+from kgrec.embeddings.training import TrainingConfig
+from kgrec.graph.loaders import load_products, load_taxonomy
+from kgrec.graph.neo4j_launcher import LocalNeo4j
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.recommender.service import Recommender
 from tests.conftest import DATA, TEST_PASSWORD
 from tests.test_embeddings_neo4j import toys_subset
 

@@ -4,6 +4,6 @@ Commands are thin: they parse options, call the same use cases as the HTTP route
 (api/use_cases.py), and print text or `--json`. Errors map to exit codes in common.py.
 """
 
-from api.cli.main import app, run
+from kgrec.api.cli.main import app, run
 
 __all__ = ["app", "run"]

@@ -1,5 +1,5 @@
 """`python -m api.cli ...` runs the `kgrec` command."""
 
-from api.cli.main import run
+from kgrec.api.cli.main import run
 
 run()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from api.routes_ui import static_text
+from kgrec.api.routes_ui import static_text
 
 app = typer.Typer(help="Neo4j Browser helpers: the kgrec style and guide.", no_args_is_help=True)
 

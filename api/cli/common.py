@@ -11,10 +11,10 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from api.settings import Settings
-from api.wiring import open_driver, open_store
-from graph.errors import InputFileError, KgrecError
-from graph.neo4j_store import Neo4jGraphStore
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import open_driver, open_store
+from kgrec.graph.errors import InputFileError, KgrecError
+from kgrec.graph.neo4j_store import Neo4jGraphStore
 
 P = ParamSpec("P")
 R = TypeVar("R")

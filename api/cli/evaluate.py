@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
-from api.settings import Settings
-from api.wiring import limit_blas_threads, text_encoder
-from evaluation.query_run import evaluate_homedepot
-from evaluation.run import (
+from kgrec.api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import limit_blas_threads, text_encoder
+from kgrec.evaluation.query_run import evaluate_homedepot
+from kgrec.evaluation.run import (
     PRESETS,
     QUERY_PRESETS,
     REGION_CHOICES,
@@ -21,9 +21,9 @@ from evaluation.run import (
     evaluate_preset,
     preset_folder,
 )
-from evaluation.splits import SPLITS, get_split
-from graph.errors import InvalidArgumentError
-from recommender.tuning import from_report, save_tuned
+from kgrec.evaluation.splits import SPLITS, get_split
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.tuning import from_report, save_tuned
 
 app = typer.Typer()
 

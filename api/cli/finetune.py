@@ -7,16 +7,16 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
-from api.settings import Settings
-from api.wiring import text_encoder
-from embeddings.artifacts import current_name
-from embeddings.finetune import FinetuneConfig, finetune_encoder, read_pairs
-from embeddings.reencode import reencode_artifact
-from embeddings.texts import product_text
-from graph.loaders import load_products
-from graph.memory_store import MemoryGraphStore
-from graph.store import GraphStore
+from kgrec.api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import text_encoder
+from kgrec.embeddings.artifacts import current_name
+from kgrec.embeddings.finetune import FinetuneConfig, finetune_encoder, read_pairs
+from kgrec.embeddings.reencode import reencode_artifact
+from kgrec.embeddings.texts import product_text
+from kgrec.graph.loaders import load_products
+from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.graph.store import GraphStore
 
 DEFAULTS = FinetuneConfig()
 app = typer.Typer()

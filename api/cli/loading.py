@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
-from api.settings import Settings
-from api.use_cases import load_file
-from graph.loaders import LoadSummary
-from graph.product_parsing import parse_mapping
+from kgrec.api.cli.common import JsonFlag, emit, graph_store, handle_errors, require_file
+from kgrec.api.settings import Settings
+from kgrec.api.use_cases import load_file
+from kgrec.graph.loaders import LoadSummary
+from kgrec.graph.product_parsing import parse_mapping
 
 app = typer.Typer(help="Load catalogue files into the graph.", no_args_is_help=True)
 stats_app = typer.Typer()

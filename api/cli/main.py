@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import browser, evaluate, finetune, loading, neo4j_server, recommend, training
+from kgrec.api.cli import browser, evaluate, finetune, loading, neo4j_server, recommend, training
 
 app = typer.Typer(help="kgrec: knowledge-graph e-commerce recommendations.", no_args_is_help=True)
 app.add_typer(neo4j_server.app, name="neo4j")

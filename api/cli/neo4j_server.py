@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import JsonFlag, emit, handle_errors
-from api.settings import Settings
-from api.wiring import local_server
+from kgrec.api.cli.common import JsonFlag, emit, handle_errors
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import local_server
 
 app = typer.Typer(help="Run a local Neo4j server (no Docker needed).", no_args_is_help=True)
 

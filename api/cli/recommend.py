@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import JsonFlag, emit, graph_store, handle_errors
-from api.settings import Settings
-from api.use_cases import build_request
-from api.wiring import limit_blas_threads, text_encoder
-from recommender.regions import REGION_KINDS
-from recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, Filters
-from recommender.rerankers import RERANKERS
-from recommender.service import Recommender
+from kgrec.api.cli.common import JsonFlag, emit, graph_store, handle_errors
+from kgrec.api.settings import Settings
+from kgrec.api.use_cases import build_request
+from kgrec.api.wiring import limit_blas_threads, text_encoder
+from kgrec.recommender.regions import REGION_KINDS
+from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, Filters
+from kgrec.recommender.rerankers import RERANKERS
+from kgrec.recommender.service import Recommender
 
 app = typer.Typer()
 
@@ -86,6 +86,6 @@ def serve_cmd(
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from api.app import create_app
+    from kgrec.api.app import create_app
 
     uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)

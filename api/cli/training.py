@@ -6,16 +6,16 @@ from typing import Annotated
 
 import typer
 
-from api.cli.common import JsonFlag, emit, graph_store, handle_errors
-from api.settings import Settings
-from api.use_cases import train_and_publish
-from api.wiring import text_encoder
-from embeddings.artifacts import Artifact, list_artifacts, use_artifact
-from embeddings.cold_start import embed_new_products
-from embeddings.encoder_artifacts import is_encoder, list_encoders, use_encoder
-from embeddings.training import TrainingConfig, resolve_model
-from embeddings.triples import export_triples
-from graph.errors import NotFoundError
+from kgrec.api.cli.common import JsonFlag, emit, graph_store, handle_errors
+from kgrec.api.settings import Settings
+from kgrec.api.use_cases import train_and_publish
+from kgrec.api.wiring import text_encoder
+from kgrec.embeddings.artifacts import Artifact, list_artifacts, use_artifact
+from kgrec.embeddings.cold_start import embed_new_products
+from kgrec.embeddings.encoder_artifacts import is_encoder, list_encoders, use_encoder
+from kgrec.embeddings.training import TrainingConfig, resolve_model
+from kgrec.embeddings.triples import export_triples
+from kgrec.graph.errors import NotFoundError
 
 app = typer.Typer()
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from evaluation.harness import Evaluator
-from evaluation.splits import EvalCase
+from kgrec.evaluation.harness import Evaluator
+from kgrec.evaluation.splits import EvalCase
 
 
 @dataclass(slots=True)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evaluation.presets.base import PreparedData
-from graph.errors import InputFileError
-from graph.file_reading import iter_jsonl_rows
+from kgrec.evaluation.presets.base import PreparedData
+from kgrec.graph.errors import InputFileError
+from kgrec.graph.file_reading import iter_jsonl_rows
 
 META = "meta_Gift_Cards.json.gz"
 REVIEWS = "Gift_Cards_5.json.gz"

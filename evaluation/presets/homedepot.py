@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.errors import InputFileError, InvalidArgumentError
-from graph.file_reading import iter_text_lines
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.file_reading import iter_text_lines
 
 PRODUCTS = "products.csv"
 TRAIN = "qrels_train.tsv"

@@ -12,8 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from evaluation.presets.base import PreparedData
-from graph.errors import InputFileError
+from kgrec.evaluation.presets.base import PreparedData
+from kgrec.graph.errors import InputFileError
 
 REQUIRED = ("products.csv", "aisles.csv", "departments.csv", "orders.csv", "order_products__prior.csv")
 

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from evaluation.harness import Evaluator
-from evaluation.presets.base import PreparedData
-from evaluation.splits import EvalCase
-from graph.errors import InputFileError
-from graph.file_reading import iter_text_lines
+from kgrec.evaluation.harness import Evaluator
+from kgrec.evaluation.presets.base import PreparedData
+from kgrec.evaluation.splits import EvalCase
+from kgrec.graph.errors import InputFileError
+from kgrec.graph.file_reading import iter_text_lines
 
 FILES = ("kg.txt", "item_index2entity_id.txt", "ratings_final.txt")
 

@@ -5,9 +5,9 @@ the graph's own `INTERACTED` edges, sources of kgrec's collaborative score. Each
 item-item weight matrix W: a shopper's scores are their history row times W.
 """
 
-from recommender.collaborative.ease import fit_ease
-from recommender.collaborative.itemknn import fit_itemknn
-from recommender.collaborative.matrix import InteractionMatrix, ItemItemModel
-from recommender.collaborative.rp3beta import fit_rp3beta
+from kgrec.recommender.collaborative.ease import fit_ease
+from kgrec.recommender.collaborative.itemknn import fit_itemknn
+from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel
+from kgrec.recommender.collaborative.rp3beta import fit_rp3beta
 
 __all__ = ["InteractionMatrix", "ItemItemModel", "fit_ease", "fit_itemknn", "fit_rp3beta"]

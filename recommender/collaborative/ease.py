@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph.errors import InvalidArgumentError
-from recommender.collaborative.matrix import InteractionMatrix, ItemItemModel
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel
 
 
 def fit_ease(data: InteractionMatrix, *, l2: float = 100.0) -> ItemItemModel:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from graph.errors import InvalidArgumentError
-from recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
 
 
 def fit_itemknn(data: InteractionMatrix, *, shrink: float = 50.0, top_k: int = 200) -> ItemItemModel:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.collaborative.matrix import ItemItemModel, keep_top_k_per_column
-from recommender.projection import GraphProjection
+from kgrec.recommender.collaborative.matrix import ItemItemModel, keep_top_k_per_column
+from kgrec.recommender.projection import GraphProjection
 
 TIE_BREAK = 1e-3
 MAX_NODE_ITEMS = 2000

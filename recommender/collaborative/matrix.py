@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from graph.errors import InvalidArgumentError
+from kgrec.graph.errors import InvalidArgumentError
 
 
 @dataclass(frozen=True, slots=True)

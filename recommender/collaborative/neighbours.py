@@ -24,12 +24,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from graph.atomic_write import write_text_atomically
-from recommender.collaborative.ease import fit_ease
-from recommender.collaborative.knowledge_walk import fit_knowledge_walk
-from recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
-from recommender.collaborative.rp3beta import fit_rp3beta
-from recommender.projection import GraphProjection
+from kgrec.graph.atomic_write import write_text_atomically
+from kgrec.recommender.collaborative.ease import fit_ease
+from kgrec.recommender.collaborative.knowledge_walk import fit_knowledge_walk
+from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
+from kgrec.recommender.collaborative.rp3beta import fit_rp3beta
+from kgrec.recommender.projection import GraphProjection
 
 log = logging.getLogger(__name__)
 SOURCES = ("walk", "ease", "knowledge")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from graph.errors import InvalidArgumentError
-from recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
+from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
 
 
 def _row_stochastic(matrix: sp.csr_matrix, alpha: float) -> sp.csr_matrix:

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from recommender.collaborative.neighbours import NeighbourLists, NeighbourSettings
-from recommender.fusion import FusionWeights
-from recommender.projection import GraphProjection
+from kgrec.recommender.collaborative.neighbours import NeighbourLists, NeighbourSettings
+from kgrec.recommender.fusion import FusionWeights
+from kgrec.recommender.projection import GraphProjection
 
 log = logging.getLogger(__name__)
 REFRESH_EVENTS = 500

@@ -27,6 +27,7 @@ from kgrec.graph.loaders import load_products, load_taxonomy
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.recommender.region_publishing import publish_regions
 from kgrec.recommender.service import Recommender
 from tests.conftest import DATA, TEST_PASSWORD
 from tests.test_embeddings_neo4j import toys_subset
@@ -71,7 +72,7 @@ def page(
     )
     build_embeddings(store, home, config, ENCODER)
     # As `kgrec train` does: regions onto the graph, for the guide's region slide.
-    Recommender.load(store, home, ENCODER, pseudonym_key=b"ui-test-key").publish_regions()
+    publish_regions(store, Recommender.load(store, home, ENCODER, pseudonym_key=b"ui-test-key").catalog)
     settings = Settings(
         home=home,
         neo4j_uri=neo4j_server.bolt_uri,

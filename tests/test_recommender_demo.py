@@ -142,7 +142,7 @@ def test_collaborative_picks_explain_themselves_by_paths_neo4j_has(
 ) -> None:
     recommender, store = demo
     bought = sorted(_purchased(recommender))
-    result = recommender.recommend(RecommendationRequest(history=bought[:1], diversity=0.0))
+    result = recommender.recommend(RecommendationRequest(history=bought[:1], diversity=0.0)).as_dict()
     ids = [i["id"] for i in result["items"]]
     assert set(bought[1:]) <= set(ids[:5])
     paths: dict[str, list[str]] = {}

@@ -144,6 +144,10 @@ class Evaluator:
             **self.extra_baselines,
         }
 
+    def _shopper(self, case: EvalCase) -> dict[str, Any]:
+        """What a case tells the recommender: here the visible history (a query harness: the query)."""
+        return {"history": case.visible}
+
     def _recommended(
         self, strategy: str, diversity: float, recommender: Recommender | None = None
     ) -> Callable[[EvalCase], list[str]]:
@@ -151,7 +155,7 @@ class Evaluator:
 
         def run(case: EvalCase) -> list[str]:
             request = RecommendationRequest(
-                history=case.visible,
+                **self._shopper(case),
                 k=K,
                 diversity=diversity,
                 strategy=strategy,

@@ -9,6 +9,7 @@ query aligned into the KG space), then the recommender itself: `fused`, `default
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,6 @@ from kgrec.evaluation.harness import Evaluator, K, SystemResult
 from kgrec.evaluation.presets.homedepot import RELEVANT_GRADE, Judgements, gains
 from kgrec.evaluation.splits import EvalCase
 from kgrec.recommender.fusion import FusionWeights
-from kgrec.recommender.request import RecommendationRequest
 from kgrec.recommender.service import Recommender
 
 
@@ -83,23 +83,8 @@ class QueryEvaluator(Evaluator):
 
         return {"bm25": bm25, "text": text, "kg": kg}
 
-    def _recommended(
-        self, strategy: str, diversity: float, recommender: Recommender | None = None
-    ) -> Callable[[EvalCase], list[str]]:
-        rec = recommender or self.rec
-
-        def run(case: EvalCase) -> list[str]:
-            request = RecommendationRequest(
-                query=case.case_id,
-                k=K,
-                diversity=diversity,
-                strategy=strategy,
-                region_kind=self.region_kind,
-                explain=False,
-            )
-            return rec.recommend(request).ids
-
-        return run
+    def _shopper(self, case: EvalCase) -> dict[str, Any]:
+        return {"query": case.case_id}
 
     def run_systems(self, names: Sequence[str], *, suffix: str = "") -> list[SystemResult]:
         """Only the named systems (baselines or `fused`), each renamed with `suffix`."""

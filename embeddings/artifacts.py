@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from kgrec.graph.atomic_write import write_folder_atomically
 from kgrec.graph.errors import ArtifactError, InvalidArgumentError, NotFoundError
 
 CURRENT = "current"
@@ -38,35 +38,25 @@ class ArtifactPayload:
 
 
 def write_artifact(home: Path, name: str, payload: ArtifactPayload) -> Path:
-    """Writes into a hidden temp dir, renames it into place, then repoints `current`."""
+    """The folder appears whole (write_folder_atomically), then `current` is repointed."""
     root = artifacts_root(home)
     root.mkdir(parents=True, exist_ok=True)
-    final = root / name
-    if final.exists():
-        raise ArtifactError(f"artifact {name} already exists")
-    tmp = root / f".tmp-{name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        np.save(tmp / "entity_vectors.npy", payload.entity_vectors)
-        np.save(tmp / "relation_vectors.npy", payload.relation_vectors)
-        np.save(tmp / "text_vectors.npy", payload.text_vectors)
-        np.save(tmp / "alignment.npy", payload.alignment)
+
+    def fill(folder: Path) -> None:
+        np.save(folder / "entity_vectors.npy", payload.entity_vectors)
+        np.save(folder / "relation_vectors.npy", payload.relation_vectors)
+        np.save(folder / "text_vectors.npy", payload.text_vectors)
+        np.save(folder / "alignment.npy", payload.alignment)
         for fname, data in (
             ("entities.json", payload.entities),
             ("relations.json", payload.relations),
             ("text_ids.json", payload.text_ids),
         ):
-            (tmp / fname).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+            (folder / fname).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         manifest = {"format": FORMAT_VERSION, "name": name, **payload.manifest}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        for path in tmp.iterdir():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+
+    final = write_folder_atomically(root / name, fill, "artifact")
     use_artifact(home, name)
     return final
 

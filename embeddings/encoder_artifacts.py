@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kgrec.graph.atomic_write import write_folder_atomically
 from kgrec.graph.errors import ArtifactError, NotFoundError
 
 CURRENT = "current"
@@ -34,28 +34,17 @@ def encoder_name(base: str) -> str:
 
 
 def write_encoder(home: Path, name: str, save: Callable[[Path], None], manifest: dict[str, Any]) -> Path:
-    """`save` writes the model folder into a hidden temp dir; it is renamed into place, then made current."""
+    """`save` writes the model folder; it appears whole (write_folder_atomically), then is made current."""
     root = encoders_root(home)
     root.mkdir(parents=True, exist_ok=True)
-    final = root / name
-    if final.exists():
-        raise ArtifactError(f"encoder {name} already exists")
-    tmp = root / f".tmp-{name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    try:
-        save(tmp)
-        (tmp / MANIFEST).write_text(
+
+    def fill(folder: Path) -> None:
+        save(folder)
+        (folder / MANIFEST).write_text(
             json.dumps({"name": name, **manifest}, indent=2, ensure_ascii=False), encoding="utf-8"
         )
-        for path in tmp.iterdir():
-            if path.is_file():
-                with path.open("rb") as handle:
-                    os.fsync(handle.fileno())
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    final = write_folder_atomically(root / name, fill, "encoder")
     use_encoder(home, name)
     return final
 

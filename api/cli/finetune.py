@@ -11,7 +11,7 @@ from kgrec.api.cli.common import JsonFlag, emit, graph_store, handle_errors, req
 from kgrec.api.settings import Settings
 from kgrec.api.wiring import text_encoder
 from kgrec.embeddings.artifacts import current_name
-from kgrec.embeddings.finetune import FinetuneConfig, finetune_encoder, read_pairs
+from kgrec.embeddings.finetune import FinetuneConfig, FinetuneResult, finetune_encoder, read_pairs
 from kgrec.embeddings.reencode import reencode_artifact
 from kgrec.embeddings.texts import product_text
 from kgrec.graph.loaders import load_products
@@ -56,32 +56,26 @@ def finetune_cmd(
     settings = Settings()
     rows = read_pairs(require_file(pairs))
     base = settings.text_model
-    if products is not None:
-        store = MemoryGraphStore()
-        load_products(store, require_file(products), extract_from_title=extract_from_title)
-        texts = _texts(store)
-        result = finetune_encoder(
+
+    def tune(store: GraphStore) -> FinetuneResult:
+        return finetune_encoder(
             rows,
-            texts,
+            _texts(store),
             settings.home,
             config=config,
             base_model=base,
             source=str(pairs),
             progress=not as_json,
         )
+
+    if products is not None:
+        store = MemoryGraphStore()
+        load_products(store, require_file(products), extract_from_title=extract_from_title)
+        result = tune(store)
         reencoded = None
     else:
         with graph_store(settings) as graph:
-            texts = _texts(graph)
-            result = finetune_encoder(
-                rows,
-                texts,
-                settings.home,
-                config=config,
-                base_model=base,
-                source=str(pairs),
-                progress=not as_json,
-            )
+            result = tune(graph)
             reencoded = (
                 reencode_artifact(graph, settings.home, text_encoder(settings), progress=not as_json).name
                 if current_name(settings.home)

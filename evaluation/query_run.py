@@ -29,6 +29,7 @@ from kgrec.evaluation.presets.homedepot import (
     DEV,
     PRODUCTS,
     TRAIN,
+    QuerySplit,
     check_not_fitted_on,
     product_ids,
     read_qrels,
@@ -63,8 +64,14 @@ def _encode_latency_ms(encoder: TextEncoder, queries: list[str]) -> dict[str, fl
     }
 
 
-def _tuned(evaluator: QueryEvaluator, tuning: Any, progress: bool) -> WeightSweep:
-    return evaluator.sweep_weights(fusion_grid(), cases=evaluator.for_queries(tuning), progress=progress)
+def _tuned(
+    loaded: Recommender, split: QuerySplit, seed: int, progress: bool
+) -> tuple[QueryEvaluator, WeightSweep]:
+    """Weights swept on the tuning queries; the evaluator of the measured queries at the best ones."""
+    sweeping = QueryEvaluator(loaded, split.evaluated, region_kind=REGION_KIND, seed=seed)
+    sweep = sweeping.sweep_weights(fusion_grid(), cases=sweeping.for_queries(split.tuning), progress=progress)
+    tuned = loaded.with_weights(sweep.best)
+    return QueryEvaluator(tuned, split.evaluated, region_kind=REGION_KIND, seed=seed), sweep
 
 
 def evaluate_homedepot(
@@ -119,13 +126,8 @@ def evaluate_homedepot(
         )
         embed_new_products(store, Artifact.open_current(home), encoder)
         loaded_rec = Recommender.load(store, home, encoder, pseudonym_key=EVAL_KEY)
-        sweep = _tuned(
-            QueryEvaluator(loaded_rec, split.evaluated, region_kind=REGION_KIND, seed=seed),
-            split.tuning,
-            progress,
-        )
-        recommender = loaded_rec.with_weights(sweep.best)
-        evaluator = QueryEvaluator(recommender, split.evaluated, region_kind=REGION_KIND, seed=seed)
+        evaluator, sweep = _tuned(loaded_rec, split, seed, progress)
+        recommender = evaluator.rec
         results = evaluator.run(progress=progress)
         latency = {"base": _encode_latency_ms(encoder, measured)}
         report_extra: dict[str, Any] = {}
@@ -133,15 +135,9 @@ def evaluate_homedepot(
             tuned_encoder = HFTextEncoder(finetuned)
             reencode_artifact(store, home, tuned_encoder, progress=progress, write_to_graph=False)
             tuned_loaded = Recommender.load(store, home, tuned_encoder, pseudonym_key=EVAL_KEY)
-            tuned_sweep = _tuned(
-                QueryEvaluator(tuned_loaded, split.evaluated, region_kind=REGION_KIND, seed=seed),
-                split.tuning,
-                progress,
-            )
-            tuned = tuned_loaded.with_weights(tuned_sweep.best)
-            tuned_evaluator = QueryEvaluator(tuned, split.evaluated, region_kind=REGION_KIND, seed=seed)
+            tuned_evaluator, tuned_sweep = _tuned(tuned_loaded, split, seed, progress)
             report_extra["fusion_weight_sweep_finetuned"] = tuned_sweep.rows
-            report_extra["fusion_weights_finetuned"] = asdict(tuned.weights)
+            report_extra["fusion_weights_finetuned"] = asdict(tuned_sweep.best)
             results += tuned_evaluator.run_systems(["text", "fused"], suffix="+finetuned")
             latency["finetuned"] = _encode_latency_ms(tuned_encoder, measured)
             report_extra["finetuned_encoder"] = str(finetuned)

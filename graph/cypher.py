@@ -1,8 +1,6 @@
-"""Every Cypher statement that carries data, as builders returning `(query, params)`.
+"""Every Cypher statement kgrec sends, as constants or builders returning `(query, params)`.
 
 User input only ever travels in `params`; query text is built from constants in this module.
-The only Cypher outside it is neo4j_store.py's three constant probes (`RETURN 1`, the
-taxonomies' locales, `db.awaitIndexes`), which take no input at all.
 """
 
 from __future__ import annotations
@@ -37,6 +35,12 @@ _SCHEMA = [
     f"CREATE FULLTEXT INDEX {PRODUCT_FULLTEXT_INDEX} IF NOT EXISTS "
     "FOR (p:Product) ON EACH [p.title, p.description]",
 ]
+
+
+PING = "RETURN 1 AS ok"
+ALL_TAXONOMY_LOCALES = "MATCH (t:Taxonomy) RETURN t.locales AS locales"
+# Vector queries see only online indexes; this waits (up to two minutes) for ones still populating.
+AWAIT_INDEXES = "CALL db.awaitIndexes(120)"
 
 
 def schema_statements() -> list[str]:

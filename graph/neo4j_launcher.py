@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from kgrec.graph import cypher
 from kgrec.graph.errors import LauncherError, MissingToolError
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ class LocalNeo4j:
                 GraphDatabase.driver(self.bolt_uri, auth=("neo4j", self.password)) as driver,
                 driver.session() as session,
             ):
-                session.run("RETURN 1").consume()
+                session.run(cypher.PING).consume()
             return True
         except (ServiceUnavailable, Neo4jError, OSError):
             return False

@@ -164,7 +164,7 @@ class Neo4jGraphStore:
             work()
 
     def ping(self) -> None:
-        self.run("RETURN 1 AS ok")
+        self.run(cypher.PING)
 
     def ensure_schema(self) -> None:
         for statement in cypher.schema_statements():
@@ -174,7 +174,7 @@ class Neo4jGraphStore:
 
     def _ensure_category_fulltext(self) -> None:
         locales: set[str] = set()
-        for record in self.run("MATCH (t:Taxonomy) RETURN t.locales AS locales"):
+        for record in self.run(cypher.ALL_TAXONOMY_LOCALES):
             locales.update(record["locales"] or [])
         wanted = cypher.category_fulltext_properties([locale_property(x) for x in locales])
         current = self.run(*cypher.show_category_fulltext())
@@ -389,7 +389,7 @@ class Neo4jGraphStore:
     def vector_search(
         self, label: str, prop: str, vector: Sequence[float], k: int
     ) -> list[tuple[str, float]]:
-        self.run("CALL db.awaitIndexes(120)")
+        self.run(cypher.AWAIT_INDEXES)
         records = self.run(*cypher.query_vector_index(label, prop, k, vector))
         return [(r["id"], r["score"]) for r in records]
 

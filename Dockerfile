@@ -1,7 +1,8 @@
 # kgrec API image. Neo4j runs as its own service (see docker-compose.yml).
 FROM python:3.11-slim
 WORKDIR /app
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
+    KGREC_DATA_DIR=/app/data
 COPY pyproject.toml README.md ./
 COPY graph ./graph
 COPY embeddings ./embeddings

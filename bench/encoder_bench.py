@@ -13,10 +13,11 @@ import time
 import numpy as np
 import torch
 
-from bench.common import BENCH_HOME, REPO, median, percentile
+from bench.common import BENCH_HOME, median, percentile
 from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.graph.samples import AMAZON_TOYS, sample_file
 
-TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
+TOYS = sample_file(AMAZON_TOYS)
 QUERIES = [
     "wooden train set",
     "lego star wars",

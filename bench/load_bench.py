@@ -14,14 +14,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import BENCH_HOME, PASSWORD, REPO, bench_store, median, timed
+from bench.common import BENCH_HOME, PASSWORD, bench_store, median, timed
 from kgrec.graph.loaders import _product_record, load_products
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.graph.product_parsing import iter_products
-from kgrec.graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.graph.samples import AMAZON_TOYS, AMAZON_TOYS_MAPPING, GOOGLE_TAXONOMY_EN, sample_file
 
-TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
-GOOGLE = REPO / "data" / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt"
+TOYS = sample_file(AMAZON_TOYS)
+GOOGLE = sample_file(GOOGLE_TAXONOMY_EN)
 
 
 def synthetic_catalogue(path: Path, rows: int, seed: int = 7) -> Path:

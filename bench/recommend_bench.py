@@ -16,14 +16,15 @@ import time
 
 import numpy as np
 
-from bench.common import BENCH_HOME, REPO, median, percentile
+from bench.common import BENCH_HOME, median, percentile
 from kgrec.api.settings import Settings
 from kgrec.api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
+from kgrec.graph.samples import AMAZON_TOYS, sample_file
 from kgrec.recommender.request import RecommendationRequest
 from kgrec.recommender.retrieval import ExactIndex, HnswIndex
 from kgrec.recommender.service import Recommender
 
-TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
+TOYS = sample_file(AMAZON_TOYS)
 
 
 def queries(n: int) -> list[str]:

@@ -10,24 +10,29 @@ import argparse
 import json
 import time
 
-from bench.common import BENCH_HOME, REPO, bench_store
+from bench.common import BENCH_HOME, bench_store
 from kgrec.embeddings.build import build_embeddings
 from kgrec.embeddings.text_encoder import HFTextEncoder
 from kgrec.embeddings.training import TrainingConfig, train_embeddings
 from kgrec.embeddings.triples import export_triples, split_triples
 from kgrec.graph.loaders import load_products, load_taxonomy
 from kgrec.graph.neo4j_store import Neo4jGraphStore
-from kgrec.graph.samples import AMAZON_TOYS_MAPPING
-
-GOOGLE = REPO / "data" / "google_taxonomy"
-TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
+from kgrec.graph.samples import (
+    AMAZON_TOYS,
+    AMAZON_TOYS_MAPPING,
+    GOOGLE_TAXONOMY_EN,
+    GOOGLE_TAXONOMY_ZH,
+    sample_file,
+)
 
 
 def load_demo(store: Neo4jGraphStore) -> None:
     store.clear()
-    load_taxonomy(store, GOOGLE / "taxonomy-with-ids.en-US.2021-09-21.txt")
-    load_taxonomy(store, GOOGLE / "taxonomy-with-ids.zh-CN.2015-02-19.txt")
-    load_products(store, TOYS, taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP")
+    load_taxonomy(store, sample_file(GOOGLE_TAXONOMY_EN))
+    load_taxonomy(store, sample_file(GOOGLE_TAXONOMY_ZH))
+    load_products(
+        store, sample_file(AMAZON_TOYS), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP"
+    )
 
 
 def main() -> None:

@@ -12,10 +12,11 @@ from neo4j import Driver, GraphDatabase
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.samples import sample_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-DATA = REPO / "data"
+DATA = sample_data_dir()
 SHARED_DATA = Path(os.environ.get("KGREC_SHARED_DATA", REPO.parent / "shared" / "data"))
 TEST_BOLT_PORT = int(os.environ.get("KGREC_TEST_BOLT_PORT", "17687"))
 TEST_HTTP_PORT = int(os.environ.get("KGREC_TEST_HTTP_PORT", "17474"))

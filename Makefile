@@ -64,6 +64,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 bench: install
+	$(PY) -m bench.startup_bench
 	$(PY) -m bench.load_bench
 	$(PY) -m bench.encoder_bench
 	$(PY) -m bench.train_bench

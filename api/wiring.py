@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from neo4j import Driver, GraphDatabase
 
 from kgrec.api.settings import Settings
 from kgrec.embeddings.encoder_artifacts import current_encoder
-from kgrec.embeddings.text_encoder import HFTextEncoder
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
+
+if TYPE_CHECKING:
+    from kgrec.embeddings.text_encoder import HFTextEncoder
 
 
 def open_driver(settings: Settings) -> Driver:
@@ -37,7 +40,10 @@ def limit_blas_threads() -> None:
 
 
 def text_encoder(settings: Settings) -> HFTextEncoder:
-    """KGREC_TEXT_MODEL if set, else the current fine-tuned encoder (`kgrec finetune`), else MiniLM."""
+    """KGREC_TEXT_MODEL if set, else the current fine-tuned encoder (`kgrec finetune`), else MiniLM.
+    Imported here, not at the top: commands that never encode text start without torch."""
+    from kgrec.embeddings.text_encoder import HFTextEncoder
+
     return HFTextEncoder(
         settings.text_model or current_encoder(settings.home),
         threads=settings.torch_threads,

@@ -13,7 +13,6 @@ from kgrec.api.wiring import limit_blas_threads, text_encoder
 from kgrec.recommender.regions import REGION_KINDS
 from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, Filters
 from kgrec.recommender.rerankers import RERANKERS
-from kgrec.recommender.service import Recommender
 
 app = typer.Typer()
 
@@ -53,6 +52,8 @@ def recommend_cmd(
         region_kind=regions,
         filters=Filters(category=category, brand=brand, price_min=price_min, price_max=price_max),
     )
+    from kgrec.recommender.service import Recommender
+
     limit_blas_threads()
     settings = Settings()
     with graph_store(settings) as store:

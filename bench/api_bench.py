@@ -2,7 +2,7 @@
 and the server's memory over a soak run.
 
 Run: `python -m bench.api_bench` after `make demo-load` and `kgrec train`. It starts
-`kgrec serve` on 127.0.0.1:18000 itself and sends requests only to that address.
+`kgrec serve` on 127.0.0.1:18000 (or `--port`) itself and sends requests only to that address.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ import httpx
 from bench.common import BENCH_HOME, median, percentile
 from bench.recommend_bench import queries
 
-PORT = 18000
-URL = f"http://127.0.0.1:{PORT}"
-
 
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -32,11 +29,13 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-async def load(concurrency: int, seconds: float, texts: list[str], *, cold: bool = False) -> dict[str, float]:
+async def load(
+    url: str, concurrency: int, seconds: float, texts: list[str], *, cold: bool = False
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
-    async with httpx.AsyncClient(base_url=URL, timeout=30.0) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30.0) as client:
 
         async def worker(offset: int) -> None:
             nonlocal errors
@@ -69,9 +68,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--soak-seconds", type=float, default=300.0)
     parser.add_argument("--cold", action="store_true", help="every query new: no query-cache hits")
+    parser.add_argument("--port", type=int, default=18000, help="where to start `kgrec serve`")
     args = parser.parse_args()
+    url = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "kgrec"), "serve", "--port", str(PORT)],
+        [str(Path(sys.executable).parent / "kgrec"), "serve", "--port", str(args.port)],
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -80,7 +81,7 @@ def main() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{URL}/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -88,14 +89,14 @@ def main() -> None:
         else:
             raise SystemExit("the server did not become ready")
         texts = queries(300)
-        asyncio.run(load(2, 5, texts))
+        asyncio.run(load(url, 2, 5, texts))
         results: dict[str, object] = {
             "cold": args.cold,
-            "levels": [asyncio.run(load(c, args.seconds, texts, cold=args.cold)) for c in (1, 8, 32)],
+            "levels": [asyncio.run(load(url, c, args.seconds, texts, cold=args.cold)) for c in (1, 8, 32)],
         }
         if args.soak_seconds > 0:
             before = rss_kib(server.pid)
-            soak = asyncio.run(load(8, args.soak_seconds, texts, cold=args.cold))
+            soak = asyncio.run(load(url, 8, args.soak_seconds, texts, cold=args.cold))
             results["soak"] = {**soak, "rss_before_kib": before, "rss_after_kib": rss_kib(server.pid)}
     finally:
         server.terminate()

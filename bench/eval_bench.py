@@ -1,9 +1,9 @@
 """A small version of `kgrec evaluate` on each preset whose data is present: quality beside time.
 
-Run: `python -m bench.eval_bench [--cases 100] [--epochs 20]`. Every ratio is against a
-baseline measured in the same run on the same cases: the fused system against popularity
-(does the knowledge graph add anything?), the default diversity against fused (what does
-diversity cost, what does it buy?). Data comes from KGREC_SHARED_DATA (default ../shared/data
+Run: `python -m bench.eval_bench [--cases 100] [--epochs 20] [--presets instacart,giftcards]`.
+Every ratio is against a baseline measured in the same run on the same cases: the fused system
+against popularity (does the knowledge graph add anything?), the default diversity against
+fused (what does diversity cost, what does it buy?). Data comes from KGREC_SHARED_DATA (default ../shared/data
 beside the checkout); a missing folder is skipped.
 """
 
@@ -33,12 +33,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--presets", default=",".join(PRESETS), help="comma-separated (default: all)")
     args = parser.parse_args()
     limit_blas_threads()
     encoder = text_encoder(Settings())
     rows = []
     shared = Settings().shared_data
-    for name, preset in PRESETS.items():
+    for name in args.presets.split(","):
+        preset = PRESETS[name]
         data_dir = (shared or Path("KGREC_SHARED_DATA is not set")) / preset.folder
         if not data_dir.is_dir():
             print(f"skipped {name}: {data_dir} is not present")

@@ -344,6 +344,14 @@ class Neo4jGraphStore:
         for r in self._stream(cypher.interactions()):
             yield InteractionSummary(r["user"], r["item"], r["kind"], r["count"], r["last_ts"])
 
+    def server_time_ms(self) -> int:
+        """Neo4j's clock, the one `changed_ms` on interactions is stamped with."""
+        return int(self.run("RETURN timestamp() AS now")[0]["now"])
+
+    def interactions_changed_since(self, since_ms: int) -> list[dict[str, Any]]:
+        """(user, item, kind, event_ts, changed_ms) of the edges that took events after `since_ms`."""
+        return [dict(r) for r in self.run(*cypher.interactions_changed_since(since_ms))]
+
     def set_product_regions(self, rows: Sequence[tuple[str, str, str, str, str]]) -> int:
         payload = [{"id": a, "tax": b, "tax_name": c, "com": d, "com_name": e} for a, b, c, d, e in rows]
         records = self.write(*cypher.set_product_regions(payload))

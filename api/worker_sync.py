@@ -4,7 +4,8 @@ Every `interval` seconds a background thread
 - pulls the INTERACTED edges that took events since its high-water mark (`r.changed_ms`,
   stamped by Neo4j's clock when an event is counted) and replays the events this worker has not
   seen into its recommender (`Recommender.record_event`);
-- reloads when another worker published a new serving generation (api/state.py).
+- reloads when another worker published a new serving generation (api/state.py), or when the
+  current artifact changed under it (`kgrec train` or `kgrec models use` run elsewhere).
 
 So an event posted to any worker reaches every worker's next recommendation within one interval
 plus one pull (docs/scaling.md gives the measured bound). The pull re-reads `OVERLAP_MS` before
@@ -16,9 +17,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kgrec.api.state import read_generation
+from kgrec.embeddings.artifacts import current_name
 from kgrec.graph.errors import KgrecError
 
 if TYPE_CHECKING:
@@ -73,14 +76,22 @@ class WorkerSync:
 
     def run_once(self) -> int:
         """One pass: follow a published reload, then pull new events; returns events applied."""
-        generation = read_generation(self.state.settings.home)
-        if generation is not None and generation != self.state.generation:
+        home = self.state.settings.home
+        generation = read_generation(home)
+        recommender = self.state.loaded()
+        pointer = current_name(home)
+        moved = (
+            recommender is not None
+            and pointer is not None
+            and Path(pointer).name != recommender.artifact.name
+        )
+        if moved or (generation is not None and generation != self.state.generation):
             self.state.generation = generation
-            log.info("another worker reloaded: serving %s", self.state.reload(publish=False))
+            log.info("reloaded after another worker or command: serving %s", self.state.reload(publish=False))
+            recommender = self.state.loaded()
         store = self.state.store
         if self.since_ms is None:
             self.since_ms = store.server_time_ms() - OVERLAP_MS
-        recommender = self.state.loaded()
         if recommender is None:
             return 0  # the first load reads every event from Neo4j anyway
         rows = store.interactions_changed_since(self.since_ms - OVERLAP_MS)

@@ -110,6 +110,9 @@ def serve_cmd(
         host=host,
         port=port,
         workers=workers,
+        # Loading torch and the encoder holds a worker's GIL for seconds on a busy machine: without
+        # room, uvicorn's 5 s health check kills and restarts workers that are only starting.
+        timeout_worker_healthcheck=120,
         log_level="info",
         access_log=False,
     )

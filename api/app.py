@@ -17,6 +17,7 @@ from kgrec.api.schemas import error_responses
 from kgrec.api.settings import Settings
 from kgrec.api.state import AppState
 from kgrec.api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
+from kgrec.api.worker_sync import WorkerSync
 from kgrec.embeddings.batching_encoder import BatchingEncoder
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.graph.errors import KgrecError
@@ -47,7 +48,11 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
             state.recommender()
         except KgrecError as exc:
             log.warning("not ready yet: %s", exc)
+        # Other workers' events and reloads reach this one (api/worker_sync.py).
+        sync = WorkerSync(state, settings.sync_interval_ms / 1000)
+        sync.start()
         yield
+        sync.stop()
         driver.close()
 
     app = FastAPI(

@@ -1,12 +1,16 @@
-"""Prometheus metrics: request counts, latency per route, recommendation stage timings."""
+"""Prometheus metrics: request counts, latency per route, recommendation stage timings.
+
+With PROMETHEUS_MULTIPROC_DIR set (`kgrec serve --workers N` sets it), every worker writes its
+samples there and `/metrics` on any worker reports the sum over all of them."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
@@ -38,8 +42,18 @@ async def metrics_middleware(
 ) -> Response:
     started = time.perf_counter()
     response = await call_next(request)
+    response.headers["X-Kgrec-Worker"] = str(os.getpid())
     route = request.scope.get("route")
     path = getattr(route, "path", "unmatched")
     LATENCY.labels(path, request.method).observe(time.perf_counter() - started)
     REQUESTS.labels(path, request.method, str(response.status_code)).inc()
     return response
+
+
+def exposition() -> bytes:
+    """The Prometheus text: this process's registry, or all workers' samples in multiprocess mode."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest(REGISTRY)
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)

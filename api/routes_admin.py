@@ -94,7 +94,7 @@ def train(
 
 @router.get("/jobs/{job_id}")
 def job(job_id: str, state: State) -> dict[str, Any]:
-    found = state.jobs.get(job_id)
+    found = state.jobs.get(job_id)  # from its file: any worker answers, after restarts too
     if found is None:
         raise NotFoundError(f"no job {job_id!r}")
     return found.as_dict()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from kgrec.api.deps import State
 from kgrec.api.errors import error_response
-from kgrec.api.metrics import REGISTRY
+from kgrec.api.metrics import exposition
 
 router = APIRouter(tags=["operations"])
 
@@ -34,4 +34,4 @@ def ready(state: State) -> JSONResponse:
     },
 )
 def metrics() -> Response:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     text_quantize: bool = Field(default=False, description="dynamic int8 quantisation of the encoder")
     torch_threads: int = Field(default=2, ge=1)
     cpu_workers: int = Field(default=2, ge=1, description="recommendations computed at once")
+    sync_interval_ms: int = Field(
+        default=250,
+        ge=10,
+        description="how often a worker pulls other workers' events and reloads (the staleness bound)",
+    )
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_upload_bytes: int = Field(default=200_000_000, ge=1024)
     shared_data: Path | None = Field(

@@ -1,47 +1,30 @@
-"""Long-lived serving state: the driver, the encoder, the current recommender and admin jobs."""
+"""Long-lived serving state: the driver, the encoder, the current recommender and admin jobs.
+
+Several workers (`kgrec serve --workers N`, or replicas) share one Neo4j and one KGREC_HOME:
+a reload writes a new token to HOME/serving/generation, which every worker's WorkerSync
+follows (api/worker_sync.py); jobs live in files (api/jobs.py)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from neo4j import Driver
 
+from kgrec.api.jobs import Job, JobStore
 from kgrec.api.settings import Settings
 from kgrec.embeddings.encoder_artifacts import current_encoder
 from kgrec.embeddings.text_encoder import TextEncoder
+from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.graph.errors import ArtifactError, KgrecError, NotFoundError
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.recommender.service import Recommender
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class Job:
-    id: str
-    kind: str
-    status: str = "queued"
-    created: float = field(default_factory=time.time)
-    finished: float | None = None
-    result: dict[str, Any] | None = None
-    error: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "status": self.status,
-            "created": self.created,
-            "finished": self.finished,
-            "result": self.result,
-            "error": self.error,
-        }
 
 
 class AppState:
@@ -67,7 +50,8 @@ class AppState:
         self._load_lock = threading.Lock()
         # CPU-bound work runs in worker threads; two at a time matches the two cores.
         self.cpu_slots = threading.BoundedSemaphore(settings.cpu_workers)
-        self.jobs: dict[str, Job] = {}
+        self.jobs = JobStore(settings.home / "jobs")
+        self.generation = read_generation(settings.home)
 
     def recommender(self) -> Recommender:
         """The current recommender, loading it on first use (Neo4j may have been down at start)."""
@@ -89,8 +73,9 @@ class AppState:
         log.info("serving artifact %s", recommender.artifact.name)
         return recommender
 
-    def reload(self) -> str:
-        """Builds the new recommender beside the old one, then swaps: no request sees neither."""
+    def reload(self, *, publish: bool = True) -> str:
+        """Builds the new recommender beside the old one, then swaps: no request sees neither.
+        `publish` tells the other workers to reload too (a new generation token)."""
         wanted = current_encoder(self.settings.home)
         if self._encoder_factory is not None and wanted != self._encoder_path:
             self.encoder = self._encoder_factory()
@@ -99,7 +84,13 @@ class AppState:
         fresh = self._load()
         with self._load_lock:
             self._recommender = fresh
+        if publish:
+            self.generation = publish_generation(self.settings.home)
         return fresh.artifact.name
+
+    def loaded(self) -> Recommender | None:
+        """The recommender if one is loaded, without loading it."""
+        return self._recommender
 
     def is_ready(self) -> tuple[bool, str]:
         try:
@@ -113,20 +104,23 @@ class AppState:
         return True, "ok"
 
     def submit(self, kind: str, work: Callable[[], dict[str, Any]]) -> Job:
-        job = Job(id=uuid.uuid4().hex, kind=kind)
-        self.jobs[job.id] = job
+        return self.jobs.submit(kind, work)
 
-        def run() -> None:
-            job.status = "running"
-            try:
-                job.result = work()
-                job.status = "succeeded"
-            except KgrecError as exc:
-                job.status, job.error = "failed", str(exc)
-            except Exception as exc:
-                log.exception("job %s failed", job.id)
-                job.status, job.error = "failed", f"internal error: {type(exc).__name__}"
-            job.finished = time.time()
 
-        threading.Thread(target=run, name=f"kgrec-job-{job.id[:8]}", daemon=True).start()
-        return job
+def _generation_file(home: Path) -> Path:
+    return home / "serving" / "generation"
+
+
+def read_generation(home: Path) -> str | None:
+    try:
+        return _generation_file(home).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+
+
+def publish_generation(home: Path) -> str:
+    token = uuid.uuid4().hex
+    path = _generation_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomically(path, token)
+    return token

@@ -83,7 +83,7 @@ def naive_rate(store: Neo4jGraphStore, path: Path, mapping: dict[str, str], samp
     paths = {r.category_path for r in iter_products(path, mapping) if r.category_path}
     ids = store.category_ids_by_path("bench", sorted(paths))
     records = [_product_record(r, "bench", ids) for r in iter_products(path, mapping)][:sample]
-    store.run("MATCH (p:Product) DETACH DELETE p")
+    store.write("MATCH (p:Product) DETACH DELETE p", {})
     seconds = timed(lambda: [store.merge_products([r]) for r in records])
     return len(records) / seconds
 

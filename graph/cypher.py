@@ -32,6 +32,7 @@ _SCHEMA = [
     "CREATE CONSTRAINT region_id IF NOT EXISTS FOR (r:Region) REQUIRE r.id IS UNIQUE",
     "CREATE INDEX category_taxonomy IF NOT EXISTS FOR (c:Category) ON (c.taxonomy)",
     "CREATE INDEX category_path IF NOT EXISTS FOR (c:Category) ON (c.taxonomy, c.path)",
+    "CREATE INDEX interacted_changed IF NOT EXISTS FOR ()-[r:INTERACTED]-() ON (r.changed_ms)",
     f"CREATE FULLTEXT INDEX {PRODUCT_FULLTEXT_INDEX} IF NOT EXISTS "
     "FOR (p:Product) ON EACH [p.title, p.description]",
 ]
@@ -257,7 +258,8 @@ def merge_interactions(rows: Sequence[dict[str, Any]], window: int) -> Statement
         "  r.last_ts = reduce(m = r.last_ts, t IN fresh | CASE WHEN m IS NULL OR t > m THEN t ELSE m END), "
         "  r.value = CASE WHEN size(fresh) > 0 AND row.value IS NOT NULL THEN row.value ELSE r.value END, "
         "  r.session_id = CASE WHEN size(fresh) > 0 AND row.session_id IS NOT NULL "
-        "    THEN row.session_id ELSE r.session_id END "
+        "    THEN row.session_id ELSE r.session_id END, "
+        "  r.changed_ms = CASE WHEN size(fresh) > 0 THEN timestamp() ELSE r.changed_ms END "
         "REMOVE r._lock "
         "RETURN CASE WHEN is_new THEN 'created' WHEN size(fresh) > 0 THEN 'updated' "
         "  ELSE 'skipped' END AS status, count(*) AS n",
@@ -420,6 +422,17 @@ def interactions() -> str:
     return (
         "MATCH (u:User)-[r:INTERACTED]->(p:Product) "
         "RETURN u.id AS user, p.id AS item, r.kind AS kind, r.count AS count, r.last_ts AS last_ts"
+    )
+
+
+def interactions_changed_since(since_ms: int) -> Statement:
+    """Edges that took new events after `since_ms` (server clock), for workers that follow each
+    other's live events (api/worker_sync.py)."""
+    return (
+        "MATCH (u:User)-[r:INTERACTED]->(p:Product) WHERE r.changed_ms > $since "
+        "RETURN u.id AS user, p.id AS item, r.kind AS kind, r.event_ts AS event_ts, "
+        "r.changed_ms AS changed_ms",
+        {"since": since_ms},
     )
 
 

@@ -106,12 +106,33 @@ class Neo4jGraphStore:
             ) from exc
 
     def run(self, query: str, params: dict[str, Any] | None = None) -> list[neo4j.Record]:
+        """A read: in a read transaction, which a `neo4j://` driver routes to a reader of the
+        cluster (Neo4j refuses a write in it). Inside `transaction()` it joins that one."""
         bound = self._bound.get()
         if bound is not None:
             return self._call(lambda: list(bound.tx.run(query, params or {})))
+        return self._execute(query, params, neo4j.RoutingControl.READ)
 
+    def schema(self, query: str, params: dict[str, Any] | None = None) -> list[neo4j.Record]:
+        """Index and constraint commands: on the writer, in a transaction of their own."""
+        return self._execute(query, params, neo4j.RoutingControl.WRITE)
+
+    def _session(self, access_mode: str = neo4j.WRITE_ACCESS) -> neo4j.Session:
+        """Sessions share the bookmarks of `execute_query`, so that a read routed to a cluster
+        reader after a write waits until that reader has the write (causal consistency)."""
+        return self._driver.session(
+            database=self._database,
+            default_access_mode=access_mode,
+            bookmark_manager=self._driver.execute_query_bookmark_manager,
+        )
+
+    def _execute(
+        self, query: str, params: dict[str, Any] | None, routing: neo4j.RoutingControl
+    ) -> list[neo4j.Record]:
         def work() -> list[neo4j.Record]:
-            records, _, _ = self._driver.execute_query(query, params or {}, database_=self._database)
+            records, _, _ = self._driver.execute_query(
+                query, params or {}, database_=self._database, routing_=routing
+            )
             return list(records)
 
         return self._call(work)
@@ -127,7 +148,7 @@ class Neo4jGraphStore:
             return self._call(lambda: work(bound.tx))
 
         def run_session() -> T:
-            with self._driver.session(database=self._database) as session:
+            with self._session() as session:
                 return session.execute_write(work)
 
         return self._call(run_session)
@@ -142,7 +163,7 @@ class Neo4jGraphStore:
         if self._bound.get() is not None:
             yield
             return
-        session = self._call(lambda: self._driver.session(database=self._database))
+        session = self._call(lambda: self._session())
         try:
             bound = _Bound(self._call(session.begin_transaction))
             token = self._bound.set(bound)
@@ -168,9 +189,9 @@ class Neo4jGraphStore:
 
     def ensure_schema(self) -> None:
         for statement in cypher.schema_statements():
-            self.run(statement)
+            self.schema(statement)
         if not self.run(*cypher.show_category_fulltext()):
-            self.run(cypher.create_category_fulltext(cypher.category_fulltext_properties([])))
+            self.schema(cypher.create_category_fulltext(cypher.category_fulltext_properties([])))
 
     def _ensure_category_fulltext(self) -> None:
         locales: set[str] = set()
@@ -181,8 +202,8 @@ class Neo4jGraphStore:
         if current and sorted(current[0]["properties"]) == sorted(wanted):
             return
         log.info("rebuilding category full-text index over %s", wanted)
-        self.run(cypher.drop_category_fulltext())
-        self.run(cypher.create_category_fulltext(wanted))
+        self.schema(cypher.drop_category_fulltext())
+        self.schema(cypher.create_category_fulltext(wanted))
 
     def taxonomy_locales(self, taxonomy: str) -> list[str] | None:
         records = self.run(*cypher.taxonomy_locales(taxonomy))
@@ -310,7 +331,8 @@ class Neo4jGraphStore:
     def _stream(self, query: str) -> Iterator[neo4j.Record]:
         """Yields records as the server sends them, without holding the result in memory."""
         try:
-            with self._driver.session(database=self._database) as session:
+            # A read session: its auto-commit query goes to a reader of a cluster, like `run`.
+            with self._session(neo4j.READ_ACCESS) as session:
                 yield from session.run(query)
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             log.warning("Neo4j is not reachable: %s", exc)
@@ -343,6 +365,14 @@ class Neo4jGraphStore:
     def iter_interactions(self) -> Iterator[InteractionSummary]:
         for r in self._stream(cypher.interactions()):
             yield InteractionSummary(r["user"], r["item"], r["kind"], r["count"], r["last_ts"])
+
+    def server_time_ms(self) -> int:
+        """Neo4j's clock, the one `changed_ms` on interactions is stamped with."""
+        return int(self.run("RETURN timestamp() AS now")[0]["now"])
+
+    def interactions_changed_since(self, since_ms: int) -> list[dict[str, Any]]:
+        """(user, item, kind, event_ts, changed_ms) of the edges that took events after `since_ms`."""
+        return [dict(r) for r in self.run(*cypher.interactions_changed_since(since_ms))]
 
     def set_product_regions(self, rows: Sequence[tuple[str, str, str, str, str]]) -> int:
         payload = [{"id": a, "tax": b, "tax_name": c, "com": d, "com_name": e} for a, b, c, d, e in rows]
@@ -382,9 +412,9 @@ class Neo4jGraphStore:
         if current and current[0]["dim"] == dim:
             return
         if current:
-            self.run(cypher.drop_vector_index(label, prop))
-        self.run(cypher.drop_legacy_vector_index(label, prop))
-        self.run(cypher.create_vector_index(label, prop, dim))
+            self.schema(cypher.drop_vector_index(label, prop))
+        self.schema(cypher.drop_legacy_vector_index(label, prop))
+        self.schema(cypher.create_vector_index(label, prop, dim))
 
     def vector_search(
         self, label: str, prop: str, vector: Sequence[float], k: int

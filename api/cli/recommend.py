@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from typing import Annotated
 
 import typer
@@ -83,10 +85,34 @@ def recommend_cmd(
 def serve_cmd(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes sharing Neo4j and KGREC_HOME (docs/scaling.md)")
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from kgrec.api.app import create_app
+    if workers == 1:
+        from kgrec.api.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(create_app(), host=host, port=port, log_level="info", access_log=False)
+        return
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker writes its samples here; /metrics on any worker sums them. Emptied at
+        # start, as prometheus_client asks: one `kgrec serve` per KGREC_HOME.
+        folder = Settings().home.resolve() / "metrics" / "multiprocess"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    uvicorn.run(
+        "kgrec.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # Loading torch and the encoder holds a worker's GIL for seconds on a busy machine: without
+        # room, uvicorn's 5 s health check kills and restarts workers that are only starting.
+        timeout_worker_healthcheck=120,
+        log_level="info",
+        access_log=False,
+    )

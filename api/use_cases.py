@@ -14,7 +14,7 @@ from kgrec.embeddings.training import TrainingConfig
 from kgrec.graph.errors import InvalidArgumentError
 from kgrec.graph.loaders import LoadSummary, load_interactions, load_products, load_taxonomy
 from kgrec.graph.product_parsing import parse_mapping
-from kgrec.graph.store import GraphStore
+from kgrec.graph.store import GraphStore, LoadTarget
 from kgrec.recommender.region_publishing import publish_regions
 from kgrec.recommender.request import Filters, RecommendationRequest
 from kgrec.recommender.service import Recommender
@@ -23,7 +23,7 @@ LOAD_KINDS = ("taxonomy", "products", "interactions")
 
 
 def load_file(
-    store: GraphStore,
+    store: LoadTarget,
     kind: str,
     path: Path,
     *,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from kgrec.graph.errors import InvalidArgumentError
 from kgrec.graph.loaders import LoadSummary, load_interactions, load_products, load_taxonomy
 from kgrec.graph.product_parsing import parse_mapping
-from kgrec.graph.store import GraphStore
+from kgrec.graph.store import GraphStore, LoadTarget
 from kgrec.recommender.request import Filters, RecommendationRequest
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ LOAD_KINDS = ("taxonomy", "products", "interactions")
 
 
 def load_file(
-    store: GraphStore,
+    store: LoadTarget,
     kind: str,
     path: Path,
     *,

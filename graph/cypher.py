@@ -279,6 +279,15 @@ def count_relationship(rel_type: str) -> str:
     return f"MATCH ()-[r:{rel_type}]->() RETURN count(r) AS n"
 
 
+def count_nodes() -> str:
+    return "MATCH (n) RETURN count(n) AS n"
+
+
+def default_taxonomy_locales() -> str:
+    """The import tool cannot write an empty list; `merge_taxonomy` leaves `[]` for none."""
+    return "MATCH (t:Taxonomy) WHERE t.locales IS NULL SET t.locales = [] RETURN count(t) AS n"
+
+
 def taxonomy_stats() -> Statement:
     return (
         "MATCH (t:Taxonomy) "

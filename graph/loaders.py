@@ -31,7 +31,7 @@ from kgrec.graph.records import (
     WriteCounts,
     category_id,
 )
-from kgrec.graph.store import GraphStore
+from kgrec.graph.store import LoadTarget
 from kgrec.graph.taxonomy_parsing import PATH_SEPARATOR, build_tree, parse_taxonomy
 from kgrec.graph.title_attributes import BRAND_KEY, BrandVocabulary, extract
 
@@ -75,7 +75,7 @@ def _bar(desc: str, progress: bool, total: int | None = None) -> tqdm:
 
 
 def _atomic(
-    store: GraphStore, summary: LoadSummary, rows: int, atomic_rows: int
+    store: LoadTarget, summary: LoadSummary, rows: int, atomic_rows: int
 ) -> AbstractContextManager[None]:
     if rows <= atomic_rows:
         return store.transaction()
@@ -96,7 +96,7 @@ def _taxonomy_name(name: str) -> str:
 
 
 def load_taxonomy(
-    store: GraphStore,
+    store: LoadTarget,
     path: Path,
     *,
     fmt: str | None = None,
@@ -153,7 +153,7 @@ def _resolve_category_id(raw: str, taxonomy: str | None) -> str:
     return category_id(taxonomy, raw)
 
 
-def _path_categories(store: GraphStore, taxonomy: str, paths: set[str]) -> list[CategoryRecord]:
+def _path_categories(store: LoadTarget, taxonomy: str, paths: set[str]) -> list[CategoryRecord]:
     """Categories named by product paths that the graph lacks, parents first."""
     prefixes: set[str] = set()
     for full in paths:
@@ -184,7 +184,7 @@ def _path_categories(store: GraphStore, taxonomy: str, paths: set[str]) -> list[
 
 
 def load_products(
-    store: GraphStore,
+    store: LoadTarget,
     path: Path,
     *,
     taxonomy: str | None = None,
@@ -252,7 +252,7 @@ def load_products(
 
 
 def _write_path_categories(
-    store: GraphStore, summary: LoadSummary, taxonomy: str | None, paths: set[str], batch_size: int
+    store: LoadTarget, summary: LoadSummary, taxonomy: str | None, paths: set[str], batch_size: int
 ) -> dict[str, str]:
     """Creates the path levels the graph lacks; returns every product path's category id."""
     path_ids: dict[str, str] = {}
@@ -307,7 +307,7 @@ def _aggregate(rows: Sequence[RawInteraction], key: bytes) -> list[InteractionRe
 
 
 def load_interactions(
-    store: GraphStore,
+    store: LoadTarget,
     path: Path,
     *,
     pseudonym_key: bytes,

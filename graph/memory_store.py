@@ -13,8 +13,8 @@ from typing import Any
 import networkx as nx
 
 from kgrec.graph import cypher
+from kgrec.graph.event_edges import merge_events
 from kgrec.graph.records import (
-    EVENT_WINDOW,
     CategoryRecord,
     GraphStats,
     InteractionRecord,
@@ -183,27 +183,8 @@ class MemoryGraphStore:
             self._merge_node(*user)
             is_new = not self.graph.has_edge(user, item, ("INTERACTED", row.kind))
             edge = self._set_edge(user, "INTERACTED", item, row.kind)
-            seen: list[int] = list(edge.get("event_ts", []))
-            fresh = [
-                t for t in row.timestamps if t not in seen and (len(seen) < EVENT_WINDOW or t > min(seen))
-            ]
-            edge.update(
-                kind=row.kind,
-                event_ts=sorted(seen + fresh, reverse=True)[:EVENT_WINDOW],
-                count=edge.get("count", 0) + len(fresh),
-                first_ts=min([*fresh, *([edge["first_ts"]] if "first_ts" in edge else [])]),
-                last_ts=max([*fresh, *([edge["last_ts"]] if "last_ts" in edge else [])]),
-            )
-            if fresh and row.value is not None:
-                edge["value"] = row.value
-            if fresh and row.session_id is not None:
-                edge["session_id"] = row.session_id
-            if is_new:
-                counts.created += 1
-            elif fresh:
-                counts.updated += 1
-            else:
-                counts.skipped += 1
+            status = merge_events(edge, row, is_new)
+            setattr(counts, status, getattr(counts, status) + 1)
         return counts
 
     def stats(self) -> GraphStats:

@@ -169,18 +169,17 @@ class LocalNeo4j:
     def _java_env(self) -> dict[str, str]:
         return {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.home / "conf")}
 
-    def _set_initial_password(self) -> None:
-        if (self.home / "data" / "databases" / "system").exists():
-            return
+    def admin(self, *args: str, heap: str | None = None) -> str:
+        """Runs `neo4j-admin ARGS` on this home (its config); returns what it printed."""
+        self._write_config()
         result = subprocess.run(
             [
                 "java",
+                *([f"-Xmx{heap}"] if heap else []),
                 "-cp",
                 f"{self.lib_dir}/*",
                 ADMIN_ENTRY_POINT,
-                "dbms",
-                "set-initial-password",
-                self.password,
+                *args,
             ],
             capture_output=True,
             text=True,
@@ -188,7 +187,14 @@ class LocalNeo4j:
             check=False,
         )
         if result.returncode != 0:
-            raise LauncherError(f"could not set the Neo4j password: {result.stderr.strip()[-500:]}")
+            output = (result.stdout + result.stderr).strip()[-2000:]
+            raise LauncherError(f"neo4j-admin {' '.join(args[:3])} failed:\n{output}")
+        return result.stdout
+
+    def _set_initial_password(self) -> None:
+        if (self.home / "data" / "databases" / "system").exists():
+            return
+        self.admin("dbms", "set-initial-password", self.password)
 
     def running_pid(self) -> int | None:
         try:

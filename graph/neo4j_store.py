@@ -205,6 +205,16 @@ class Neo4jGraphStore:
         self.schema(cypher.drop_category_fulltext())
         self.schema(cypher.create_category_fulltext(wanted))
 
+    def node_count(self) -> int:
+        return int(self.run(cypher.count_nodes())[0]["n"])
+
+    def after_bulk_import(self) -> None:
+        """What the transactional loader leaves that the import tool cannot write: empty locale
+        lists and the category full-text index over every locale; waits for the indexes."""
+        self.run(cypher.default_taxonomy_locales())
+        self._ensure_category_fulltext()
+        self.run("CALL db.awaitIndexes(600)")
+
     def taxonomy_locales(self, taxonomy: str) -> list[str] | None:
         records = self.run(*cypher.taxonomy_locales(taxonomy))
         return list(records[0]["locales"] or []) if records else None

@@ -55,8 +55,8 @@ class CategoryText(NamedTuple):
     path: str
 
 
-class GraphStore(Protocol):
-    """Behaviour shared by the Neo4j store and the in-memory one (checked by one contract suite)."""
+class LoadTarget(Protocol):
+    """What the catalogue loaders read and write: a `GraphStore`, or the bulk-import staging."""
 
     def ensure_schema(self) -> None: ...
 
@@ -82,6 +82,10 @@ class GraphStore(Protocol):
     def merge_products(self, rows: Sequence[ProductRecord]) -> WriteCounts: ...
 
     def merge_interactions(self, rows: Sequence[InteractionRecord]) -> WriteCounts: ...
+
+
+class GraphStore(LoadTarget, Protocol):
+    """Behaviour shared by the Neo4j store and the in-memory one (checked by one contract suite)."""
 
     def stats(self) -> GraphStats: ...
 

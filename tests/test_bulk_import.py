@@ -1,0 +1,168 @@
+"""The bulk path (`neo4j-admin database import`) against the transactional loader, on real files:
+both must leave the same graph, down to every property, and the same indexes.
+
+The import restarts the server and starts the database's transaction ids afresh, which strands
+any driver holding older bookmarks, so these tests run their own server beside the session's
+(on the session's ports + 2) and open a new driver for every look at it."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import GraphDatabase
+
+from kgrec.evaluation.presets.giftcards import prepare_giftcards
+from kgrec.graph.bulk_import import DatabaseNotEmptyError, bulk_load
+from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
+from kgrec.graph.neo4j_launcher import LocalNeo4j
+from kgrec.graph.neo4j_store import Neo4jGraphStore
+from kgrec.graph.samples import AMAZON_TOYS_MAPPING
+from kgrec.graph.store import LoadTarget
+from tests.conftest import DATA, REPO, TEST_BOLT_PORT, TEST_HTTP_PORT, TEST_PASSWORD, shared_data
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
+
+EN = DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt"
+ZH = DATA / "google_taxonomy" / "taxonomy-with-ids.zh-CN.2015-02-19.txt"
+TOYS = DATA / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
+KEY = b"bulk-test-pseudonym-key"
+
+
+def first_rows(source: Path, target: Path, rows: int) -> Path:
+    with (
+        source.open(encoding="utf-8", newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as dst,
+    ):
+        reader = csv.reader(src)
+        writer = csv.writer(dst)
+        for i, row in enumerate(reader):
+            if i > rows:
+                break
+            writer.writerow(row)
+    return target
+
+
+def load_everything(store: LoadTarget, work: Path) -> None:
+    """Two locales of the Google taxonomy, toys with path categories and title facts, gift cards
+    with their reviews (pseudonymised users)."""
+    gifts = prepare_giftcards(shared_data("amazon_giftcards_2018"), work / "gifts")
+    toys = first_rows(TOYS, work / "toys.csv", 400)
+    load_taxonomy(store, EN)
+    load_taxonomy(store, ZH)
+    load_products(
+        store,
+        toys,
+        taxonomy="amazon_uk",
+        mapping=AMAZON_TOYS_MAPPING,
+        currency="GBP",
+        extract_from_title=True,
+    )
+    load_products(store, gifts.products, taxonomy="amazon_giftcards")
+    load_interactions(store, gifts.interactions, pseudonym_key=KEY)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
+    lib_dir = Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib"))
+    local = LocalNeo4j(
+        home=tmp_path_factory.mktemp("bulk-neo4j-home"),
+        lib_dir=lib_dir,
+        password=TEST_PASSWORD,
+        bolt_port=TEST_BOLT_PORT + 2,
+        http_port=TEST_HTTP_PORT + 2,
+        heap="512m",
+        pagecache="128m",
+    )
+    local.start()
+    yield local
+    local.stop()
+
+
+@contextmanager
+def store_on(server: LocalNeo4j) -> Iterator[Neo4jGraphStore]:
+    with GraphDatabase.driver(
+        server.bolt_uri, auth=("neo4j", TEST_PASSWORD), notifications_min_severity="OFF"
+    ) as driver:
+        yield Neo4jGraphStore(driver)
+
+
+def snapshot(store: Neo4jGraphStore) -> dict[str, Any]:
+    nodes = [
+        (tuple(r["labels"]), sorted(r["props"].items()))
+        for r in store.run("MATCH (n) RETURN labels(n) AS labels, properties(n) AS props")
+    ]
+    rels = [
+        (r["type"], r["head"], r["tail"], sorted(r["props"].items()))
+        for r in store.run(
+            "MATCH (a)-[r]->(b) RETURN type(r) AS type, labels(a)[0] + ':' + a.id AS head, "
+            "labels(b)[0] + ':' + b.id AS tail, properties(r) AS props"
+        )
+    ]
+    indexes = sorted(
+        (r["name"], r["type"], tuple(r["labels"] or ()), tuple(r["props"] or ()))
+        for r in store.run(
+            "SHOW INDEXES YIELD name, type, labelsOrTypes AS labels, properties AS props "
+            "RETURN name, type, labels, props"
+        )
+    )
+    return {
+        "labels": Counter(":".join(n[0]) for n in nodes),
+        "types": Counter(r[0] for r in rels),
+        "nodes": sorted(nodes, key=repr),
+        "rels": sorted(rels, key=repr),
+        "indexes": indexes,
+    }
+
+
+def test_bulk_import_leaves_the_graph_the_transactional_loader_leaves(
+    server: LocalNeo4j, tmp_path: Path
+) -> None:
+    with store_on(server) as store:
+        store.clear()
+        load_everything(store, tmp_path / "a")
+        transactional = snapshot(store)
+        store.clear()
+
+    summary = bulk_load(
+        server,
+        lambda: store_on(server),
+        lambda staging: load_everything(staging, tmp_path / "b"),
+        work_dir=tmp_path / "csv",
+        max_memory="256m",
+    )
+    with store_on(server) as store:
+        bulk = snapshot(store)
+
+    assert transactional["labels"]["Product"] > 1_000 and transactional["types"]["INTERACTED"] > 1_000
+    assert transactional["labels"]["AttributeValue"] > 0 and transactional["labels"]["User"] > 100
+    assert bulk["labels"] == transactional["labels"]
+    assert bulk["types"] == transactional["types"]
+    assert bulk["indexes"] == transactional["indexes"]
+    assert bulk["nodes"] == transactional["nodes"]
+    assert bulk["rels"] == transactional["rels"]
+    assert summary.nodes["Product"] == transactional["labels"]["Product"]
+    assert not list((tmp_path / "csv").glob("bulk-*")), "the CSVs are removed after the import"
+
+
+def test_bulk_import_refuses_a_database_that_holds_anything(server: LocalNeo4j, tmp_path: Path) -> None:
+    with store_on(server) as store:
+        store.clear()
+        load_taxonomy(store, EN)
+        before = store.stats().nodes
+    staged: list[object] = []
+
+    with pytest.raises(DatabaseNotEmptyError, match=r"already holds \d+ nodes.*kgrec load"):
+        bulk_load(server, lambda: store_on(server), staged.append, work_dir=tmp_path)
+
+    assert staged == [], "nothing is staged, stopped or imported"
+    assert server.running_pid() is not None
+    with store_on(server) as store:
+        assert store.stats().nodes == before
+        store.clear()

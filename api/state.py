@@ -13,7 +13,7 @@ from typing import Any
 from neo4j import Driver
 
 from kgrec.api.settings import Settings
-from kgrec.embeddings.encoder_artifacts import current_encoder
+from kgrec.embeddings.encoder_artifacts import current_choice
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.graph.errors import ArtifactError, KgrecError, NotFoundError
 from kgrec.graph.neo4j_store import Neo4jGraphStore
@@ -60,7 +60,7 @@ class AppState:
         self.encoder = encoder
         # With a factory, a reload also follows `kgrec finetune` / `models use` to a new encoder.
         self._encoder_factory = encoder_factory
-        self._encoder_path = current_encoder(settings.home)
+        self._encoder_choice = current_choice(settings.home)
         self.pseudonym_key = settings.pseudonym_key_bytes()
         self.api_key = settings.api_key_value()
         self._recommender: Recommender | None = None
@@ -91,10 +91,10 @@ class AppState:
 
     def reload(self) -> str:
         """Builds the new recommender beside the old one, then swaps: no request sees neither."""
-        wanted = current_encoder(self.settings.home)
-        if self._encoder_factory is not None and wanted != self._encoder_path:
+        wanted = current_choice(self.settings.home)
+        if self._encoder_factory is not None and wanted != self._encoder_choice:
             self.encoder = self._encoder_factory()
-            self._encoder_path = wanted
+            self._encoder_choice = wanted
             log.info("serving encoder %s", self.encoder.name)
         fresh = self._load()
         with self._load_lock:

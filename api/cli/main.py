@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kgrec.api.cli import browser, evaluate, finetune, loading, neo4j_server, recommend, training
+from kgrec.api.cli import browser, evaluate, finetune, loading, neo4j_server, recommend, taxonomy, training
 
 app = typer.Typer(help="kgrec: knowledge-graph e-commerce recommendations.", no_args_is_help=True)
 app.add_typer(neo4j_server.app, name="neo4j")
@@ -19,6 +19,7 @@ app.add_typer(training.models_app, name="models")
 app.add_typer(recommend.app)
 app.add_typer(evaluate.app)
 app.add_typer(finetune.app)
+app.add_typer(taxonomy.app)
 app.add_typer(browser.app, name="browser")
 
 

@@ -27,7 +27,7 @@ def _serve(state: State, recommender: Recommender, request: RecommendationReques
     with state.cpu_slots:
         result = recommender.recommend(request).as_dict()
     observe_stages(result["timings_ms"])
-    add_category_trails(recommender.projection, result)
+    add_category_trails(recommender.projection_for(request.locale), result)
     _browser_links(state, result)
     return {"request_id": uuid.uuid4().hex, **result}
 
@@ -52,6 +52,7 @@ def recommend(body: RecommendationRequestBody, state: State) -> dict[str, Any]:
         region_kind=body.region_kind,
         filters=Filters(**body.filters.model_dump()),
         explain=body.explain,
+        locale=body.locale,
     )
     return _serve(state, state.recommender(), request)
 

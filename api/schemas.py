@@ -79,6 +79,12 @@ class RecommendationRequestBody(BaseModel):
     region_kind: RegionKind = "taxonomy"
     filters: FiltersBody = Field(default_factory=FiltersBody)
     explain: bool = True
+    locale: str | None = Field(
+        default=None,
+        max_length=20,
+        description="the shopper's locale (zh-CN, de-DE, ...): category paths, region names and "
+        "explanations use the graph's names in it (`name_zh_CN`), else the default names",
+    )
 
 
 class RecommendationResponse(BaseModel):

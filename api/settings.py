@@ -42,7 +42,11 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     api_key: SecretStr | None = None
     browser_url: str = "http://127.0.0.1:7474/browser/"
-    text_model: Path | None = Field(default=None, description="local BERT-family model folder")
+    text_model: str | None = Field(
+        default=None,
+        description="text encoder: a packaged one (minilm, e5-multilingual, use-multilingual) or a "
+        "local BERT-family model folder; default: what `kgrec models use` chose, else minilm",
+    )
     text_quantize: bool = Field(default=False, description="dynamic int8 quantisation of the encoder")
     torch_threads: int = Field(default=2, ge=1)
     cpu_workers: int = Field(default=2, ge=1, description="recommendations computed at once")

@@ -17,7 +17,7 @@ from neo4j import Driver
 
 from kgrec.api.jobs import Job, JobStore
 from kgrec.api.settings import Settings
-from kgrec.embeddings.encoder_artifacts import current_encoder
+from kgrec.embeddings.encoder_artifacts import current_choice
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.graph.errors import ArtifactError, KgrecError, NotFoundError
@@ -43,7 +43,7 @@ class AppState:
         self.encoder = encoder
         # With a factory, a reload also follows `kgrec finetune` / `models use` to a new encoder.
         self._encoder_factory = encoder_factory
-        self._encoder_path = current_encoder(settings.home)
+        self._encoder_choice = current_choice(settings.home)
         self.pseudonym_key = settings.pseudonym_key_bytes()
         self.api_key = settings.api_key_value()
         self._recommender: Recommender | None = None
@@ -76,10 +76,10 @@ class AppState:
     def reload(self, *, publish: bool = True) -> str:
         """Builds the new recommender beside the old one, then swaps: no request sees neither.
         `publish` tells the other workers to reload too (a new generation token)."""
-        wanted = current_encoder(self.settings.home)
-        if self._encoder_factory is not None and wanted != self._encoder_path:
+        wanted = current_choice(self.settings.home)
+        if self._encoder_factory is not None and wanted != self._encoder_choice:
             self.encoder = self._encoder_factory()
-            self._encoder_path = wanted
+            self._encoder_choice = wanted
             log.info("serving encoder %s", self.encoder.name)
         fresh = self._load()
         with self._load_lock:

@@ -89,6 +89,7 @@ def build_request(
     region_kind: str = "taxonomy",
     filters: Filters | None = None,
     explain: bool = True,
+    locale: str | None = None,
 ) -> RecommendationRequest:
     """A checked request: blank history ids dropped, every field validated (errors name the field)."""
     request = RecommendationRequest(
@@ -101,6 +102,7 @@ def build_request(
         region_kind=region_kind,
         filters=filters or Filters(),
         explain=explain,
+        locale=locale,
     )
     request.validate()
     return request

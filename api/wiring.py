@@ -8,12 +8,12 @@ from urllib.parse import urlparse
 from neo4j import Driver, GraphDatabase
 
 from kgrec.api.settings import Settings
-from kgrec.embeddings.encoder_artifacts import current_encoder
+from kgrec.embeddings.encoder_artifacts import current_choice
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 
 if TYPE_CHECKING:
-    from kgrec.embeddings.text_encoder import HFTextEncoder
+    from kgrec.embeddings.text_encoder import TextEncoder
 
 
 def open_driver(settings: Settings) -> Driver:
@@ -39,13 +39,13 @@ def limit_blas_threads() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def text_encoder(settings: Settings) -> HFTextEncoder:
-    """KGREC_TEXT_MODEL if set, else the current fine-tuned encoder (`kgrec finetune`), else MiniLM.
+def text_encoder(settings: Settings) -> TextEncoder:
+    """KGREC_TEXT_MODEL if set, else the encoder `kgrec models use` / `kgrec finetune` chose, else MiniLM.
     Imported here, not at the top: commands that never encode text start without torch."""
-    from kgrec.embeddings.text_encoder import HFTextEncoder
+    from kgrec.embeddings.encoders import open_encoder
 
-    return HFTextEncoder(
-        settings.text_model or current_encoder(settings.home),
+    return open_encoder(
+        settings.text_model or current_choice(settings.home),
         threads=settings.torch_threads,
         quantize=settings.text_quantize,
     )

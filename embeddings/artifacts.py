@@ -42,6 +42,13 @@ def write_artifact(home: Path, name: str, payload: ArtifactPayload) -> Path:
     root = artifacts_root(home)
     root.mkdir(parents=True, exist_ok=True)
 
+    text_dim = payload.manifest.get("text_dim")
+    if text_dim is not None and payload.text_vectors.shape[1:] != (int(text_dim),):
+        raise ArtifactError(
+            f"artifact {name}: text vectors of shape {payload.text_vectors.shape} are not from its "
+            f"encoder {payload.manifest.get('text_model')} ({text_dim} dims): one artifact, one text space"
+        )
+
     def fill(folder: Path) -> None:
         np.save(folder / "entity_vectors.npy", payload.entity_vectors)
         np.save(folder / "relation_vectors.npy", payload.relation_vectors)
@@ -182,6 +189,17 @@ class Artifact:
         tmp = self.path / f".cold_start-{os.getpid()}.npz"
         np.savez(tmp, ids=np.array(ids, dtype=str), kg=kg, text=text)
         os.replace(tmp, self.overlay_path)
+
+    def require_encoder(self, name: str, dim: int) -> None:
+        """Query and product vectors must come from one encoder: a vector from another model means
+        nothing in this artifact's text space, even where the dimensions agree."""
+        model, text_dim = self.manifest.get("text_model"), int(self.manifest["text_dim"])
+        if model != name or text_dim != dim:
+            raise ArtifactError(
+                f"artifact {self.name} holds text vectors from encoder {model} ({text_dim} dims), "
+                f"not from {name} ({dim} dims): `kgrec models use {name}` re-encodes the products, "
+                f"or choose {model} again (KGREC_TEXT_MODEL / `kgrec models use`)"
+            )
 
     def check_fingerprint(self, fingerprint: str) -> str | None:
         """A message naming the drift when the graph changed since training, else None."""

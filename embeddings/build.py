@@ -73,15 +73,21 @@ def encode_catalogue(
     for category in store.iter_category_texts():
         names.append(entity_label("Category", category.id))
         texts.append(category_text(category))
+    return names, encode_texts(encoder, texts, progress=progress)
+
+
+def encode_texts(
+    encoder: TextEncoder, texts: Sequence[str], *, progress: bool = False, chunk: int = 512
+) -> NDArray[np.float32]:
+    """Many texts in chunks, with a progress bar (a slow encoder takes minutes over a catalogue)."""
     vectors = np.empty((len(texts), encoder.dim), dtype=np.float32)
-    chunk = 512
     with tqdm(
         total=len(texts), desc="encoding texts", unit="texts", disable=not progress, leave=False
     ) as bar:
         for start in range(0, len(texts), chunk):
             vectors[start : start + chunk] = encoder.encode(texts[start : start + chunk])
             bar.update(len(texts[start : start + chunk]))
-    return names, vectors
+    return vectors
 
 
 def write_back(

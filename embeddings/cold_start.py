@@ -13,7 +13,6 @@ from kgrec.embeddings.build import write_back
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.embeddings.texts import product_text
 from kgrec.embeddings.triples import entity_label
-from kgrec.graph.errors import ArtifactError
 from kgrec.graph.records import brand_id
 from kgrec.graph.store import GraphStore
 
@@ -29,11 +28,7 @@ def embed_new_products(
     product_ids: Collection[str] | None = None,
 ) -> int:
     """Aligned text vector blended with the mean of its category and brand KG vectors."""
-    if encoder.dim != int(artifact.manifest["text_dim"]):
-        raise ArtifactError(
-            f"the text encoder has {encoder.dim} dims but artifact {artifact.name} was built with "
-            f"{artifact.manifest['text_model']} ({artifact.manifest['text_dim']} dims)"
-        )
+    artifact.require_encoder(encoder.name, encoder.dim)
     known = artifact.entity_index
     old_ids, old_kg, old_text = artifact.load_overlay()
     done = set(old_ids)

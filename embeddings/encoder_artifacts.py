@@ -2,8 +2,9 @@
 
 Each one is a complete BERT-family model folder (config, weights, tokenizer) plus a manifest
 saying what it was fitted on, the queries included, so an evaluation can refuse an encoder that
-saw its test queries. Written atomically; `current` points at the one serving uses, and
-without it the packaged MiniLM serves.
+saw its test queries. Written atomically; `current` points at the one serving uses: a folder
+here, or the key of a packaged encoder (embeddings/encoders.py, a link to no folder); without
+it the packaged MiniLM serves.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kgrec.embeddings.encoders import DEFAULT_ENCODER, PACKAGED
 from kgrec.graph.atomic_write import write_folder_atomically
 from kgrec.graph.errors import ArtifactError, NotFoundError
 
@@ -50,27 +52,42 @@ def write_encoder(home: Path, name: str, save: Callable[[Path], None], manifest:
 
 
 def is_encoder(home: Path, name: str) -> bool:
-    return name == BASE or (
-        not name.startswith(".") and "/" not in name and (encoders_root(home) / name / MANIFEST).is_file()
+    return (
+        name == BASE
+        or name in PACKAGED
+        or (
+            not name.startswith(".") and "/" not in name and (encoders_root(home) / name / MANIFEST).is_file()
+        )
     )
 
 
 def use_encoder(home: Path, name: str) -> None:
-    """Make NAME the serving encoder; `base` goes back to the packaged MiniLM."""
+    """Make NAME the serving encoder; `base` (or `minilm`) goes back to the packaged MiniLM."""
     root = encoders_root(home)
-    if name == BASE:
+    if name in (BASE, DEFAULT_ENCODER):
         (root / CURRENT).unlink(missing_ok=True)
         return
     if not is_encoder(home, name):
-        raise NotFoundError(f"no encoder named {name!r} in {root}")
+        raise NotFoundError(f"no encoder named {name!r} in {root} (packaged: {', '.join(PACKAGED)})")
+    root.mkdir(parents=True, exist_ok=True)
     link = root / f".{CURRENT}-{os.getpid()}-{time.monotonic_ns()}"
     link.symlink_to(name)
     os.replace(link, root / CURRENT)
 
 
 def current_encoder(home: Path) -> Path | None:
+    """The current fine-tuned encoder's folder; None when a packaged encoder serves."""
+    choice = current_choice(home)
+    return choice if isinstance(choice, Path) else None
+
+
+def current_choice(home: Path) -> str | Path | None:
+    """What `kgrec models use` chose: a packaged encoder's key, a fine-tuned folder, or None (MiniLM)."""
     link = encoders_root(home) / CURRENT
-    return encoders_root(home) / os.readlink(link) if link.is_symlink() else None
+    if not link.is_symlink():
+        return None
+    target = os.readlink(link)
+    return target if target in PACKAGED else encoders_root(home) / target
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

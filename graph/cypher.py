@@ -21,6 +21,8 @@ RELATIONSHIP_TYPES = (
 )
 PRODUCT_FULLTEXT_INDEX = "product_text"
 CATEGORY_FULLTEXT_INDEX = "category_names"
+CATEGORY_CJK_FULLTEXT_INDEX = "category_names_cjk"
+CJK_LANGUAGES = ("zh", "ja", "ko")
 
 _SCHEMA = [
     "CREATE CONSTRAINT taxonomy_name IF NOT EXISTS FOR (t:Taxonomy) REQUIRE t.name IS UNIQUE",
@@ -52,26 +54,37 @@ def category_fulltext_properties(locale_properties: Sequence[str]) -> list[str]:
     return ["name", "path", *sorted(set(locale_properties))]
 
 
-def show_category_fulltext() -> Statement:
+def cjk_properties(locale_properties: Sequence[str]) -> list[str]:
+    """The `name_<locale>` properties in Chinese, Japanese or Korean, which Lucene's standard
+    analyzer cuts into single characters: the `cjk` analyzer indexes overlapping bigrams."""
+    return sorted({p for p in locale_properties if p.split("_")[1] in CJK_LANGUAGES})
+
+
+def show_category_fulltext(index: str = CATEGORY_FULLTEXT_INDEX) -> Statement:
     return (
         "SHOW INDEXES YIELD name, properties WHERE name = $name RETURN properties",
-        {"name": CATEGORY_FULLTEXT_INDEX},
+        {"name": index},
     )
 
 
-def drop_category_fulltext() -> str:
-    return f"DROP INDEX {CATEGORY_FULLTEXT_INDEX} IF EXISTS"
+def drop_category_fulltext(index: str = CATEGORY_FULLTEXT_INDEX) -> str:
+    if index not in (CATEGORY_FULLTEXT_INDEX, CATEGORY_CJK_FULLTEXT_INDEX):
+        raise ValueError(f"unknown index {index!r}")
+    return f"DROP INDEX {index} IF EXISTS"
 
 
-def create_category_fulltext(properties: Sequence[str]) -> str:
+def create_category_fulltext(properties: Sequence[str], index: str = CATEGORY_FULLTEXT_INDEX) -> str:
     """Property names come from `locale_property` over validated locale codes, never raw input."""
     for prop in properties:
         if not prop.replace("_", "").isalnum():
             raise ValueError(f"unsafe property name {prop!r}")
     fields = ", ".join(f"c.`{p}`" for p in properties)
-    return (
-        f"CREATE FULLTEXT INDEX {CATEGORY_FULLTEXT_INDEX} IF NOT EXISTS FOR (c:Category) ON EACH [{fields}]"
-    )
+    statement = f"CREATE FULLTEXT INDEX {index} IF NOT EXISTS FOR (c:Category) ON EACH [{fields}]"
+    if index == CATEGORY_CJK_FULLTEXT_INDEX:
+        return statement + " OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}"
+    if index != CATEGORY_FULLTEXT_INDEX:
+        raise ValueError(f"unknown index {index!r}")
+    return statement
 
 
 def taxonomy_locales(name: str) -> Statement:
@@ -347,6 +360,36 @@ def product_texts() -> str:
         "  c.id AS category_id, c.path AS category_path, "
         "  [(p)-[:HAS_ATTRIBUTE]->(a:AttributeValue) | a.key + ': ' + a.value] AS attributes, "
         "  p.price AS price"
+    )
+
+
+def delete_category_mappings(source: str, target: str) -> Statement:
+    return (
+        "MATCH (:Category {taxonomy: $source})-[r:MAPS_TO]->(:Category {taxonomy: $target}) DELETE r",
+        {"source": source, "target": target},
+    )
+
+
+def merge_category_mappings(rows: list[dict[str, Any]]) -> Statement:
+    return (
+        "UNWIND $rows AS row MATCH (s:Category {id: row.source}), (t:Category {id: row.target}) "
+        "MERGE (s)-[r:MAPS_TO]->(t) SET r.score = row.score, r.method = row.method "
+        "RETURN count(r) AS n",
+        {"rows": rows},
+    )
+
+
+def category_mappings() -> str:
+    return (
+        "MATCH (s:Category)-[r:MAPS_TO]->(t:Category) "
+        "RETURN s.id AS source, t.id AS target, r.score AS score, r.method AS method"
+    )
+
+
+def category_locale_names(prop: str) -> Statement:
+    return (
+        "MATCH (c:Category) WHERE c[$prop] IS NOT NULL RETURN c.id AS id, c[$prop] AS name",
+        {"prop": prop},
     )
 
 

@@ -25,7 +25,14 @@ from kgrec.graph.records import (
     brand_id,
     locale_property,
 )
-from kgrec.graph.store import CategoryRef, CategoryText, InteractionSummary, ProductText, RelationshipRecord
+from kgrec.graph.store import (
+    CategoryMapping,
+    CategoryRef,
+    CategoryText,
+    InteractionSummary,
+    ProductText,
+    RelationshipRecord,
+)
 
 Node = tuple[str, str]
 
@@ -240,6 +247,33 @@ class MemoryGraphStore:
         for (label, node_id), props in list(self.graph.nodes(data=True)):
             if label == "Category":
                 yield CategoryText(node_id, props["name"], props["path"])
+
+    def replace_category_mappings(self, source: str, target: str, rows: Sequence[CategoryMapping]) -> int:
+        taxonomy = nx.get_node_attributes(self.graph, "taxonomy")
+        doomed = [
+            (h, t, k)
+            for h, t, k in self.graph.edges(keys=True)
+            if k[0] == "MAPS_TO" and taxonomy.get(h) == source and taxonomy.get(t) == target
+        ]
+        self.graph.remove_edges_from(doomed)
+        written = 0
+        for row in rows:
+            head, tail = ("Category", row.source), ("Category", row.target)
+            if head in self.graph and tail in self.graph:
+                self._set_edge(head, "MAPS_TO", tail).update(score=row.score, method=row.method)
+                written += 1
+        return written
+
+    def iter_category_mappings(self) -> Iterator[CategoryMapping]:
+        for head, tail, key, data in list(self.graph.edges(keys=True, data=True)):
+            if key[0] == "MAPS_TO":
+                yield CategoryMapping(head[1], tail[1], float(data["score"]), str(data["method"]))
+
+    def iter_category_names(self, locale: str) -> Iterator[tuple[str, str]]:
+        prop = locale_property(locale)
+        for (label, node_id), props in list(self.graph.nodes(data=True)):
+            if label == "Category" and prop in props:
+                yield node_id, str(props[prop])
 
     def iter_interactions(self) -> Iterator[InteractionSummary]:
         for head, tail, key, data in list(self.graph.edges(keys=True, data=True)):

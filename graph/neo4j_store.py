@@ -27,7 +27,14 @@ from kgrec.graph.records import (
     brand_id,
     locale_property,
 )
-from kgrec.graph.store import CategoryRef, CategoryText, InteractionSummary, ProductText, RelationshipRecord
+from kgrec.graph.store import (
+    CategoryMapping,
+    CategoryRef,
+    CategoryText,
+    InteractionSummary,
+    ProductText,
+    RelationshipRecord,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -197,13 +204,19 @@ class Neo4jGraphStore:
         locales: set[str] = set()
         for record in self.run(cypher.ALL_TAXONOMY_LOCALES):
             locales.update(record["locales"] or [])
-        wanted = cypher.category_fulltext_properties([locale_property(x) for x in locales])
-        current = self.run(*cypher.show_category_fulltext())
+        properties = [locale_property(x) for x in locales]
+        self._ensure_fulltext(cypher.CATEGORY_FULLTEXT_INDEX, cypher.category_fulltext_properties(properties))
+        cjk = cypher.cjk_properties(properties)
+        if cjk:
+            self._ensure_fulltext(cypher.CATEGORY_CJK_FULLTEXT_INDEX, cjk)
+
+    def _ensure_fulltext(self, index: str, wanted: list[str]) -> None:
+        current = self.run(*cypher.show_category_fulltext(index))
         if current and sorted(current[0]["properties"]) == sorted(wanted):
             return
-        log.info("rebuilding category full-text index over %s", wanted)
-        self.schema(cypher.drop_category_fulltext())
-        self.schema(cypher.create_category_fulltext(wanted))
+        log.info("rebuilding full-text index %s over %s", index, wanted)
+        self.schema(cypher.drop_category_fulltext(index))
+        self.schema(cypher.create_category_fulltext(wanted, index))
 
     def node_count(self) -> int:
         return int(self.run(cypher.count_nodes())[0]["n"])
@@ -211,9 +224,9 @@ class Neo4jGraphStore:
     def after_bulk_import(self) -> None:
         """What the transactional loader leaves that the import tool cannot write: empty locale
         lists and the category full-text index over every locale; waits for the indexes."""
-        self.run(cypher.default_taxonomy_locales())
+        self.write(cypher.default_taxonomy_locales(), {})
         self._ensure_category_fulltext()
-        self.run("CALL db.awaitIndexes(600)")
+        self.run(cypher.AWAIT_INDEXES)
 
     def taxonomy_locales(self, taxonomy: str) -> list[str] | None:
         records = self.run(*cypher.taxonomy_locales(taxonomy))
@@ -371,6 +384,24 @@ class Neo4jGraphStore:
     def iter_category_texts(self) -> Iterator[CategoryText]:
         for r in self._stream(cypher.category_texts()):
             yield CategoryText(r["id"], r["name"], r["path"])
+
+    def replace_category_mappings(self, source: str, target: str, rows: Sequence[CategoryMapping]) -> int:
+        payload = [r._asdict() for r in rows]
+        with self.transaction():
+            self.write(*cypher.delete_category_mappings(source, target))
+            written = 0
+            for start in range(0, len(payload), 5000):
+                records = self.write(*cypher.merge_category_mappings(payload[start : start + 5000]))
+                written += int(records[0]["n"]) if records else 0
+        return written
+
+    def iter_category_mappings(self) -> Iterator[CategoryMapping]:
+        for r in self._stream(cypher.category_mappings()):
+            yield CategoryMapping(r["source"], r["target"], float(r["score"]), r["method"])
+
+    def iter_category_names(self, locale: str) -> Iterator[tuple[str, str]]:
+        for r in self.run(*cypher.category_locale_names(locale_property(locale))):
+            yield r["id"], r["name"]
 
     def iter_interactions(self) -> Iterator[InteractionSummary]:
         for r in self._stream(cypher.interactions()):

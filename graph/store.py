@@ -49,6 +49,15 @@ class InteractionSummary(NamedTuple):
     last_ts: int
 
 
+class CategoryMapping(NamedTuple):
+    """(:Category {id: source})-[:MAPS_TO {score, method}]->(:Category {id: target})."""
+
+    source: str
+    target: str
+    score: float
+    method: str
+
+
 class CategoryText(NamedTuple):
     id: str
     name: str
@@ -97,6 +106,16 @@ class GraphStore(LoadTarget, Protocol):
     def iter_category_texts(self) -> Iterator[CategoryText]: ...
 
     def iter_interactions(self) -> Iterator[InteractionSummary]: ...
+
+    def replace_category_mappings(self, source: str, target: str, rows: Sequence[CategoryMapping]) -> int:
+        """Every MAPS_TO from taxonomy `source` to `target` becomes exactly `rows` (idempotent)."""
+        ...
+
+    def iter_category_mappings(self) -> Iterator[CategoryMapping]: ...
+
+    def iter_category_names(self, locale: str) -> Iterator[tuple[str, str]]:
+        """(category id, name) for every category named in `locale` (`name_<locale>`)."""
+        ...
 
     def set_product_regions(self, rows: Sequence[tuple[str, str, str, str, str]]) -> int:
         """(product id, taxonomy region id, its name, community region id, its name)."""

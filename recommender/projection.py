@@ -7,7 +7,7 @@ exists in Neo4j (checked by tests against the real server).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kgrec.graph.records import brand_id
 from kgrec.graph.store import GraphStore
@@ -41,6 +41,8 @@ class GraphProjection:
     user_history: dict[str, list[Interaction]] = field(default_factory=lambda: defaultdict(list))
     popularity: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     item_users: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # Names in a shopper's locale, read before `names` (`in_locale`); empty: the default names.
+    localized: dict[Node, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, store: GraphStore) -> GraphProjection:
@@ -157,4 +159,12 @@ class GraphProjection:
         return out
 
     def name(self, label: str, node_id: str) -> str:
-        return self.names.get((label, node_id), node_id)
+        return self.localized.get((label, node_id)) or self.names.get((label, node_id), node_id)
+
+    def region_name(self, region: str, default: str) -> str:
+        return self.localized.get(("Region", region), default)
+
+    def in_locale(self, localized: dict[Node, str]) -> GraphProjection:
+        """A view naming nodes from `localized` first; every other field is shared with `self`, so
+        live events recorded on `self` show in the view too."""
+        return replace(self, localized=localized)

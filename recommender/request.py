@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 
 from kgrec.graph.errors import InvalidArgumentError
+from kgrec.graph.taxonomy_parsing import normalise_locale
 from kgrec.recommender.regions import REGION_KINDS
 from kgrec.recommender.rerankers import RERANKERS, get_reranker
 
@@ -33,6 +34,7 @@ class RecommendationRequest:
     region_kind: str = "taxonomy"
     filters: Filters = field(default_factory=Filters)
     explain: bool = True
+    locale: str | None = None
 
     def validate(self) -> None:
         if not 1 <= self.k <= 100:
@@ -43,6 +45,8 @@ class RecommendationRequest:
             get_reranker(self.strategy)
         if self.region_kind not in REGION_KINDS:
             raise InvalidArgumentError("region_kind", f"use one of {', '.join(REGION_KINDS)}")
+        if self.locale is not None:
+            self.locale = normalise_locale(self.locale)
         f = self.filters
         if f.price_min is not None and f.price_max is not None and f.price_min > f.price_max:
             raise InvalidArgumentError("filters.price_min", "must not exceed filters.price_max")

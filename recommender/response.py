@@ -188,7 +188,8 @@ def explained_items(
     plan: Plan,
     explainer: Explainer,
 ) -> list[RecommendedItem]:
-    """The picks as items; with `plan.explain`, their graph paths and the region each promoted one adds."""
+    """The picks as items; with `plan.explain`, their graph paths and the region each promoted one adds.
+    Names come from the explainer's projection (a locale's view, `GraphProjection.in_locale`)."""
     catalog, query, history = signals.catalog, signals.query, signals.history
     matched = catalog.categories_matching(query.text_vector) if plan.explain and query is not None else []
     items = []
@@ -196,9 +197,10 @@ def explained_items(
     for position, index in enumerate(picks.chosen.tolist()):
         row = int(rows[index])
         pid = catalog.pids[row]
-        region = Region(regions.ids[row], regions.name(regions.ids[row]))
+        region_id = regions.ids[row]
+        region = Region(region_id, explainer.g.region_name(region_id, regions.name(region_id)))
         item = describe_item(
-            catalog.projection, pid, float(scores.relevance[index]), scores.components, index, region
+            explainer.g, pid, float(scores.relevance[index]), scores.components, index, region
         )
         if plan.explain:
             rank = picks.relevance_rank(index)

@@ -27,6 +27,7 @@ from kgrec.recommender.explain import Explainer
 from kgrec.recommender.filters import allowed_rows, excluded_items
 from kgrec.recommender.fusion import FusionWeights, fused_relevance
 from kgrec.recommender.history import History, build_history
+from kgrec.recommender.localized_names import localized_names
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.query import QueryEncoder, QueryVectors, query_vectors
 from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
@@ -61,12 +62,14 @@ class Recommender:
         self.default_strategy = tuned.strategy if tuned else DEFAULT_STRATEGY
         self.default_diversity = tuned.diversity if tuned else DEFAULT_DIVERSITY
         self._events_lock = threading.Lock()
+        self._locales: dict[str, GraphProjection] = {}
 
     @classmethod
     def load(
         cls, store: GraphStore, home: Path, encoder: TextEncoder, *, pseudonym_key: bytes
     ) -> Recommender:
         artifact = Artifact.open_current(home)
+        artifact.require_encoder(encoder.name, encoder.dim)
         return cls(
             store,
             artifact,
@@ -125,11 +128,25 @@ class Recommender:
         clock.lap("fuse")
         picks = diversify(scores.relevance, rows, catalog.kg, regions, history, plan)
         clock.lap("rerank")
-        items = explained_items(picks, rows, scores, signals, regions, plan, self.explainer)
+        view = self.projection_for(request.locale)
+        explainer = self.explainer if view is self.projection else Explainer(view)
+        items = explained_items(picks, rows, scores, signals, regions, plan, explainer)
         clock.lap("explain")
         return build_response(
             items, signals, regions, plan, artifact=self.artifact.name, timings=clock.total()
         )
+
+    def projection_for(self, locale: str | None) -> GraphProjection:
+        """The projection naming categories and regions in `locale` (read from the graph once per
+        locale and artifact); the projection itself where the graph has no names in it."""
+        if not locale:
+            return self.projection
+        view = self._locales.get(locale)
+        if view is None:
+            names = localized_names(self.store, self.projection, locale)
+            view = self.projection.in_locale(names) if names else self.projection
+            self._locales[locale] = view
+        return view
 
     def _signals(self, query: QueryVectors | None, history: History) -> Signals:
         """The request's inputs for the stages, with the neighbour lists' scores for its history."""

@@ -11,15 +11,28 @@ from kgrec.api.cli.common import JsonFlag, emit, graph_store, handle_errors, req
 from kgrec.api.settings import Settings
 from kgrec.api.wiring import text_encoder
 from kgrec.embeddings.artifacts import current_name
+from kgrec.embeddings.encoders import DEFAULT_ENCODER, PACKAGED
 from kgrec.embeddings.finetune import FinetuneConfig, FinetuneResult, finetune_encoder, read_pairs
 from kgrec.embeddings.reencode import reencode_artifact
 from kgrec.embeddings.texts import product_text
+from kgrec.graph.errors import InvalidArgumentError
 from kgrec.graph.loaders import load_products
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
 
 DEFAULTS = FinetuneConfig()
 app = typer.Typer()
+
+
+def finetune_base(choice: str | None) -> Path | None:
+    """Fine-tuning trains a transformers BERT: MiniLM (None) or a model folder, not a packaged engine."""
+    if choice is None or choice == DEFAULT_ENCODER:
+        return None
+    if choice in PACKAGED:
+        raise InvalidArgumentError(
+            "text_model", f"{choice} runs in its own engine and cannot be fine-tuned: use minilm or a folder"
+        )
+    return Path(choice)
 
 
 def _texts(store: GraphStore) -> dict[str, str]:
@@ -55,7 +68,7 @@ def finetune_cmd(
     config = FinetuneConfig(epochs=epochs, batch_size=batch_size, lr=lr, max_pairs=max_pairs, seed=seed)
     settings = Settings()
     rows = read_pairs(require_file(pairs))
-    base = settings.text_model
+    base = finetune_base(settings.text_model)
 
     def tune(store: GraphStore) -> FinetuneResult:
         return finetune_encoder(

@@ -44,6 +44,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "Fine-tune the BERT encoder, save it as a versioned encoder (now current), and re-encode "
         "the product texts of the current embedding artifact with it (a new artifact, now current).",
     ),
+    "align-taxonomy": (
+        "kgrec.api.cli.taxonomy",
+        "app",
+        "Map every category of --from onto its closest category of --to with MAPS_TO edges.",
+    ),
 }
 
 

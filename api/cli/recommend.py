@@ -41,6 +41,10 @@ def recommend_cmd(
     brand: Annotated[str | None, typer.Option(help="Only this brand")] = None,
     price_min: Annotated[float | None, typer.Option()] = None,
     price_max: Annotated[float | None, typer.Option()] = None,
+    locale: Annotated[
+        str | None,
+        typer.Option(help="Shopper's locale (zh-CN, de-DE): names categories in it where the graph can"),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Recommend products for a query and/or a shopper, with graph paths that explain them."""
@@ -53,6 +57,7 @@ def recommend_cmd(
         strategy=strategy,
         region_kind=regions,
         filters=Filters(category=category, brand=brand, price_min=price_min, price_max=price_max),
+        locale=locale,
     )
     from kgrec.recommender.service import Recommender
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,7 +13,16 @@ from kgrec.api.use_cases import train_and_publish
 from kgrec.api.wiring import text_encoder
 from kgrec.embeddings.artifacts import Artifact, list_artifacts, use_artifact
 from kgrec.embeddings.cold_start import embed_new_products
-from kgrec.embeddings.encoder_artifacts import is_encoder, list_encoders, use_encoder
+from kgrec.embeddings.encoder_artifacts import (
+    BASE,
+    current_choice,
+    encoders_root,
+    is_encoder,
+    list_encoders,
+    use_encoder,
+)
+from kgrec.embeddings.encoders import DEFAULT_ENCODER, PACKAGED, open_encoder
+from kgrec.embeddings.reencode import reencode_artifact
 from kgrec.embeddings.training import TrainingConfig, resolve_model
 from kgrec.embeddings.triples import export_triples
 from kgrec.graph.errors import NotFoundError
@@ -20,7 +30,7 @@ from kgrec.graph.errors import NotFoundError
 app = typer.Typer()
 
 DEFAULTS = TrainingConfig()
-models_app = typer.Typer(help="List or switch trained artifacts.", no_args_is_help=True)
+models_app = typer.Typer(help="List or switch trained artifacts and text encoders.", no_args_is_help=True)
 
 
 @app.command("train")
@@ -112,24 +122,66 @@ def models_list(as_json: JsonFlag = False) -> None:
         f"MRR {a['metrics']['mrr']:.4f}  text {a.get('text_model')}  {a['created']}"
         for a in items
     ] or ["no artifacts yet: run `kgrec train`"]
-    lines += ["encoders:", f"{' ' if any(e['current'] for e in encoders) else '*'} base (packaged MiniLM)"]
+    choice = current_choice(home)
+    chosen = DEFAULT_ENCODER if choice is None else choice if isinstance(choice, str) else ""
+    packaged = [
+        {
+            "name": p.key,
+            "encoder": p.name,
+            "package": p.package,
+            "languages": p.languages,
+            "about": p.about,
+            "current": p.key == chosen,
+        }
+        for p in PACKAGED.values()
+    ]
+    lines += ["encoders (packaged):"]
+    lines += [
+        f"{'*' if p['current'] else ' '} {p['name']}  [{p['languages']}]  {p['about']}" for p in packaged
+    ]
+    lines += ["encoders (fine-tuned):"] if encoders else []
     lines += [
         f"{'*' if e['current'] else ' '} {e['name']}  {e['pairs']} pairs  {e['created']}" for e in encoders
     ]
-    emit({"artifacts": items, "encoders": encoders}, as_json, lines)
+    emit({"artifacts": items, "encoders": encoders, "packaged_encoders": packaged}, as_json, lines)
 
 
 @models_app.command("use")
 @handle_errors
 def models_use(name: str) -> None:
-    """Make NAME the artifact (or fine-tuned encoder; `base` for MiniLM) that serving uses."""
-    home = Settings().home
+    """Make NAME the artifact, or the text encoder (packaged: minilm, e5-multilingual,
+    use-multilingual; or fine-tuned; `base` = minilm), that serving uses. Switching encoders
+    re-encodes the current artifact's product and category texts with the new one first."""
+    settings = Settings()
+    home = settings.home
     if is_encoder(home, name):
+        reencoded = _reencode_for(settings, name)
         use_encoder(home, name)
-        typer.echo(f"current encoder: {name} (product vectors must come from it: see `kgrec models list`)")
+        typer.echo(
+            f"current encoder: {name}"
+            + (f"; product texts re-encoded: artifact {reencoded}" if reencoded else "")
+        )
+        if settings.text_model:
+            typer.echo(f"note: KGREC_TEXT_MODEL={settings.text_model} is set and overrides this choice")
         return
     use_artifact(home, name)
     typer.echo(f"current artifact: {name}")
+
+
+def _reencode_for(settings: Settings, name: str) -> str | None:
+    """A new artifact whose text vectors come from encoder `name`, unless the current one's do."""
+    try:
+        artifact = Artifact.open_current(settings.home)
+    except NotFoundError:
+        return None
+    choice: str | Path | None = (
+        name if name in PACKAGED or name == BASE else encoders_root(settings.home) / name
+    )
+    encoder = open_encoder(None if choice == BASE else choice, threads=settings.torch_threads)
+    if artifact.manifest.get("text_model") == encoder.name:
+        return None
+    with graph_store(settings) as store:
+        return reencode_artifact(store, settings.home, encoder, progress=True).name
 
 
 @app.command("embed-new")

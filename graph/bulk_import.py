@@ -46,15 +46,13 @@ _PRODUCT_COLUMNS = ("title", "description", "price", "currency")
 _INTERACTION_COLUMNS = ("kind", "event_ts", "count", "first_ts", "last_ts", "value", "session_id")
 
 
-class DatabaseNotEmptyError(InvalidArgumentError):
+def database_not_empty(nodes: int) -> InvalidArgumentError:
     """The import tool replaces the whole database; it only ever runs on an empty one."""
-
-    def __init__(self, nodes: int) -> None:
-        super().__init__(
-            "database",
-            f"the database already holds {nodes} nodes: bulk import only fills an empty database "
-            "(use `kgrec load` for incremental loads, or empty it first)",
-        )
+    return InvalidArgumentError(
+        "database",
+        f"the database already holds {nodes} nodes: bulk import only fills an empty database "
+        "(use `kgrec load` for incremental loads, or empty it first)",
+    )
 
 
 def _quote(text: str) -> str:
@@ -276,7 +274,7 @@ def bulk_load(
     with open_store() as store:
         nodes = store.node_count()
     if nodes:
-        raise DatabaseNotEmptyError(nodes)
+        raise database_not_empty(nodes)
     phases.done("check")
     staging = StagingStore()
     stage(staging)

@@ -19,7 +19,8 @@ import pytest
 from neo4j import GraphDatabase
 
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
-from kgrec.graph.bulk_import import DatabaseNotEmptyError, bulk_load
+from kgrec.graph.bulk_import import bulk_load
+from kgrec.graph.errors import InvalidArgumentError
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
@@ -158,7 +159,7 @@ def test_bulk_import_refuses_a_database_that_holds_anything(server: LocalNeo4j, 
         before = store.stats().nodes
     staged: list[object] = []
 
-    with pytest.raises(DatabaseNotEmptyError, match=r"already holds \d+ nodes.*kgrec load"):
+    with pytest.raises(InvalidArgumentError, match=r"already holds \d+ nodes.*kgrec load"):
         bulk_load(server, lambda: store_on(server), staged.append, work_dir=tmp_path)
 
     assert staged == [], "nothing is staged, stopped or imported"

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kgrec.embeddings.text_encoder import Matrix, TextEncoder
 from kgrec.graph.errors import InvalidArgumentError, MissingToolError
+
+if TYPE_CHECKING:
+    from kgrec.embeddings.text_encoder import Matrix, TextEncoder
 
 DEFAULT_ENCODER = "minilm"
 MINILM_NAME = "all-MiniLM-L6-v2"

@@ -27,7 +27,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "Train KG embeddings on the graph in Neo4j, encode product texts, write vectors back.",
     ),
     "encode": ("kgrec.api.cli.training", "app", "Encode a shopper query with the BERT text encoder."),
-    "models": ("kgrec.api.cli.training", "models_app", "List or switch trained artifacts."),
+    "models": ("kgrec.api.cli.training", "models_app", "List or switch trained artifacts and text encoders."),
     "embed-new": (
         "kgrec.api.cli.training",
         "app",
@@ -47,7 +47,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "align-taxonomy": (
         "kgrec.api.cli.taxonomy",
         "app",
-        "Map every category of --from onto its closest category of --to with MAPS_TO edges.",
+        "Map every category of --from onto its closest category of --to (text encoder over full "
+        "paths, a parent's mapping constraining its children's); re-running replaces the edges.",
     ),
 }
 

@@ -3,7 +3,8 @@ for the query, plus history and popularity.
 
 Components: text = (1-l)·cos'(query, text) + l·lexical, where cos' stretches the candidates'
 cosines towards 0..1 by `dense_rescale` (MiniLM cosines of one query's candidates sit in a
-narrow band, BM25 scaled to its best hit spans 0..1: unstretched, BM25 decides); kg = cos(aligned query, KG vector);
+narrow band, BM25 scaled to its best hit spans 0..1: unstretched, BM25 decides);
+kg = cos(aligned query, KG vector);
 history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
 collaborative = the neighbour lists' score of the history (recommender/collaborative/);
 popularity = log-scaled interaction count. Pure numpy: the catalogue's arrays come in.

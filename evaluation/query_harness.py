@@ -94,12 +94,18 @@ class QueryEvaluator(Evaluator):
         return {"query": case.case_id}
 
     def run_systems(self, names: Sequence[str], *, suffix: str = "") -> list[SystemResult]:
-        """Only the named systems (baselines or `fused`), each renamed with `suffix`."""
+        """Only the named systems (baselines, `fused` or `default`), each renamed with `suffix`."""
         chosen: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = []
         baselines = self.baselines()
         for name in names:
-            if name == "fused":
-                chosen.append((SystemResult(f"fused{suffix}", "none", 0.0), self._recommended("none", 0.0)))
+            if name in ("fused", "default"):
+                strategy, diversity = ("none", 0.0) if name == "fused" else self.default_setting()
+                chosen.append(
+                    (
+                        SystemResult(f"{name}{suffix}", strategy, diversity),
+                        self._recommended(strategy, diversity),
+                    )
+                )
             else:
                 chosen.append((SystemResult(f"{name}{suffix}", None, None), baselines[name]))
         for result, fn in chosen:

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from kgrec.api.use_cases import LOAD_KINDS
 from kgrec.graph.interaction_parsing import KINDS
 from kgrec.recommender.regions import REGION_KINDS
-from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY
+from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_QUERY_DIVERSITY, DEFAULT_STRATEGY
 from kgrec.recommender.rerankers import RERANKERS
 
 
@@ -70,7 +70,8 @@ class RecommendationRequestBody(BaseModel):
         ge=0.0,
         le=1.0,
         description=f"0 = relevance order, 1 = widest coverage; omitted: the shop's tuned default "
-        f"(`kgrec evaluate --apply`), else {DEFAULT_DIVERSITY}",
+        f"(`kgrec evaluate --apply`), else {DEFAULT_QUERY_DIVERSITY} for a query alone and "
+        f"{DEFAULT_DIVERSITY} otherwise",
     )
     strategy: Strategy | None = Field(
         default=None,

@@ -255,17 +255,17 @@ class Evaluator:
                     )
         return WeightSweep(rows, best)
 
+    def default_setting(self) -> tuple[str, float]:
+        """What the recommender serves these cases when the request names no diversity."""
+        return self.rec.default_strategy, self.rec.default_diversity
+
     def run(self, *, progress: bool = False) -> list[SystemResult]:
         systems: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = [
             (SystemResult(name, None, None), fn) for name, fn in self.baselines().items()
         ]
         systems.append((SystemResult("fused", "none", 0.0), self._recommended("none", 0.0)))
-        systems.append(
-            (
-                SystemResult("default", self.rec.default_strategy, self.rec.default_diversity),
-                self._recommended(self.rec.default_strategy, self.rec.default_diversity),
-            )
-        )
+        strategy, diversity = self.default_setting()
+        systems.append((SystemResult("default", strategy, diversity), self._recommended(strategy, diversity)))
         for strategy in STRATEGIES:
             for d in DIVERSITIES:
                 systems.append((SystemResult(f"{strategy}@{d}", strategy, d), self._recommended(strategy, d)))

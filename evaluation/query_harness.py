@@ -31,11 +31,14 @@ def query_cases(judgements: Judgements) -> list[EvalCase]:
 
 
 def fusion_grid() -> list[FusionWeights]:
-    """Dense vs KG share and the lexical (BM25) share of the text score: what a query ranks by."""
+    """Dense vs KG share, the lexical (BM25) share of the text score, and whether the dense
+    cosines are stretched over the candidates first: what a query ranks by. The BM25 shares
+    reach down to 0.1 because, unstretched, a small share already lets BM25 decide."""
     return [
-        FusionWeights(text_share=t, lexical_share=lex)
-        for t in (0.6, 0.8, 1.0)
-        for lex in (0.3, 0.5, 0.6, 0.7, 0.8)
+        FusionWeights(text_share=t, lexical_share=lex, dense_rescale=rescale)
+        for t in (0.8, 1.0)
+        for rescale in (0.0, 1.0)
+        for lex in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
     ]
 
 
@@ -83,16 +86,26 @@ class QueryEvaluator(Evaluator):
 
         return {"bm25": bm25, "text": text, "kg": kg}
 
+    def default_setting(self) -> tuple[str, float]:
+        """A query-only request's default (Recommender.defaults_for)."""
+        return self.rec.default_strategy, self.rec.default_query_diversity
+
     def _shopper(self, case: EvalCase) -> dict[str, Any]:
         return {"query": case.case_id}
 
     def run_systems(self, names: Sequence[str], *, suffix: str = "") -> list[SystemResult]:
-        """Only the named systems (baselines or `fused`), each renamed with `suffix`."""
+        """Only the named systems (baselines, `fused` or `default`), each renamed with `suffix`."""
         chosen: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = []
         baselines = self.baselines()
         for name in names:
-            if name == "fused":
-                chosen.append((SystemResult(f"fused{suffix}", "none", 0.0), self._recommended("none", 0.0)))
+            if name in ("fused", "default"):
+                strategy, diversity = ("none", 0.0) if name == "fused" else self.default_setting()
+                chosen.append(
+                    (
+                        SystemResult(f"{name}{suffix}", strategy, diversity),
+                        self._recommended(strategy, diversity),
+                    )
+                )
             else:
                 chosen.append((SystemResult(f"{name}{suffix}", None, None), baselines[name]))
         for result, fn in chosen:

@@ -1,7 +1,10 @@
 """The scoring stage, all of it: per-candidate components, then the article's w·text + (1-w)·KG
 for the query, plus history and popularity.
 
-Components: text = (1-l)·cos(query, text) + l·lexical; kg = cos(aligned query, KG vector);
+Components: text = (1-l)·cos'(query, text) + l·lexical, where cos' stretches the candidates'
+cosines towards 0..1 by `dense_rescale` (MiniLM cosines of one query's candidates sit in a
+narrow band, BM25 scaled to its best hit spans 0..1: unstretched, BM25 decides);
+kg = cos(aligned query, KG vector);
 history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
 collaborative = the neighbour lists' score of the history (recommender/collaborative/);
 popularity = log-scaled interaction count. Pure numpy: the catalogue's arrays come in.
@@ -32,6 +35,7 @@ class FusionWeights:
 
     text_share: float = 0.6
     lexical_share: float = 0.3
+    dense_rescale: float = 0.0
     query: float = 1.0
     history: float = 0.8
     cooccurrence_share: float = 0.5
@@ -61,6 +65,16 @@ class Components:
         popularity = weights.popularity if has_query else weights.popularity_without_query
         score += popularity * self.popularity
         return score
+
+
+def rescaled(values: Vector, share: float) -> Vector:
+    """`share` of the way from the values to their min-max scaling over these candidates."""
+    if share <= 0.0 or values.size == 0:
+        return values
+    low, high = float(values.min()), float(values.max())
+    stretched = (values - low) / max(high - low, 1e-9)
+    out: Vector = ((1 - share) * values + share * stretched).astype(np.float32)
+    return out
 
 
 def positive(values: NDArray[np.floating]) -> Vector:
@@ -93,7 +107,7 @@ def score_components(
     zeros = np.zeros(rows.size, np.float32)
     text_score, kg_score, hist_score = zeros, zeros, zeros
     if query is not None:
-        text_cos = positive(c.text[rows] @ query.text_vector)
+        text_cos = rescaled(positive(c.text[rows] @ query.text_vector), weights.dense_rescale)
         lex = np.array([lexical.get(int(i), 0.0) for i in rows], dtype=np.float32)
         text_score = (1 - weights.lexical_share) * text_cos + weights.lexical_share * lex
         q_kg = query.kg_vector

@@ -30,7 +30,12 @@ from kgrec.recommender.history import History, build_history
 from kgrec.recommender.localized_names import localized_names
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.query import QueryEncoder, QueryVectors, query_vectors
-from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
+from kgrec.recommender.request import (
+    DEFAULT_DIVERSITY,
+    DEFAULT_QUERY_DIVERSITY,
+    DEFAULT_STRATEGY,
+    RecommendationRequest,
+)
 from kgrec.recommender.response import Recommendation, Stopwatch, build_response, explained_items
 from kgrec.recommender.signals import Signals
 from kgrec.recommender.tuning import TunedDefaults, load_tuned
@@ -61,6 +66,7 @@ class Recommender:
         self.weights = weights or (tuned.weights if tuned else FusionWeights())
         self.default_strategy = tuned.strategy if tuned else DEFAULT_STRATEGY
         self.default_diversity = tuned.diversity if tuned else DEFAULT_DIVERSITY
+        self.default_query_diversity = tuned.diversity if tuned else DEFAULT_QUERY_DIVERSITY
         self._events_lock = threading.Lock()
         self._locales: dict[str, GraphProjection] = {}
 
@@ -111,9 +117,15 @@ class Recommender:
         """The query's text vector, as a recommendation computes it (cached)."""
         return self.queries.encode(query.strip())
 
+    def defaults_for(self, request: RecommendationRequest) -> tuple[str, float]:
+        """The shop's default strategy and diversity for this kind of request (query-only or not)."""
+        if request.query_only:
+            return self.default_strategy, self.default_query_diversity
+        return self.default_strategy, self.default_diversity
+
     def recommend(self, request: RecommendationRequest) -> Recommendation:
         """The pipeline: each line below is one stage (docs/architecture.md says where each lives)."""
-        plan = request.plan(self.default_strategy, self.default_diversity)
+        plan = request.plan(*self.defaults_for(request))
         clock, catalog = Stopwatch(), self.catalog
         query = query_vectors(request.query, self.queries, catalog.artifact.alignment)
         clock.lap("encode")

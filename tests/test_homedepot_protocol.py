@@ -20,7 +20,7 @@ from kgrec.evaluation.query_run import evaluate_homedepot
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
 from kgrec.graph.loaders import load_products
 from kgrec.graph.memory_store import MemoryGraphStore
-from kgrec.recommender.request import RecommendationRequest
+from kgrec.recommender.request import DEFAULT_QUERY_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
 from kgrec.recommender.service import Recommender
 from tests.helpers import write
 
@@ -142,9 +142,18 @@ def test_a_finetuned_encoder_joins_the_same_report(data_dir: Path, tmp_path: Pat
     )
     assert tuned.path is not None
     report = evaluate_homedepot(
-        data_dir, tmp_path / "out", HashingTextEncoder(), cases=8, tune=12, epochs=3, finetuned=tuned.path
+        data_dir,
+        tmp_path / "out",
+        HashingTextEncoder(),
+        cases=8,
+        tune=12,
+        epochs=3,
+        finetuned=tuned.path,
+        diversity_sweep=False,
     )
     names = [s["name"] for s in report["systems"]]
-    assert names[-2:] == ["text+finetuned", "fused+finetuned"]
+    assert names == ["bm25", "text", "kg", "fused", "default", "text+finetuned", "fused+finetuned"]
+    default = next(s for s in report["systems"] if s["name"] == "default")
+    assert (default["strategy"], default["diversity"]) == (DEFAULT_STRATEGY, DEFAULT_QUERY_DIVERSITY)
     assert "fused+finetuned" in report["versus_bm25"] and "fused+finetuned" in report["versus_fused"]
     assert set(report["encode_latency_ms"]) == {"base", "finetuned"}

@@ -15,7 +15,12 @@ from kgrec.graph.errors import ArtifactError, NotFoundError
 from kgrec.graph.loaders import load_products, load_taxonomy
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.recommender.fusion import FusionWeights
-from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, RecommendationRequest
+from kgrec.recommender.request import (
+    DEFAULT_DIVERSITY,
+    DEFAULT_QUERY_DIVERSITY,
+    DEFAULT_STRATEGY,
+    RecommendationRequest,
+)
 from kgrec.recommender.service import Recommender
 from kgrec.recommender.tuning import TunedDefaults, load_tuned, save_tuned
 from tests.conftest import DATA
@@ -112,6 +117,24 @@ def test_tuned_defaults_round_trip_and_a_bad_file_is_named(tmp_path: Path) -> No
     with pytest.raises(ArtifactError, match=r"tuned_defaults\.json"):
         load_tuned(tmp_path)
     assert load_tuned(tmp_path / "elsewhere") is None
+
+
+def test_a_request_is_query_only_with_words_and_no_shopper_or_history() -> None:
+    assert RecommendationRequest(query="dog bed").query_only
+    assert not RecommendationRequest(query="  ").query_only
+    assert not RecommendationRequest(query="dog bed", history=["a"]).query_only
+    assert not RecommendationRequest(query="dog bed", user_id="u1").query_only
+    assert not RecommendationRequest(history=["a"]).query_only
+
+
+@pytest.mark.slow
+def test_a_query_alone_gets_the_lighter_query_default(one_product: tuple[MemoryGraphStore, Path]) -> None:
+    plain = one_product_recommender(one_product, ENCODER)
+    assert DEFAULT_QUERY_DIVERSITY < DEFAULT_DIVERSITY
+    searched = plain.recommend(RecommendationRequest(query="dog bed")).as_dict()
+    assert (searched["strategy"], searched["diversity"]) == (DEFAULT_STRATEGY, DEFAULT_QUERY_DIVERSITY)
+    personal = plain.recommend(RecommendationRequest(query="dog bed", user_id="u1")).as_dict()
+    assert (personal["strategy"], personal["diversity"]) == (DEFAULT_STRATEGY, DEFAULT_DIVERSITY)
 
 
 @pytest.mark.slow

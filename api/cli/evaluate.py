@@ -70,6 +70,9 @@ def evaluate_cmd(
         int | None,
         typer.Option(help="homedepot: rank among the judged products plus random others up to N"),
     ] = None,
+    diversity_sweep: Annotated[
+        bool, typer.Option(help="homedepot: run the 20 diversity settings too (off: a quicker run)")
+    ] = True,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     apply: Annotated[
@@ -92,9 +95,12 @@ def evaluate_cmd(
         progress=not as_json,
     )
     options.check()
-    if not by_queries and (queries, finetuned, title_attributes, catalogue) != ("dev", None, True, None):
+    homedepot_only = (queries, finetuned, title_attributes, catalogue, diversity_sweep)
+    if not by_queries and homedepot_only != ("dev", None, True, None, True):
         raise InvalidArgumentError(
-            "queries", "--queries, --finetuned, --no-title-attributes and --catalogue are for homedepot"
+            "queries",
+            "--queries, --finetuned, --no-title-attributes, --catalogue and --no-diversity-sweep "
+            "are for homedepot",
         )
     get_split(split)
     limit_blas_threads()
@@ -126,6 +132,7 @@ def evaluate_cmd(
                 finetuned=finetuned,
                 title_attributes=title_attributes,
                 catalogue=catalogue,
+                diversity_sweep=diversity_sweep,
             )
         else:
             report = evaluate_preset(name, folder, target, lambda: text_encoder(settings), options)

@@ -13,7 +13,7 @@ from kgrec.api.settings import Settings
 from kgrec.api.use_cases import build_request
 from kgrec.api.wiring import limit_blas_threads, text_encoder
 from kgrec.recommender.regions import REGION_KINDS
-from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_STRATEGY, Filters
+from kgrec.recommender.request import DEFAULT_DIVERSITY, DEFAULT_QUERY_DIVERSITY, DEFAULT_STRATEGY, Filters
 from kgrec.recommender.rerankers import RERANKERS
 
 app = typer.Typer()
@@ -29,7 +29,8 @@ def recommend_cmd(
     diversity: Annotated[
         float | None,
         typer.Option(
-            help=f"0 = relevance, 1 = widest coverage (default: the tuned one, else {DEFAULT_DIVERSITY})"
+            help=f"0 = relevance, 1 = widest coverage (default: the tuned one, else "
+            f"{DEFAULT_QUERY_DIVERSITY} for a query alone, {DEFAULT_DIVERSITY} otherwise)"
         ),
     ] = None,
     strategy: Annotated[

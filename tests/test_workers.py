@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 
 from kgrec.api.jobs import STALE_S, Job, JobStore
 from kgrec.embeddings.build import build_embeddings
@@ -201,3 +202,11 @@ def test_a_running_job_whose_worker_stopped_reads_interrupted(tmp_path: Path) ->
     assert found_gone is not None and found_gone.status == "interrupted"
     assert found_alive is not None and found_alive.status == "running"
     assert jobs.get("../secrets") is None and jobs.get("c" * 32) is None
+
+
+@pytest.mark.neo4j
+def test_reads_run_in_read_transactions_that_refuse_writes(neo4j_store: Neo4jGraphStore) -> None:
+    with pytest.raises(ClientError, match=r"(?i)read"):
+        neo4j_store.run("CREATE (:ReadOnlyProbe)")
+    assert neo4j_store.run("MATCH (n:ReadOnlyProbe) RETURN count(n) AS n")[0]["n"] == 0
+    assert neo4j_store.server_time_ms() > 1_700_000_000_000

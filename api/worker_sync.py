@@ -66,11 +66,15 @@ class WorkerSync:
         self._thread.join(timeout=5)
 
     def _loop(self) -> None:
+        last_problem = ""
         while not self._stop.wait(self.interval_s):
             try:
                 self.run_once()
+                last_problem = ""
             except KgrecError as exc:
-                log.warning("worker sync skipped: %s", exc)
+                if str(exc) != last_problem:  # once per outage, not every interval
+                    log.warning("worker sync skipped: %s", exc)
+                last_problem = str(exc)
             except Exception:
                 log.exception("worker sync failed")
 
@@ -83,7 +87,7 @@ class WorkerSync:
         moved = (
             recommender is not None
             and pointer is not None
-            and Path(pointer).name != recommender.artifact.name
+            and Path(pointer).name != recommender.artifact.path.name
         )
         if moved or (generation is not None and generation != self.state.generation):
             self.state.generation = generation

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ class TrainingConfig:
     eval_sample: int = 2_000
     patience: int = 2
     frequency: int = 10
+    device: str = "cpu"  # "cuda" or "cuda:N": PyKEEN trains on that GPU (docs/scaling.md)
 
     def __post_init__(self) -> None:
         for name in ("dim", "epochs", "batch_size", "eval_sample", "patience", "frequency"):
@@ -37,6 +39,8 @@ class TrainingConfig:
                 raise InvalidArgumentError(name, f"must be at least 1, got {getattr(self, name)}")
         if not self.lr > 0:
             raise InvalidArgumentError("lr", f"must be positive, got {self.lr}")
+        if not re.fullmatch(r"cpu|cuda(:\d+)?", self.device):
+            raise InvalidArgumentError("device", f"use cpu, cuda or cuda:N, got {self.device!r}")
 
 
 @dataclass(slots=True)
@@ -66,6 +70,12 @@ def _sample(factory: TriplesFactory, limit: int, seed: int) -> TriplesFactory:
     generator = torch.Generator().manual_seed(seed)
     keep = torch.randperm(factory.num_triples, generator=generator)[:limit]
     return factory.clone_and_exchange_triples(factory.mapped_triples[keep])
+
+
+def _checked_device(device: str) -> str:
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InvalidArgumentError("device", f"{device} asked for, but torch sees no CUDA GPU here")
+    return device
 
 
 def _as_real(tensor: torch.Tensor) -> NDArray[np.float32]:
@@ -128,7 +138,7 @@ def train_embeddings(
         evaluator_kwargs={"filtered": True},
         evaluation_kwargs={"batch_size": 256, "use_tqdm": progress},
         random_seed=config.seed,
-        device="cpu",
+        device=_checked_device(config.device),
         use_tqdm=progress,
     )
     model = result.model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 from pykeen.datasets import Nations
 
 from kgrec.embeddings.training import TrainingConfig, resolve_model, train_embeddings
@@ -48,3 +49,16 @@ def test_tiny_graph_is_refused() -> None:
     tiny = data.training.clone_and_exchange_triples(data.training.mapped_triples[:10])
     with pytest.raises(GraphTooSmallError, match="too small"):
         train_embeddings(tiny, data.validation, data.testing, TrainingConfig(epochs=1))
+
+
+def test_a_device_is_cpu_or_a_cuda_gpu_that_exists() -> None:
+    with pytest.raises(InvalidArgumentError, match="device: use cpu, cuda or cuda:N"):
+        TrainingConfig(device="tpu")
+    data = Nations()
+    config = TrainingConfig(model="DistMult", dim=8, epochs=1, device="cuda:0")
+    if torch.cuda.is_available():
+        trained = train_embeddings(data.training, data.validation, data.testing, config)
+        assert trained.entity_vectors.shape == (data.num_entities, 8)
+    else:
+        with pytest.raises(InvalidArgumentError, match="device: cuda:0 asked for"):
+            train_embeddings(data.training, data.validation, data.testing, config)

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 
 from kgrec.api.jobs import STALE_S, Job, JobStore
 from kgrec.embeddings.build import build_embeddings
@@ -201,3 +202,45 @@ def test_a_running_job_whose_worker_stopped_reads_interrupted(tmp_path: Path) ->
     assert found_gone is not None and found_gone.status == "interrupted"
     assert found_alive is not None and found_alive.status == "running"
     assert jobs.get("../secrets") is None and jobs.get("c" * 32) is None
+
+
+@pytest.mark.neo4j
+def test_reads_run_in_read_transactions_that_refuse_writes(neo4j_store: Neo4jGraphStore) -> None:
+    with pytest.raises(ClientError, match=r"(?i)read"):
+        neo4j_store.run("CREATE (:ReadOnlyProbe)")
+    assert neo4j_store.run("MATCH (n:ReadOnlyProbe) RETURN count(n) AS n")[0]["n"] == 0
+    assert neo4j_store.server_time_ms() > 1_700_000_000_000
+
+
+@pytest.mark.slow
+def test_kgrec_serve_workers_spreads_requests_and_sums_their_metrics(tmp_path: Path) -> None:
+    """`kgrec serve --workers 2` itself (MiniLM in each worker; Neo4j need not be up for /health)."""
+    port = _free_port()
+    env = {**os.environ, "KGREC_HOME": str(tmp_path), "KGREC_NEO4J_URI": "bolt://127.0.0.1:9"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [sys.executable, "-m", "kgrec.api.cli", "serve", "--workers", "2", "--port", str(port)]
+    server = subprocess.Popen(command, env={**env, "KGREC_NEO4J_PASSWORD": "unused"})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        pids: set[str] = set()
+        answered = 0
+        deadline = time.monotonic() + 300
+        while len(pids) < 2 and time.monotonic() < deadline:
+            assert server.poll() is None, f"kgrec serve exited {server.returncode}"
+            try:
+                with httpx.Client() as fresh:  # a new connection: the kernel picks the worker
+                    pids.add(fresh.get(f"{url}/health", timeout=5).headers["X-Kgrec-Worker"])
+                answered += 1
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert len(pids) == 2
+        served = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines()
+            if line.startswith("kgrec_http_requests_total{") and 'route="/health"' in line
+        )
+        assert served == answered  # every answer counted once, whichever worker gave it
+        assert (tmp_path / "metrics" / "multiprocess").is_dir()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)

@@ -45,6 +45,7 @@ def train_cmd(
     lr: Annotated[float, typer.Option(help="Adam learning rate")] = DEFAULTS.lr,
     seed: Annotated[int, typer.Option()] = DEFAULTS.seed,
     eval_sample: Annotated[int, typer.Option(help="Most triples evaluated per split")] = DEFAULTS.eval_sample,
+    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N (PyKEEN on that GPU)")] = DEFAULTS.device,
     if_stale: Annotated[
         bool, typer.Option("--if-stale", help="Skip when the current artifact matches the graph")
     ] = False,
@@ -60,7 +61,14 @@ def train_cmd(
         )
         return
     config = TrainingConfig(
-        model=model, dim=dim, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, eval_sample=eval_sample
+        model=model,
+        dim=dim,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        eval_sample=eval_sample,
+        device=device,
     )
     settings = Settings()
     encoder = text_encoder(settings)

@@ -8,7 +8,7 @@ from neo4j import Driver, GraphDatabase
 
 from kgrec.api.settings import Settings
 from kgrec.embeddings.encoder_artifacts import current_encoder
-from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.embeddings.text_encoder import HFTextEncoder, TextEncoder
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 
@@ -36,8 +36,18 @@ def limit_blas_threads() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def text_encoder(settings: Settings) -> HFTextEncoder:
-    """KGREC_TEXT_MODEL if set, else the current fine-tuned encoder (`kgrec finetune`), else MiniLM."""
+def text_encoder(settings: Settings) -> TextEncoder:
+    """KGREC_TEXT_MODEL if set, else the current fine-tuned encoder (`kgrec finetune`), else MiniLM;
+    run by torch or, with KGREC_ENCODER_RUNTIME=onnx, by ONNX Runtime (embeddings/onnx_encoder.py)."""
+    if settings.encoder_runtime == "onnx":
+        from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
+
+        return OnnxTextEncoder(
+            settings.text_model or current_encoder(settings.home),
+            cache_dir=settings.home / "onnx",
+            threads=settings.torch_threads,
+            quantize=settings.text_quantize,
+        )
     return HFTextEncoder(
         settings.text_model or current_encoder(settings.home),
         threads=settings.torch_threads,

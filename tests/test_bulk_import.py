@@ -19,7 +19,8 @@ import pytest
 from neo4j import GraphDatabase
 
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
-from kgrec.graph.bulk_import import DatabaseNotEmptyError, bulk_load
+from kgrec.graph.bulk_import import bulk_load
+from kgrec.graph.errors import DatabaseNotEmptyError
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore

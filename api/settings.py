@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,9 @@ class Settings(BaseSettings):
         "local BERT-family model folder; default: what `kgrec models use` chose, else minilm",
     )
     text_quantize: bool = Field(default=False, description="dynamic int8 quantisation of the encoder")
+    encoder_runtime: Literal["torch", "onnx"] = Field(
+        default="torch", description="runs the same text encoder by torch or by ONNX Runtime (same vectors)"
+    )
     torch_threads: int = Field(default=2, ge=1)
     cpu_workers: int = Field(default=2, ge=1, description="recommendations computed at once")
     sync_interval_ms: int = Field(

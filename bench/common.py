@@ -19,9 +19,8 @@ BENCH_HOME = REPO / "var" / "bench"
 PASSWORD = "kgrec-bench-password"
 
 
-@contextmanager
-def bench_store(heap: str = "2g", pagecache: str = "1g") -> Iterator[Neo4jGraphStore]:
-    server = LocalNeo4j(
+def bench_server(heap: str = "2g", pagecache: str = "1g") -> LocalNeo4j:
+    return LocalNeo4j(
         home=BENCH_HOME / "neo4j",
         lib_dir=Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib")),
         password=PASSWORD,
@@ -30,6 +29,11 @@ def bench_store(heap: str = "2g", pagecache: str = "1g") -> Iterator[Neo4jGraphS
         heap=heap,
         pagecache=pagecache,
     )
+
+
+@contextmanager
+def bench_store(heap: str = "2g", pagecache: str = "1g") -> Iterator[Neo4jGraphStore]:
+    server = bench_server(heap, pagecache)
     server.start()
     driver = GraphDatabase.driver(server.bolt_uri, auth=("neo4j", PASSWORD), notifications_min_severity="OFF")
     try:
@@ -39,6 +43,16 @@ def bench_store(heap: str = "2g", pagecache: str = "1g") -> Iterator[Neo4jGraphS
     finally:
         driver.close()
         server.stop()
+
+
+@contextmanager
+def store_on(server: LocalNeo4j) -> Iterator[Neo4jGraphStore]:
+    """A store with its own driver: after a bulk import, older drivers hold stale bookmarks."""
+    driver = GraphDatabase.driver(server.bolt_uri, auth=("neo4j", PASSWORD), notifications_min_severity="OFF")
+    try:
+        yield Neo4jGraphStore(driver)
+    finally:
+        driver.close()
 
 
 def timed(fn: Callable[[], object]) -> float:

@@ -1,7 +1,9 @@
-"""Query-encoding latency and batch throughput: torch threads, fp32 vs dynamic int8.
+"""Query-encoding latency and batch throughput: torch threads, fp32 vs dynamic int8, and the
+same model run by ONNX Runtime (fp32, and int8 with per-channel weight scales).
 
 Run: `python -m bench.encoder_bench`. Retrieval quality check: for 200 real category paths
-used as queries, the top-10 toys (real titles) under int8 vs under fp32.
+used as queries, the top-10 toys (real titles) of each variant vs torch fp32's, and the
+cosine between each variant's item vectors and torch fp32's.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import numpy as np
 import torch
 
 from bench.common import BENCH_HOME, median, percentile
-from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
+from kgrec.embeddings.text_encoder import HFTextEncoder, TextEncoder
 from kgrec.graph.samples import AMAZON_TOYS, sample_file
 
 TOYS = sample_file(AMAZON_TOYS)
@@ -27,7 +30,7 @@ QUERIES = [
 ]
 
 
-def latency(encoder: HFTextEncoder, repeats: int = 200) -> dict[str, float]:
+def latency(encoder: TextEncoder, repeats: int = 200) -> dict[str, float]:
     for q in QUERIES:
         encoder.encode([q])
     times = []
@@ -38,7 +41,7 @@ def latency(encoder: HFTextEncoder, repeats: int = 200) -> dict[str, float]:
     return {"p50_ms": median(times), "p99_ms": percentile(times, 99)}
 
 
-def throughput(encoder: HFTextEncoder, texts: list[str]) -> float:
+def throughput(encoder: TextEncoder, texts: list[str]) -> float:
     started = time.perf_counter()
     encoder.encode(texts)
     return len(texts) / (time.perf_counter() - started)
@@ -65,13 +68,24 @@ def main() -> None:
             }
             if threads == 2:
                 vectors["int8" if quantize else "fp32"] = (encoder.encode(titles), encoder.encode(queries))
+    for quantize in (False, True):
+        onnx = OnnxTextEncoder(cache_dir=BENCH_HOME / "onnx", threads=2, quantize=quantize)
+        key = f"onnx threads=2 {'int8 per-channel' if quantize else 'fp32'}"
+        results[key] = {**latency(onnx), "batch_texts_per_s": throughput(onnx, titles[:2000])}
+        vectors[key] = (onnx.encode(titles), onnx.encode(queries))
     full_items, full_q = vectors["fp32"]
-    int8_items, int8_q = vectors["int8"]
     top_full = np.argsort(-(full_q @ full_items.T), axis=1)[:, :10]
-    top_int8 = np.argsort(-(int8_q @ int8_items.T), axis=1)[:, :10]
-    overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(top_full, top_int8, strict=True)])
-    results["int8_top10_overlap_with_fp32"] = float(overlap)
-    results["int8_vs_fp32_cosine_median"] = float(np.median(np.sum(full_items * int8_items, axis=1)))
+    for name, (items, qs) in vectors.items():
+        if name == "fp32":
+            continue
+        top = np.argsort(-(qs @ items.T), axis=1)[:, :10]
+        overlap = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(top_full, top, strict=True)])
+        cosines = np.sum(full_items * items, axis=1)
+        results[f"{name}: top10 overlap with torch fp32"] = float(overlap)
+        results[f"{name}: cosine with torch fp32 (min, median)"] = [
+            float(cosines.min()),
+            float(np.median(cosines)),
+        ]
     print(json.dumps(results, indent=2))
     BENCH_HOME.mkdir(parents=True, exist_ok=True)
     (BENCH_HOME / "encoder_bench.json").write_text(json.dumps(results, indent=2))

@@ -1,7 +1,9 @@
-"""Load throughput into a real Neo4j: batched loader vs one transaction per row.
+"""Load throughput into a real Neo4j: bulk import vs batched loader vs one transaction per row.
 
 Run: `make bench` (or `python -m bench.load_bench`). The 200k catalogue is SYNTHETIC: real
 Google taxonomy paths, generated product titles, brands and attributes.
+`python -m bench.load_bench --bulk-only --synthetic-rows 100000` measures just the first-load
+paths on one SYNTHETIC file (bench/synthetic_catalogue.py's shape), batched then bulk, in one run.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.common import BENCH_HOME, PASSWORD, bench_store, median, timed
+from bench.common import BENCH_HOME, PASSWORD, bench_server, bench_store, median, store_on, timed
+from bench.synthetic_catalogue import write_catalogue
+from kgrec.graph.bulk_import import bulk_load
 from kgrec.graph.loaders import _product_record, load_products
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.graph.product_parsing import iter_products
@@ -104,13 +108,62 @@ def loader_peak_rss(store: Neo4jGraphStore, path: Path) -> int:
     return int(out.stdout.strip().splitlines()[-1])
 
 
+def first_load_paths(path: Path, rows: int) -> dict[str, object]:
+    """The same SYNTHETIC file into an empty database both ways, in one run: the batched loader
+    (wall time of `load_products`) and the bulk path (wall time of `bulk_load`: check, staging
+    with the same loaders, CSVs, server stop, import, start, constraints and indexes)."""
+    server = bench_server()
+    server.start()
+    try:
+        with store_on(server) as store:
+            store.clear()
+            store.ensure_schema()
+            batched_s = timed(lambda: load_products(store, path, taxonomy="bench"))
+            products = store.stats().nodes["Product"]
+            store.clear()
+            store.run("CALL db.awaitIndexes(300)")
+        summary = bulk_load(
+            server,
+            lambda: store_on(server),
+            lambda staging: load_products(staging, path, taxonomy="bench"),
+            work_dir=BENCH_HOME / "bulk",
+            max_memory="1g",
+        )
+        bulk_s = sum(summary.seconds.values())
+        with store_on(server) as store:
+            store.clear()
+    finally:
+        server.stop()
+    return {
+        "label": "SYNTHETIC",
+        "rows": rows,
+        "products": products,
+        "bulk_products": summary.nodes["Product"],
+        "batched_seconds": round(batched_s, 1),
+        "batched_products_per_s": round(products / batched_s),
+        "bulk_seconds": round(bulk_s, 1),
+        "bulk_products_per_s": round(summary.nodes["Product"] / bulk_s),
+        "bulk_phases_s": {k: round(v, 1) for k, v in summary.seconds.items()},
+        "bulk_vs_batched": round(batched_s / bulk_s, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--synthetic-rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--naive-sample", type=int, default=1_000)
+    parser.add_argument("--bulk-only", action="store_true", help="only batched vs bulk first loads")
     args = parser.parse_args()
     BENCH_HOME.mkdir(parents=True, exist_ok=True)
+    if args.bulk_only:
+        shaped = BENCH_HOME / f"synthetic-shaped-{args.synthetic_rows}.csv"
+        shape = write_catalogue(shaped, args.synthetic_rows)
+        result = {"catalogue": shape, "first_load": first_load_paths(shaped, args.synthetic_rows)}
+        shaped.unlink()
+        print(json.dumps(result, indent=2))
+        (BENCH_HOME / "load_bench_bulk.json").write_text(json.dumps(result, indent=2))
+        return
     small = synthetic_catalogue(BENCH_HOME / "synthetic-50k.csv", args.synthetic_rows // 4)
     large = synthetic_catalogue(BENCH_HOME / "synthetic-large.csv", args.synthetic_rows)
     results: dict[str, object] = {}
@@ -124,6 +177,7 @@ def main() -> None:
             f"{args.synthetic_rows // 4} rows": loader_peak_rss(store, small),
             f"{args.synthetic_rows} rows": loader_peak_rss(store, large),
         }
+    results["first_load"] = first_load_paths(large, args.synthetic_rows)
     print(json.dumps(results, indent=2))
     (BENCH_HOME / "load_bench.json").write_text(json.dumps(results, indent=2))
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kgrec.graph.bulk_staging import StagingStore
-from kgrec.graph.errors import InvalidArgumentError, LauncherError, MissingToolError
+from kgrec.graph.errors import DatabaseNotEmptyError, LauncherError, MissingToolError
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 
@@ -44,15 +44,6 @@ _TYPES: dict[str, dict[str, str]] = {
 _SOURCE_COLUMNS = {"Brand": ("name", "source"), "AttributeValue": ("key", "value", "source")}
 _PRODUCT_COLUMNS = ("title", "description", "price", "currency")
 _INTERACTION_COLUMNS = ("kind", "event_ts", "count", "first_ts", "last_ts", "value", "session_id")
-
-
-def database_not_empty(nodes: int) -> InvalidArgumentError:
-    """The import tool replaces the whole database; it only ever runs on an empty one."""
-    return InvalidArgumentError(
-        "database",
-        f"the database already holds {nodes} nodes: bulk import only fills an empty database "
-        "(use `kgrec load` for incremental loads, or empty it first)",
-    )
 
 
 def _quote(text: str) -> str:
@@ -274,7 +265,10 @@ def bulk_load(
     with open_store() as store:
         nodes = store.node_count()
     if nodes:
-        raise database_not_empty(nodes)
+        raise DatabaseNotEmptyError(
+            f"the database already holds {nodes} nodes: bulk import only fills an empty database "
+            "(use `kgrec load` for incremental loads, or empty it first)",
+        )
     phases.done("check")
     staging = StagingStore()
     stage(staging)

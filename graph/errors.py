@@ -8,6 +8,7 @@ the error body. The tree, in the style of httpx's exceptions module::
     ├── UserInputError            exit 2, 422: the input is wrong and the message says where
     │   ├── InputFileError        exit 2, 422 invalid_file: a file, with the line
     │   ├── InvalidArgumentError  exit 2, 422 invalid_argument: an argument or field, by name
+    │   ├── DatabaseNotEmptyError exit 2, 409 database_not_empty: bulk import needs an empty one
     │   └── GraphTooSmallError    exit 2, 409 graph_too_small: load more data before training
     ├── NotFoundError             exit 2, 404 not_found: a named product, job or artifact
     ├── NotReadyError             exit 2, 503 not_ready: a step must run first
@@ -76,6 +77,13 @@ class InvalidArgumentError(UserInputError):
     @property
     def details(self) -> Any:
         return {"field": self.field}
+
+
+class DatabaseNotEmptyError(UserInputError):
+    """A bulk import replaces the whole database, so it only ever fills an empty one."""
+
+    http_status = 409
+    code = "database_not_empty"
 
 
 class GraphTooSmallError(UserInputError):

@@ -20,7 +20,7 @@ from neo4j import GraphDatabase
 
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
 from kgrec.graph.bulk_import import bulk_load
-from kgrec.graph.errors import InvalidArgumentError
+from kgrec.graph.errors import DatabaseNotEmptyError
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
@@ -159,7 +159,7 @@ def test_bulk_import_refuses_a_database_that_holds_anything(server: LocalNeo4j, 
         before = store.stats().nodes
     staged: list[object] = []
 
-    with pytest.raises(InvalidArgumentError, match=r"already holds \d+ nodes.*kgrec load"):
+    with pytest.raises(DatabaseNotEmptyError, match=r"already holds \d+ nodes.*kgrec load"):
         bulk_load(server, lambda: store_on(server), staged.append, work_dir=tmp_path)
 
     assert staged == [], "nothing is staged, stopped or imported"

@@ -142,3 +142,15 @@ def test_evaluate_apply_writes_the_chosen_defaults_for_serving(tmp_path: Path) -
         payload["defaults"]["diversity"],
     )
     assert asdict(tuned.weights) == payload["defaults"]["fusion_weights"]
+
+
+def test_load_bulk_needs_files_and_a_local_server(tmp_path: Path) -> None:
+    env = {"KGREC_HOME": str(tmp_path), "KGREC_NEO4J_PASSWORD": "x"}
+    nothing = runner.invoke(app, ["load", "bulk"], env=env)
+    assert nothing.exit_code == 2 and "at least one --taxonomy-file" in nothing.stderr
+    missing = runner.invoke(app, ["load", "bulk", "--products", str(tmp_path / "none.csv")], env=env)
+    assert missing.exit_code == 2 and "none.csv: file not found" in missing.stderr
+    products = write(tmp_path / "p.csv", "id,title\np1,Wooden train\n")
+    remote = {**env, "KGREC_NEO4J_URI": "bolt://db.example.com:7687"}
+    refused = runner.invoke(app, ["load", "bulk", "--products", str(products)], env=remote)
+    assert refused.exit_code == 3 and "db.example.com is not local" in refused.stderr

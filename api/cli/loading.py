@@ -150,7 +150,12 @@ def load_bulk_cmd(
             )
 
     result = bulk_load(
-        server, lambda: graph_store(settings), stage, work_dir=server.home / "import", keep_csvs=keep_csvs
+        server,
+        lambda: graph_store(settings),
+        stage,
+        work_dir=server.home / "import",
+        database=settings.neo4j_database,
+        keep_csvs=keep_csvs,
     )
     lines = [f"staged {s.kind}: {s.rows} rows from {s.file}" for s in summaries]
     lines += [f"  {phase}: {seconds:.1f}s" for phase, seconds in result.seconds.items()]

@@ -1,0 +1,66 @@
+"""ONNX Runtime as the encoder's runtime: the same vectors as torch, from a cached export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import text_encoder
+from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
+from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.graph.samples import AMAZON_TOYS, AMAZON_TOYS_MAPPING
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home") / "onnx"
+
+
+def toy_titles(n: int) -> list[str]:
+    with AMAZON_TOYS.open(encoding="utf-8", newline="") as handle:
+        return [
+            row[AMAZON_TOYS_MAPPING["title"]]
+            for _, row in zip(range(n), csv.DictReader(handle), strict=False)
+        ]
+
+
+def test_onnx_vectors_match_torch_and_retrieve_the_same_top_10(cache: Path) -> None:
+    torch_encoder = HFTextEncoder(threads=2)
+    onnx_encoder = OnnxTextEncoder(cache_dir=cache, threads=2)
+    titles = toy_titles(400)
+    queries = ["wooden train set", "lego star wars", "dolls house furniture", "remote control car", "jigsaw"]
+
+    reference, ours = torch_encoder.encode(titles), onnx_encoder.encode(titles)
+    assert ours.shape == reference.shape == (400, 384)
+    assert float(np.min(np.sum(reference * ours, axis=1))) >= 0.999
+    top = lambda q, items: np.argsort(-(q @ items.T), axis=1)[:, :10]  # noqa: E731
+    overlap = [
+        len(set(a) & set(b)) / 10
+        for a, b in zip(
+            top(torch_encoder.encode(queries), reference),
+            top(onnx_encoder.encode(queries), ours),
+            strict=True,
+        )
+    ]
+    assert float(np.mean(overlap)) >= 0.95
+    one = onnx_encoder.encode([titles[7]])
+    assert np.allclose(one[0], ours[7], atol=1e-4), "a single query gets the vector its batch gets"
+
+
+def test_the_export_is_cached_and_the_runtime_is_a_setting(cache: Path) -> None:
+    first = OnnxTextEncoder(cache_dir=cache)
+    stamp = first.model_file.stat().st_mtime_ns
+    again = OnnxTextEncoder(cache_dir=cache)
+    assert again.model_file == first.model_file and again.model_file.stat().st_mtime_ns == stamp
+    assert not list(cache.rglob("*.tmp"))
+
+    chosen = text_encoder(Settings(home=cache.parent, encoder_runtime="onnx", torch_threads=1))
+    assert isinstance(chosen, OnnxTextEncoder)
+    assert chosen.model_file == first.model_file
+    assert isinstance(text_encoder(Settings(home=cache.parent)), HFTextEncoder)

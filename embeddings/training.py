@@ -135,7 +135,9 @@ def train_embeddings(
             "relative_delta": 0.002,
             "evaluation_batch_size": 256,
         },
-        evaluator_kwargs={"filtered": True},
+        # The batch size on the evaluator itself: the early stopper reuses the evaluator's, and
+        # without one PyKEEN falls back to 32 on CPU for every evaluation after the first.
+        evaluator_kwargs={"filtered": True, "batch_size": 256},
         evaluation_kwargs={"batch_size": 256, "use_tqdm": progress},
         random_seed=config.seed,
         device=_checked_device(config.device),

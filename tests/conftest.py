@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from neo4j import Driver, GraphDatabase
@@ -13,6 +14,9 @@ from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.graph.samples import sample_data_dir
+
+if TYPE_CHECKING:
+    from tests.toys_catalogue import TrainedToys
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -47,6 +51,14 @@ def neo4j_driver(neo4j_server: LocalNeo4j) -> Iterator[Driver]:
     )
     yield driver
     driver.close()
+
+
+@pytest.fixture(scope="session")
+def trained_toys(neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory) -> TrainedToys:
+    """The API and page tests' catalogue, trained once (tests/toys_catalogue.py)."""
+    from tests.toys_catalogue import train_toys  # training imports stay out of the fast tier
+
+    return train_toys(Neo4jGraphStore(neo4j_driver), tmp_path_factory.mktemp("toys"))
 
 
 @pytest.fixture

@@ -20,39 +20,25 @@ from pydantic import SecretStr
 
 from kgrec.api.app import create_app
 from kgrec.api.settings import Settings
-from kgrec.embeddings.build import build_embeddings
-from kgrec.embeddings.text_encoder import HashingTextEncoder
-from kgrec.embeddings.training import TrainingConfig
-from kgrec.graph.loaders import load_products, load_taxonomy
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
-from kgrec.graph.samples import AMAZON_TOYS_MAPPING
-from tests.conftest import DATA, TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD
 from tests.helpers import TAXONOMY_CSV
-from tests.test_embeddings_neo4j import toys_subset
+from tests.toys_catalogue import ENCODER, TrainedToys
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 API_KEY = "test-admin-key"
-ENCODER = HashingTextEncoder(dim=48)
 
 
 @pytest.fixture(scope="module")
 def client(
-    neo4j_server: LocalNeo4j, neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory
+    neo4j_server: LocalNeo4j,
+    neo4j_driver: Driver,
+    trained_toys: TrainedToys,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[TestClient]:
     store = Neo4jGraphStore(neo4j_driver)
-    store.clear()
-    tmp = tmp_path_factory.mktemp("api")
-    load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt")
-    load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.zh-CN.2015-02-19.txt")
-    load_products(
-        store, toys_subset(tmp, 400), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP"
-    )
-    home = tmp / "home"
-    config = TrainingConfig(
-        model="DistMult", dim=16, epochs=10, batch_size=1024, frequency=5, eval_sample=200
-    )
-    build_embeddings(store, home, config, ENCODER)
+    home = trained_toys.checkout(store, tmp_path_factory.mktemp("api") / "home")
     settings = Settings(
         home=home,
         neo4j_uri=neo4j_server.bolt_uri,

@@ -46,7 +46,11 @@ def demo(
     )
     load_interactions(store, write(tmp_path_factory.mktemp("ev") / "e.csv", events), pseudonym_key=KEY)
     home = tmp_path_factory.mktemp("home")
-    config = TrainingConfig(model="DistMult", dim=32, epochs=20, batch_size=1024, lr=0.02, frequency=10)
+    # No test here reads the link-prediction metrics, and 20 epochs with patience 2 never stop
+    # early, so a small evaluation sample trains the same vectors at a fraction of the cost.
+    config = TrainingConfig(
+        model="DistMult", dim=32, epochs=20, batch_size=1024, lr=0.02, frequency=10, eval_sample=200
+    )
     encoder = HFTextEncoder(threads=2)
     build_embeddings(store, home, config, encoder)
     recommender = Recommender.load(store, home, encoder, pseudonym_key=KEY)

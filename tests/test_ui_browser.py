@@ -20,17 +20,10 @@ from pydantic import SecretStr
 from kgrec.api.app import create_app
 from kgrec.api.routes_ui import static_text
 from kgrec.api.settings import Settings
-from kgrec.embeddings.build import build_embeddings
-from kgrec.embeddings.text_encoder import HashingTextEncoder
-from kgrec.embeddings.training import TrainingConfig
-from kgrec.graph.loaders import load_products, load_taxonomy
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
-from kgrec.graph.samples import AMAZON_TOYS_MAPPING
-from kgrec.recommender.region_publishing import publish_regions
-from kgrec.recommender.service import Recommender
-from tests.conftest import DATA, TEST_PASSWORD
-from tests.test_embeddings_neo4j import toys_subset
+from tests.conftest import TEST_PASSWORD
+from tests.toys_catalogue import ENCODER, TrainedToys
 
 pytest.importorskip("selenium")
 # Selenium is a dev extra: without it the module skips above instead of failing to import.
@@ -45,7 +38,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(ui.chromium_missing() is not None, reason=str(ui.chromium_missing())),
 ]
-ENCODER = HashingTextEncoder(dim=48)
 
 
 def free_port() -> int:
@@ -56,23 +48,15 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def page(
-    neo4j_server: LocalNeo4j, neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory
+    neo4j_server: LocalNeo4j,
+    neo4j_driver: Driver,
+    trained_toys: TrainedToys,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    """The API on a real port (Chromium cannot reach a TestClient), over a small toys catalogue."""
+    """The API on a real port (Chromium cannot reach a TestClient), over a small toys catalogue
+    with its regions on the graph (as `kgrec train` leaves them), for the guide's region slide."""
     store = Neo4jGraphStore(neo4j_driver)
-    store.clear()
-    tmp = tmp_path_factory.mktemp("ui")
-    load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt")
-    load_products(
-        store, toys_subset(tmp, 600), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP"
-    )
-    home = tmp / "home"
-    config = TrainingConfig(
-        model="DistMult", dim=16, epochs=10, batch_size=1024, frequency=5, eval_sample=200
-    )
-    build_embeddings(store, home, config, ENCODER)
-    # As `kgrec train` does: regions onto the graph, for the guide's region slide.
-    publish_regions(store, Recommender.load(store, home, ENCODER, pseudonym_key=b"ui-test-key").catalog)
+    home = trained_toys.checkout(store, tmp_path_factory.mktemp("ui") / "home")
     settings = Settings(
         home=home,
         neo4j_uri=neo4j_server.bolt_uri,

@@ -3,7 +3,8 @@ for the query, plus history and popularity.
 
 Components: text = (1-l)·cos(query, text) + l·lexical; kg = cos(aligned query, KG vector);
 history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
-collaborative = the neighbour lists' score of the history (recommender/collaborative/);
+collaborative = the neighbour lists' score of the history: the item-item models' (walk, EASE,
+ItemKNN) weighted mean plus the knowledge walk (recommender/collaborative/);
 popularity = log-scaled interaction count. Pure numpy: the catalogue's arrays come in.
 """
 
@@ -40,7 +41,9 @@ class FusionWeights:
     recency_half_life_days: float = 30.0
     history_position_half_life: float = 5.0
     collaborative: float = 1.0
-    ease_share: float = 0.5
+    walk_weight: float = 1.0
+    ease_weight: float = 1.0
+    itemknn_weight: float = 1.0
     knowledge_walk: float = 0.1
 
 

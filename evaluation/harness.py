@@ -313,7 +313,9 @@ def weight_grid() -> list[FusionWeights]:
 
 WEIGHT_AXES: dict[str, tuple[float, ...]] = {
     "collaborative": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
-    "ease_share": (0.0, 0.3, 0.6, 1.0),
+    "walk_weight": (0.0, 0.5, 1.0, 2.0),
+    "ease_weight": (0.0, 0.5, 1.0, 2.0),
+    "itemknn_weight": (0.0, 0.5, 1.0, 2.0),
     "knowledge_walk": (0.0, 0.05, 0.15, 0.4, 1.0),
     "history": (0.0, 0.3, 0.8, 1.5),
     "cooccurrence_share": (0.0, 0.5, 0.8),

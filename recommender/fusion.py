@@ -34,17 +34,17 @@ class FusionWeights:
     text_share: float = 0.6
     lexical_share: float = 0.3
     query: float = 1.0
-    history: float = 0.8
+    history: float = 0.3
     cooccurrence_share: float = 0.5
     popularity: float = 0.1
-    popularity_without_query: float = 0.3
+    popularity_without_query: float = 0.1
     recency_half_life_days: float = 30.0
     history_position_half_life: float = 5.0
     collaborative: float = 1.0
     walk_weight: float = 1.0
     ease_weight: float = 1.0
     itemknn_weight: float = 1.0
-    knowledge_walk: float = 0.1
+    knowledge_walk: float = 0.05
 
 
 @dataclass(slots=True)

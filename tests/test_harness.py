@@ -59,8 +59,9 @@ def test_the_one_standard_error_rule_keeps_a_weight_unless_the_gain_is_clear(tmp
     assert diff.mean() > 0
     se = diff.std(ddof=1) / np.sqrt(diff.size)
     # A gain within the margin leaves the weight where it was; a smaller margin lets it move.
-    assert evaluator.ascend_weights(axes, rounds=1, min_gain_se=diff.mean() / se + 0.01).best == start
-    assert evaluator.ascend_weights(axes, rounds=1, min_gain_se=0.5 * diff.mean() / se).best.collaborative == 1.0
+    margin = float(diff.mean() / se)
+    assert evaluator.ascend_weights(axes, rounds=1, min_gain_se=margin + 0.01).best == start
+    assert evaluator.ascend_weights(axes, rounds=1, min_gain_se=0.5 * margin).best.collaborative == 1.0
 
 
 def test_every_system_is_scored_on_every_case(tmp_path: Path) -> None:

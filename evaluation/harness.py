@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -294,7 +295,7 @@ def _clearly_better(new: NDArray[np.float64], old: NDArray[np.float64], min_gain
     gain = float(diff.mean())
     if min_gain_se <= 0 or diff.size < 2:
         return gain > 0
-    return gain > min_gain_se * float(diff.std(ddof=1)) / np.sqrt(diff.size)
+    return gain > min_gain_se * float(diff.std(ddof=1)) / math.sqrt(diff.size)
 
 
 PAIRED = ("ndcg@10", "alpha_ndcg@10", "coverage@10", "recall@10")

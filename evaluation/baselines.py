@@ -91,14 +91,16 @@ def tune_baselines(
 
 
 def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
-    """kgrec's own walk and EASE lists with the hyper-parameters the tuning cases chose for the
-    baselines (their neighbour count stays kgrec's)."""
+    """kgrec's own walk, EASE and ItemKNN lists with the hyper-parameters the tuning cases chose
+    for the baselines (their neighbour count stays kgrec's)."""
     defaults = NeighbourSettings()
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}
+    knn = tuned["itemknn"].params if "itemknn" in tuned else {}
     return replace(
         defaults,
         walk_alpha=walk.get("alpha", defaults.walk_alpha),
         walk_beta=walk.get("beta", defaults.walk_beta),
         ease_l2=ease.get("l2", defaults.ease_l2),
+        itemknn_shrink=knn.get("shrink", defaults.itemknn_shrink),
     )

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from tqdm import tqdm
 
 from kgrec.evaluation import metrics as m
@@ -216,12 +218,13 @@ class Evaluator:
                 best = (ndcg, weights)
         return WeightSweep(rows, best[1] if best is not None else self.rec.weights)
 
-    def _tuning_ndcg(self, weights: FusionWeights, cases: Sequence[EvalCase]) -> float:
+    def _tuning_ndcg(self, weights: FusionWeights, cases: Sequence[EvalCase]) -> NDArray[np.float64]:
+        """NDCG@10 of each tuning case under `weights`."""
         run = self._recommended("none", 0.0, self.rec.with_weights(weights))
         result = SystemResult("fused", "none", 0.0)
         for case in cases:
             self._score(result, case, run(case))
-        return float(np.mean(result.per_case["ndcg@10"]))
+        return np.asarray(result.per_case["ndcg@10"], dtype=np.float64)
 
     def ascend_weights(
         self,
@@ -229,14 +232,18 @@ class Evaluator:
         *,
         cases: Sequence[EvalCase] | None = None,
         rounds: int = 2,
+        min_gain_se: float = 0.0,
         progress: bool = False,
     ) -> WeightSweep:
         """Coordinate ascent on NDCG@10 of the fused system (no diversity) over `cases` (a tuning
         set; the test cases when there is none): each weight in turn takes its best value on
         `axes` with the others held, `rounds` times over, from the recommender's own weights
-        (which stay as they are)."""
+        (which stay as they are). With `min_gain_se` > 0 a weight moves only when its best value
+        beats the current one by that many standard errors of the case-by-case difference (the
+        one-standard-error rule): a few hundred tuning cases must not talk the weights out of
+        their defaults on noise."""
         tuning = list(cases) if cases else self.cases
-        tried: dict[FusionWeights, float] = {}
+        tried: dict[FusionWeights, NDArray[np.float64]] = {}
         rows: list[dict[str, Any]] = []
         best = self.rec.weights
         steps = rounds * sum(len(values) for values in axes.values())
@@ -246,13 +253,16 @@ class Evaluator:
                     for weights in [*(replace(best, **{name: v}) for v in values), best]:
                         if weights not in tried:
                             tried[weights] = self._tuning_ndcg(weights, tuning)
-                            rows.append({"weights": asdict(weights), "ndcg@10": round(tried[weights], 5)})
+                            ndcg = float(tried[weights].mean())
+                            rows.append({"weights": asdict(weights), "ndcg@10": round(ndcg, 5)})
                     bar.update(len(values))
                     current = best
-                    best = max(
+                    challenger = max(
                         (replace(current, **{name: v}) for v in values),
-                        key=lambda w: (tried[w], w == current),
+                        key=lambda w: (float(tried[w].mean()), w == current),
                     )
+                    if _clearly_better(tried[challenger], tried[current], min_gain_se):
+                        best = challenger
         return WeightSweep(rows, best)
 
     def default_setting(self) -> tuple[str, float]:
@@ -276,6 +286,16 @@ class Evaluator:
                     self._score(result, case, fn(case))
                     bar.update(1)
         return [r for r, _ in systems]
+
+
+def _clearly_better(new: NDArray[np.float64], old: NDArray[np.float64], min_gain_se: float) -> bool:
+    """`new` beats `old` on the mean by more than `min_gain_se` standard errors of their paired
+    difference (any gain when 0)."""
+    diff = new - old
+    gain = float(diff.mean())
+    if min_gain_se <= 0 or diff.size < 2:
+        return gain > 0
+    return gain > min_gain_se * float(diff.std(ddof=1)) / math.sqrt(diff.size)
 
 
 PAIRED = ("ndcg@10", "alpha_ndcg@10", "coverage@10", "recall@10")
@@ -313,7 +333,9 @@ def weight_grid() -> list[FusionWeights]:
 
 WEIGHT_AXES: dict[str, tuple[float, ...]] = {
     "collaborative": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
-    "ease_share": (0.0, 0.3, 0.6, 1.0),
+    "walk_weight": (0.0, 0.5, 1.0, 2.0),
+    "ease_weight": (0.0, 0.5, 1.0, 2.0),
+    "itemknn_weight": (0.0, 0.5, 1.0, 2.0),
     "knowledge_walk": (0.0, 0.05, 0.15, 0.4, 1.0),
     "history": (0.0, 0.3, 0.8, 1.5),
     "cooccurrence_share": (0.0, 0.5, 0.8),

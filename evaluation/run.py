@@ -38,6 +38,8 @@ from kgrec.recommender.service import Recommender
 
 EVAL_KEY = b"evaluation"
 REGION_CHOICES = ("auto", *REGION_KINDS)
+# A fusion weight leaves its default only for a gain of one standard error on the tuning cases.
+ASCENT_MIN_GAIN_SE = 1.0
 PRESETS: dict[str, PresetEntry] = {
     "instacart": PresetEntry(instacart_preset, "instacart_dev"),
     "giftcards": PresetEntry(giftcards_preset, "amazon_giftcards_2018"),
@@ -151,7 +153,7 @@ def _train_and_evaluate(
     )
     recommender.collaborative.use_settings(neighbour_settings(baselines))
     sweep = Evaluator(recommender, cases, region_kind=region_kind, seed=options.seed).ascend_weights(
-        WEIGHT_AXES, cases=tune_cases, progress=options.progress
+        WEIGHT_AXES, cases=tune_cases, min_gain_se=ASCENT_MIN_GAIN_SE, progress=options.progress
     )
     tuned = recommender.with_weights(sweep.best)
     evaluator = Evaluator(

@@ -39,24 +39,27 @@ def region_target(
     codes: NDArray[np.int64],
     strategy: str = "xquad",
 ) -> dict[int, float] | None:
-    """Region weights to cover. `calibrated` (Steck 2018) matches the shopper's own region mix,
-    blended with the pool's. Every other strategy weighs regions by the pool's relevance with
-    the shopper's history regions damped: diversity then widens the list beyond what the
-    shopper already knows instead of deepening their bubble (issue 12)."""
+    """Region weights to cover, a distribution (they sum to 1). `calibrated` (Steck 2018) matches
+    the shopper's own region mix, half and half with the pool's. Every other strategy weighs
+    regions by the pool's relevance with the shopper's history regions damped: diversity then
+    widens the list beyond what the shopper already knows instead of deepening their bubble
+    (issue 12)."""
     if not history.rows.size:
         return None
     user = history_region_weights(history, codes.tolist())
     mass: Counter[int] = Counter()
     for row, score in zip(pool_rows.tolist(), relevance.tolist(), strict=True):
         mass[int(codes[row])] += max(score, 0.0) + 1e-6
-    mass_total = sum(mass.values())
     if strategy != "calibrated":
-        return {r: m / mass_total * (HISTORY_REGION_DAMPING if r in user else 1.0) for r, m in mass.items()}
-    total = sum(user.values())
-    target = {r: w / total for r, w in user.items()}
-    for r, m in mass.items():
-        target[r] = 0.5 * target.get(r, 0.0) + 0.5 * m / mass_total
-    return target
+        damped = {r: m * (HISTORY_REGION_DAMPING if r in user else 1.0) for r, m in mass.items()}
+        return _as_distribution(damped)
+    user_share, pool_share = _as_distribution(dict(user)), _as_distribution(dict(mass))
+    return {r: 0.5 * user_share.get(r, 0.0) + 0.5 * pool_share.get(r, 0.0) for r in user_share | pool_share}
+
+
+def _as_distribution(weights: dict[int, float]) -> dict[int, float]:
+    total = sum(weights.values())
+    return {r: w / total for r, w in weights.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ cosines towards 0..1 by `dense_rescale` (MiniLM cosines of one query's candidate
 narrow band, BM25 scaled to its best hit spans 0..1: unstretched, BM25 decides);
 kg = cos(aligned query, KG vector);
 history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
-collaborative = the neighbour lists' score of the history (recommender/collaborative/);
+collaborative = the neighbour lists' score of the history: the item-item models' (walk, EASE,
+ItemKNN) weighted mean plus the knowledge walk (recommender/collaborative/);
 popularity = log-scaled interaction count. Pure numpy: the catalogue's arrays come in.
 """
 
@@ -37,15 +38,17 @@ class FusionWeights:
     lexical_share: float = 0.3
     dense_rescale: float = 0.0
     query: float = 1.0
-    history: float = 0.8
+    history: float = 0.3
     cooccurrence_share: float = 0.5
     popularity: float = 0.1
-    popularity_without_query: float = 0.3
+    popularity_without_query: float = 0.1
     recency_half_life_days: float = 30.0
     history_position_half_life: float = 5.0
     collaborative: float = 1.0
-    ease_share: float = 0.5
-    knowledge_walk: float = 0.1
+    walk_weight: float = 1.0
+    ease_weight: float = 1.0
+    itemknn_weight: float = 1.0
+    knowledge_walk: float = 0.05
 
 
 @dataclass(slots=True)

@@ -167,12 +167,12 @@ def build_response(
 
 def collaborative_anchor(signals: Signals, score: float, row: int) -> tuple[str, str] | None:
     """When a neighbour list named the item: the history item whose list named it most, and
-    whether shoppers (`walk`, `ease`) or shared knowledge (`knowledge`) did."""
+    whether shoppers (`walk`, `ease`, `itemknn`) or shared knowledge (`knowledge`) did."""
     lists = signals.neighbours
     if lists is None or score <= 0 or not signals.history.rows.size:
         return None
     rows = signals.history.rows[:20].tolist()
-    for source in ("walk", "ease", "knowledge"):
+    for source in ("walk", "ease", "itemknn", "knowledge"):
         past = lists.strongest(source, rows, row)
         if past is not None:
             return signals.catalog.pids[past], "knowledge" if source == "knowledge" else "shoppers"

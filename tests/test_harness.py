@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from kgrec.evaluation.harness import Evaluator, weight_grid
@@ -28,7 +29,7 @@ def test_the_weight_sweep_picks_the_best_setting_without_touching_the_recommende
     grid = [FusionWeights(history=0.0, collaborative=0.0, popularity_without_query=1.0), FusionWeights()]
     sweep = Evaluator(rec, CASES).sweep_weights(grid)
     assert rec.weights is before
-    assert [row["weights"]["history"] for row in sweep.rows] == [0.0, 0.8]
+    assert [row["weights"]["history"] for row in sweep.rows] == [0.0, FusionWeights().history]
     best = max(sweep.rows, key=lambda row: row["ndcg@10"])
     assert sweep.best.history == best["weights"]["history"]
     assert sweep.rows[1]["ndcg@10"] > sweep.rows[0]["ndcg@10"]
@@ -46,6 +47,21 @@ def test_weight_ascent_keeps_each_axis_best_value_without_touching_the_recommend
     assert scores[(1.0, 0.0)] > scores[(0.0, 0.0)]
     assert sweep.best.collaborative == 1.0
     assert max(scores.values()) == scores[(sweep.best.collaborative, sweep.best.history)]
+
+
+def test_the_one_standard_error_rule_keeps_a_weight_unless_the_gain_is_clear(tmp_path: Path) -> None:
+    rec = build(tmp_path)
+    start = replace(rec.weights, history=0.0, collaborative=0.0, popularity_without_query=1.0)
+    evaluator = Evaluator(rec.with_weights(start), CASES)
+    axes = {"collaborative": (0.0, 1.0)}
+    per_case = {w: evaluator._tuning_ndcg(replace(start, collaborative=w), CASES) for w in (0.0, 1.0)}
+    diff = per_case[1.0] - per_case[0.0]
+    assert diff.mean() > 0
+    se = diff.std(ddof=1) / np.sqrt(diff.size)
+    # A gain within the margin leaves the weight where it was; a smaller margin lets it move.
+    margin = float(diff.mean() / se)
+    assert evaluator.ascend_weights(axes, rounds=1, min_gain_se=margin + 0.01).best == start
+    assert evaluator.ascend_weights(axes, rounds=1, min_gain_se=0.5 * margin).best.collaborative == 1.0
 
 
 def test_every_system_is_scored_on_every_case(tmp_path: Path) -> None:

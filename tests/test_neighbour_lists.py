@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kgrec.recommender.collaborative import source as source_module
-from kgrec.recommender.collaborative.neighbours import NeighbourLists
+from kgrec.recommender.collaborative.neighbours import NeighbourLists, NeighbourSettings
 from kgrec.recommender.collaborative.source import CollaborativeSource
 from kgrec.recommender.fusion import FusionWeights
 from kgrec.recommender.projection import GraphProjection
@@ -56,7 +56,7 @@ def test_lists_round_trip_through_the_artifact_and_refuse_another_catalogue(tmp_
     built = NeighbourLists.build(g, ITEMS, popularity(g))
     built.save(tmp_path)
     loaded = NeighbourLists.load(tmp_path, ITEMS)
-    assert loaded is not None and sorted(loaded.lists) == ["ease", "knowledge", "walk"]
+    assert loaded is not None and sorted(loaded.lists) == ["ease", "itemknn", "knowledge", "walk"]
     for name, matrix in built.lists.items():
         assert np.allclose(loaded.lists[name].toarray(), matrix.toarray(), atol=1e-6)
     assert NeighbourLists.load(tmp_path, list(reversed(ITEMS))) is None
@@ -81,6 +81,32 @@ def test_combined_score_mixes_sources_by_the_fusion_weights(tmp_path: Path) -> N
     g = shop()
     source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
     jam = np.array([ITEMS.index("jam")])
-    only_knowledge = FusionWeights(ease_share=0.0, knowledge_walk=1.0)
+    only_knowledge = FusionWeights(ease_weight=0.0, itemknn_weight=0.0, knowledge_walk=1.0)
     scores = source.scores(jam, np.ones(1, dtype=np.float32), only_knowledge)
     assert np.allclose(scores["combined"], scores["walk"] + scores["knowledge"])
+    ensemble = FusionWeights(walk_weight=1.0, ease_weight=1.0, itemknn_weight=2.0, knowledge_walk=0.0)
+    scores = source.scores(jam, np.ones(1, dtype=np.float32), ensemble)
+    expected = (scores["walk"] + scores["ease"] + 2 * scores["itemknn"]) / 4
+    assert np.allclose(scores["combined"], expected)
+    assert scores["combined"].max() == pytest.approx(1.0)  # each model's best is 1, and they agree on it
+
+
+def test_itemknn_list_is_the_shrunk_cosine_of_the_shoppers_sets() -> None:
+    g = shop()
+    lists = NeighbourLists.build(g, ITEMS, popularity(g), NeighbourSettings(itemknn_shrink=1.0))
+    knn = lists.lists["itemknn"].toarray()
+    milk, bread, jam = ITEMS.index("milk"), ITEMS.index("bread"), ITEMS.index("jam")
+    # milk and bread share both their shoppers: 2 / (√2·√2 + 1); milk and jam share one: 1 / (√2·1 + 1)
+    assert knn[milk, bread] == pytest.approx(2 / 3)
+    assert knn[milk, jam] == pytest.approx(1 / (np.sqrt(2) + 1))
+    assert knn[jam, ITEMS.index("tea")] == 0.0 and knn[milk, ITEMS.index("new-jam")] == 0.0
+
+
+def test_an_artifact_without_an_itemknn_list_is_rebuilt(tmp_path: Path) -> None:
+    g = shop()
+    built = NeighbourLists.build(g, ITEMS, popularity(g))
+    del built.lists["itemknn"]
+    built.save(tmp_path)
+    assert NeighbourLists.load(tmp_path, ITEMS) is None
+    source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    assert "itemknn" in source.lists.lists

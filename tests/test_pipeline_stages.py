@@ -196,11 +196,13 @@ def test_region_target_widens_beyond_the_history_except_when_calibrating(rec: Re
     own = int(codes[c.row["30-0"]])
     # xQuAD: the pool's regions by relevance; the shopper's own region gets nothing for being theirs,
     assert region_target(history, np.arange(4), ones, codes, "xquad") == {int(codes[0]): 1.0}
-    # and where the pool reaches it, half of what its relevance would give it.
+    # and where the pool reaches it, half of what its relevance would give it (0.5 : 0.25, summing to 1).
     pool = np.array([0, c.row["30-0"]])
-    assert region_target(history, pool, ones[:2], codes, "xquad") == {int(codes[0]): 0.5, own: 0.25}
-    # Calibrated: the history's regions keep their share, the pool's get half the pool's mass.
-    assert region_target(history, np.arange(4), ones, codes, "calibrated") == {own: 1.0, int(codes[0]): 0.5}
+    assert region_target(history, pool, ones[:2], codes, "xquad") == pytest.approx(
+        {int(codes[0]): 2 / 3, own: 1 / 3}
+    )
+    # Calibrated: half the history's region mix, half the pool's; a distribution too.
+    assert region_target(history, np.arange(4), ones, codes, "calibrated") == {own: 0.5, int(codes[0]): 0.5}
 
 
 def test_the_whole_pipeline_answers_a_typed_response(rec: Recommender) -> None:

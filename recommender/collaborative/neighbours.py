@@ -5,6 +5,7 @@ Built from the graph projection (the store's `INTERACTED`, `IN_CATEGORY`, `HAS_B
 per source:
 - `walk`: RP3beta random walks item → shopper → item;
 - `ease`: the EASE^R item-item regression (items someone took; skipped above `EASE_MAX_ITEMS`);
+- `itemknn`: cosine similarity of the items' shopper sets, shrunk for rare pairs;
 - `knowledge`: walks item → category / brand / attribute value → item, which reach items
   nobody has taken yet.
 A request's score for an item is the sum of its history items' weights towards it.
@@ -26,13 +27,16 @@ from numpy.typing import NDArray
 
 from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.recommender.collaborative.ease import fit_ease
+from kgrec.recommender.collaborative.itemknn import fit_itemknn
 from kgrec.recommender.collaborative.knowledge_walk import fit_knowledge_walk
 from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
 from kgrec.recommender.collaborative.rp3beta import fit_rp3beta
 from kgrec.recommender.projection import GraphProjection
 
 log = logging.getLogger(__name__)
-SOURCES = ("walk", "ease", "knowledge")
+SOURCES = ("walk", "ease", "itemknn", "knowledge")
+# Built for every catalogue (EASE only below EASE_MAX_ITEMS): an artifact missing one is rebuilt.
+ALWAYS_BUILT = ("walk", "itemknn", "knowledge")
 FILE = "neighbours.npz"
 MANIFEST = "neighbours.json"
 EASE_MAX_ITEMS = 15_000
@@ -44,6 +48,7 @@ class NeighbourSettings:
     walk_alpha: float = 0.5
     walk_beta: float = 0.3
     ease_l2: float = 100.0
+    itemknn_shrink: float = 50.0
 
 
 def _pruned_rows(model: ItemItemModel, k: int) -> sp.csr_matrix:
@@ -86,6 +91,7 @@ class NeighbourLists:
         walk = fit_rp3beta(data, alpha=settings.walk_alpha, beta=settings.walk_beta, top_k=k)
         lists = {
             "walk": _pruned_rows(walk, k),
+            "itemknn": _pruned_rows(fit_itemknn(data, shrink=settings.itemknn_shrink, top_k=k), k),
             "knowledge": _pruned_rows(fit_knowledge_walk(projection, items, popularity, top_k=k), k),
         }
         taken = int((data.item_degree() > 0).sum())
@@ -116,11 +122,11 @@ class NeighbourLists:
 
     @classmethod
     def load(cls, directory: Path, items: Sequence[str]) -> NeighbourLists | None:
-        """None when the artifact has none, or was built for another catalogue order."""
+        """None when the artifact has none, lacks a source, or was built for another catalogue order."""
         if not (directory / FILE).is_file() or not (directory / MANIFEST).is_file():
             return None
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        if manifest["items"] != list(items):
+        if manifest["items"] != list(items) or not set(ALWAYS_BUILT) <= set(manifest["sources"]):
             return None
         n = len(items)
         with np.load(directory / FILE) as arrays:

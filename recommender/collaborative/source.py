@@ -92,13 +92,22 @@ class CollaborativeSource:
     def scores(
         self, rows: NDArray[np.int64], weights: NDArray[np.float32], fusion: FusionWeights
     ) -> dict[str, NDArray[np.float64]]:
-        """Each source's score of every item for this history, plus their weighted `combined`."""
+        """Each source's score of every item for this history, plus their weighted `combined`:
+        the item-item models' weighted mean (over the sources the lists hold; each already scaled
+        so its best item is 1), plus the knowledge walk."""
         lists = self.lists
         out = {source: lists.scores(source, rows, weights) for source in lists.lists}
-        walk = out.get("walk", np.zeros(len(self.items)))
-        ease = out.get("ease")
-        share = fusion.ease_share if ease is not None else 0.0
-        combined = (1 - share) * walk + share * (ease if ease is not None else 0.0)
-        combined = combined + fusion.knowledge_walk * out.get("knowledge", np.zeros(len(self.items)))
+        shares = {
+            "walk": fusion.walk_weight,
+            "ease": fusion.ease_weight,
+            "itemknn": fusion.itemknn_weight,
+        }
+        held = {name: share for name, share in shares.items() if name in out and share > 0}
+        combined = np.zeros(len(self.items), dtype=np.float64)
+        total = sum(held.values())
+        for name, share in held.items():
+            combined += share / total * out[name]
+        if "knowledge" in out:
+            combined += fusion.knowledge_walk * out["knowledge"]
         out["combined"] = combined
         return out

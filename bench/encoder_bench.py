@@ -1,4 +1,5 @@
-"""Query-encoding latency and batch throughput: torch threads, fp32 vs dynamic int8.
+"""Query-encoding latency and batch throughput: torch threads, fp32 vs dynamic int8, and every
+packaged encoder (minilm, e5-multilingual, use-multilingual) with the same queries and titles.
 
 Run: `python -m bench.encoder_bench`. Retrieval quality check: for 200 real category paths
 used as queries, the top-10 toys (real titles) under int8 vs under fp32.
@@ -14,7 +15,8 @@ import numpy as np
 import torch
 
 from bench.common import BENCH_HOME, REPO, median, percentile
-from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.embeddings.encoders import PACKAGED, open_encoder
+from kgrec.embeddings.text_encoder import HFTextEncoder, TextEncoder
 
 TOYS = REPO / "data" / "amazon_toys_uk" / "amazon_co-ecommerce_sample.csv"
 QUERIES = [
@@ -26,18 +28,21 @@ QUERIES = [
 ]
 
 
-def latency(encoder: HFTextEncoder, repeats: int = 200) -> dict[str, float]:
-    for q in QUERIES:
+MULTILINGUAL_QUERIES = ["木制火车", "拼图", "Holzeisenbahn", "Puppenhaus", "wooden train set"]
+
+
+def latency(encoder: TextEncoder, repeats: int = 200, queries: list[str] = QUERIES) -> dict[str, float]:
+    for q in queries:
         encoder.encode([q])
     times = []
     for i in range(repeats):
         started = time.perf_counter()
-        encoder.encode([QUERIES[i % len(QUERIES)]])
+        encoder.encode([queries[i % len(queries)]])
         times.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": median(times), "p99_ms": percentile(times, 99)}
 
 
-def throughput(encoder: HFTextEncoder, texts: list[str]) -> float:
+def throughput(encoder: TextEncoder, texts: list[str]) -> float:
     started = time.perf_counter()
     encoder.encode(texts)
     return len(texts) / (time.perf_counter() - started)
@@ -64,6 +69,14 @@ def main() -> None:
             }
             if threads == 2:
                 vectors["int8" if quantize else "fp32"] = (encoder.encode(titles), encoder.encode(queries))
+    for key in PACKAGED:
+        # One thread each, so the figures compare the models, not their threading.
+        torch.set_num_threads(1)
+        packaged = open_encoder(key, threads=1)
+        results[f"encoder={key} threads=1"] = {
+            **latency(packaged, repeats=100, queries=MULTILINGUAL_QUERIES),
+            "batch_texts_per_s": throughput(packaged, titles[:500]),
+        }
     full_items, full_q = vectors["fp32"]
     int8_items, int8_q = vectors["int8"]
     top_full = np.argsort(-(full_q @ full_items.T), axis=1)[:, :10]

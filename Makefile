@@ -6,6 +6,9 @@ KGREC := $(VENV)/bin/kgrec
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
+# The demo serves English and Chinese shoppers from one multilingual text space (README: picking
+# an encoder); `make demo DEMO_ENCODER=minilm` for the English-only default.
+DEMO_ENCODER ?= use-multilingual
 TOYS := data/amazon_toys_uk/amazon_co-ecommerce_sample.csv
 TOYS_MAP := --map id=uniq_id --map title=product_name \
 	--map category_path=amazon_category_and_sub_category --map brand=manufacturer
@@ -31,7 +34,9 @@ demo-load: install
 	$(KGREC) stats
 
 demo: demo-load
+	$(KGREC) models use $(DEMO_ENCODER)
 	$(KGREC) train --if-stale
+	$(KGREC) align-taxonomy --from amazon_uk --to google
 	@echo
 	@echo "Neo4j Browser: http://127.0.0.1:7474/browser/?dbms=bolt://127.0.0.1:7687"
 	@echo "  user neo4j, password in var/secrets/neo4j_password (or \$$KGREC_NEO4J_PASSWORD)"

@@ -1,5 +1,6 @@
-"""Query-encoding latency and batch throughput: torch threads, fp32 vs dynamic int8, and the
-same model run by ONNX Runtime (fp32, and int8 with per-channel weight scales).
+"""Query-encoding latency and batch throughput: torch threads, fp32 vs dynamic int8, the same
+model run by ONNX Runtime (fp32, and int8 with per-channel weight scales), and every packaged
+encoder (minilm, e5-multilingual, use-multilingual) with the same queries and titles.
 
 Run: `python -m bench.encoder_bench`. Retrieval quality check: for 200 real category paths
 used as queries, the top-10 toys (real titles) of each variant vs torch fp32's, and the
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 
 from bench.common import BENCH_HOME, median, percentile
+from kgrec.embeddings.encoders import PACKAGED, open_encoder
 from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
 from kgrec.embeddings.text_encoder import HFTextEncoder, TextEncoder
 from kgrec.graph.samples import AMAZON_TOYS, sample_file
@@ -30,13 +32,16 @@ QUERIES = [
 ]
 
 
-def latency(encoder: TextEncoder, repeats: int = 200) -> dict[str, float]:
-    for q in QUERIES:
+MULTILINGUAL_QUERIES = ["木制火车", "拼图", "Holzeisenbahn", "Puppenhaus", "wooden train set"]
+
+
+def latency(encoder: TextEncoder, repeats: int = 200, queries: list[str] = QUERIES) -> dict[str, float]:
+    for q in queries:
         encoder.encode([q])
     times = []
     for i in range(repeats):
         started = time.perf_counter()
-        encoder.encode([QUERIES[i % len(QUERIES)]])
+        encoder.encode([queries[i % len(queries)]])
         times.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": median(times), "p99_ms": percentile(times, 99)}
 
@@ -73,6 +78,14 @@ def main() -> None:
         key = f"onnx threads=2 {'int8 per-channel' if quantize else 'fp32'}"
         results[key] = {**latency(onnx), "batch_texts_per_s": throughput(onnx, titles[:2000])}
         vectors[key] = (onnx.encode(titles), onnx.encode(queries))
+    for key in PACKAGED:
+        # One thread each, so the figures compare the models, not their threading.
+        torch.set_num_threads(1)
+        packaged = open_encoder(key, threads=1)
+        results[f"encoder={key} threads=1"] = {
+            **latency(packaged, repeats=100, queries=MULTILINGUAL_QUERIES),
+            "batch_texts_per_s": throughput(packaged, titles[:500]),
+        }
     full_items, full_q = vectors["fp32"]
     top_full = np.argsort(-(full_q @ full_items.T), axis=1)[:, :10]
     for name, (items, qs) in vectors.items():

@@ -31,12 +31,13 @@ def _subtrees(target: Mapping[str, CategoryRef]) -> dict[str, list[str]]:
             children[ref.parent_id].append(ref.id)
     out: dict[str, list[str]] = {}
     for root in target:
-        stack, seen = [root], []
+        stack, seen = [root], {root}
         while stack:
-            node = stack.pop()
-            seen.append(node)
-            stack.extend(children.get(node, []))
-        out[root] = seen
+            for child in children.get(stack.pop(), []):
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+        out[root] = sorted(seen)
     return out
 
 

@@ -55,7 +55,9 @@ def read_google(folder: Path, locale: str) -> dict[str, tuple[str, str]]:
 def google_refs(en: dict[str, tuple[str, str]]) -> dict[str, CategoryRef]:
     by_path = {path: f"google:{code}" for code, (path, _) in en.items()}
     return {
-        f"google:{code}": CategoryRef(f"google:{code}", by_path.get(path.rsplit(" > ", 1)[0]), path)
+        f"google:{code}": CategoryRef(
+            f"google:{code}", by_path.get(path.rsplit(" > ", 1)[0]) if " > " in path else None, path
+        )
         for code, (path, _) in en.items()
     }
 
@@ -111,7 +113,7 @@ def category_retrieval(
     encoder: CachedEncoder, names: dict[str, dict[str, tuple[str, str]]], n: int, seed: int
 ) -> dict[str, Any]:
     en = names["en-US"]
-    codes = sorted(en)
+    codes = list(en)  # file order, as google_refs: the alignment's vectors are reused from the cache
     candidates = encoder.encode([en[c][0] for c in codes])
     index = {c: i for i, c in enumerate(codes)}
     out: dict[str, Any] = {}

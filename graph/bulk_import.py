@@ -39,6 +39,7 @@ _TYPES: dict[str, dict[str, str]] = {
         "first_ts": "long",
         "last_ts": "long",
         "value": "double",
+        "changed_ms": "long",
     },
 }
 _SOURCE_COLUMNS = {"Brand": ("name", "source"), "AttributeValue": ("key", "value", "source")}
@@ -178,12 +179,14 @@ def write_import_csvs(staging: StagingStore, folder: Path) -> ImportFiles:
         (),
         ((pid, aid) for pid, p in products.items() for aid in p.attribute_ids),
     )
+    # Every edge carries the stamp the transactional path leaves (workers sync on it).
+    imported_ms = int(time.time() * 1000)
     files.relationship_file(
         "INTERACTED",
         ("User", "Product"),
-        _INTERACTION_COLUMNS,
+        (*_INTERACTION_COLUMNS, "changed_ms"),
         (
-            (user, item, *(edge.get(c) for c in _INTERACTION_COLUMNS))
+            (user, item, *(edge.get(c) for c in _INTERACTION_COLUMNS), imported_ms)
             for (user, item, _), edge in staging.interactions.items()
         ),
     )

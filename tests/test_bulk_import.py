@@ -94,13 +94,20 @@ def store_on(server: LocalNeo4j) -> Iterator[Neo4jGraphStore]:
         yield Neo4jGraphStore(driver)
 
 
+def _stamped(props: dict[str, Any]) -> dict[str, Any]:
+    if "changed_ms" in props:
+        return {**props, "changed_ms": props["changed_ms"] > 0}
+    return props
+
+
 def snapshot(store: Neo4jGraphStore) -> dict[str, Any]:
     nodes = [
         (tuple(r["labels"]), sorted(r["props"].items()))
         for r in store.run("MATCH (n) RETURN labels(n) AS labels, properties(n) AS props")
     ]
+    # `changed_ms` is the wall-clock time of the write: both paths must stamp it, at their own time.
     rels = [
-        (r["type"], r["head"], r["tail"], sorted(r["props"].items()))
+        (r["type"], r["head"], r["tail"], sorted(_stamped(r["props"]).items()))
         for r in store.run(
             "MATCH (a)-[r]->(b) RETURN type(r) AS type, labels(a)[0] + ':' + a.id AS head, "
             "labels(b)[0] + ':' + b.id AS tail, properties(r) AS props"

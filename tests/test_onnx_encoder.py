@@ -12,7 +12,7 @@ from kgrec.api.settings import Settings
 from kgrec.api.wiring import text_encoder
 from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
 from kgrec.embeddings.text_encoder import HFTextEncoder
-from kgrec.graph.samples import AMAZON_TOYS, AMAZON_TOYS_MAPPING
+from kgrec.graph.samples import AMAZON_TOYS, AMAZON_TOYS_MAPPING, sample_file
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def toy_titles(n: int) -> list[str]:
-    with AMAZON_TOYS.open(encoding="utf-8", newline="") as handle:
+    with sample_file(AMAZON_TOYS).open(encoding="utf-8", newline="") as handle:
         return [
             row[AMAZON_TOYS_MAPPING["title"]]
             for _, row in zip(range(n), csv.DictReader(handle), strict=False)

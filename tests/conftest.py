@@ -27,18 +27,24 @@ TEST_HTTP_PORT = int(os.environ.get("KGREC_TEST_HTTP_PORT", "17474"))
 TEST_PASSWORD = "kgrec-test-password"
 
 
+def make_test_server(
+    home: Path, *, port_offset: int = 0, heap: str = "768m", pagecache: str = "256m"
+) -> LocalNeo4j:
+    """A Neo4j on the KGREC_TEST_* ports (plus `port_offset`), from the jars `make neo4j-jars` fetched."""
+    return LocalNeo4j(
+        home=home,
+        lib_dir=Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib")),
+        password=TEST_PASSWORD,
+        bolt_port=TEST_BOLT_PORT + port_offset,
+        http_port=TEST_HTTP_PORT + port_offset,
+        heap=heap,
+        pagecache=pagecache,
+    )
+
+
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
-    lib_dir = Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib"))
-    server = LocalNeo4j(
-        home=tmp_path_factory.mktemp("neo4j-home"),
-        lib_dir=lib_dir,
-        password=TEST_PASSWORD,
-        bolt_port=TEST_BOLT_PORT,
-        http_port=TEST_HTTP_PORT,
-        heap="768m",
-        pagecache="256m",
-    )
+    server = make_test_server(tmp_path_factory.mktemp("neo4j-home"))
     server.start()
     yield server
     server.stop()

@@ -8,7 +8,6 @@ any driver holding older bookmarks, so these tests run their own server beside t
 from __future__ import annotations
 
 import csv
-import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.graph.samples import AMAZON_TOYS_MAPPING
 from kgrec.graph.store import LoadTarget
-from tests.conftest import DATA, REPO, TEST_BOLT_PORT, TEST_HTTP_PORT, TEST_PASSWORD, shared_data
+from tests.conftest import DATA, TEST_PASSWORD, make_test_server, shared_data
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 
@@ -71,15 +70,8 @@ def load_everything(store: LoadTarget, work: Path) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
-    lib_dir = Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib"))
-    local = LocalNeo4j(
-        home=tmp_path_factory.mktemp("bulk-neo4j-home"),
-        lib_dir=lib_dir,
-        password=TEST_PASSWORD,
-        bolt_port=TEST_BOLT_PORT + 2,
-        http_port=TEST_HTTP_PORT + 2,
-        heap="512m",
-        pagecache="128m",
+    local = make_test_server(
+        tmp_path_factory.mktemp("bulk-neo4j-home"), port_offset=2, heap="512m", pagecache="128m"
     )
     local.start()
     yield local

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -10,7 +9,6 @@ from neo4j import Driver, GraphDatabase
 
 from kgrec.api.settings import Settings
 from kgrec.embeddings.encoder_artifacts import current_choice
-from kgrec.graph.errors import InvalidArgumentError
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 
@@ -45,26 +43,14 @@ def text_encoder(settings: Settings) -> TextEncoder:
     """KGREC_TEXT_MODEL if set, else the encoder `kgrec models use` / `kgrec finetune` chose, else MiniLM;
     BERT-family encoders run by torch or, with KGREC_ENCODER_RUNTIME=onnx, by ONNX Runtime (same
     vectors). Imported here, not at the top: commands that never encode text start without torch."""
-    from kgrec.embeddings.encoders import DEFAULT_ENCODER, PACKAGED, open_encoder
+    from kgrec.embeddings.encoders import open_encoder
 
-    choice = settings.text_model or current_choice(settings.home)
-    if settings.encoder_runtime == "onnx":
-        if choice is not None and str(choice) in PACKAGED and str(choice) != DEFAULT_ENCODER:
-            raise InvalidArgumentError(
-                "encoder_runtime", f"onnx runs MiniLM or a BERT model folder, not the {choice} encoder"
-            )
-        from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
-
-        return OnnxTextEncoder(
-            None if choice is None or str(choice) == DEFAULT_ENCODER else Path(choice),
-            cache_dir=settings.home / "onnx",
-            threads=settings.torch_threads,
-            quantize=settings.text_quantize,
-        )
     return open_encoder(
-        choice,
+        settings.text_model or current_choice(settings.home),
         threads=settings.torch_threads,
         quantize=settings.text_quantize,
+        runtime=settings.encoder_runtime,
+        onnx_cache=settings.home / "onnx",
     )
 
 

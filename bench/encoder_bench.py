@@ -18,7 +18,6 @@ import torch
 
 from bench.common import BENCH_HOME, median, percentile
 from kgrec.embeddings.encoders import PACKAGED, open_encoder
-from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
 from kgrec.embeddings.text_encoder import HFTextEncoder, TextEncoder
 from kgrec.graph.samples import AMAZON_TOYS, sample_file
 
@@ -74,7 +73,9 @@ def main() -> None:
             if threads == 2:
                 vectors["int8" if quantize else "fp32"] = (encoder.encode(titles), encoder.encode(queries))
     for quantize in (False, True):
-        onnx = OnnxTextEncoder(cache_dir=BENCH_HOME / "onnx", threads=2, quantize=quantize)
+        onnx = open_encoder(
+            None, runtime="onnx", onnx_cache=BENCH_HOME / "onnx", threads=2, quantize=quantize
+        )
         key = f"onnx threads=2 {'int8 per-channel' if quantize else 'fp32'}"
         results[key] = {**latency(onnx), "batch_texts_per_s": throughput(onnx, titles[:2000])}
         vectors[key] = (onnx.encode(titles), onnx.encode(queries))

@@ -103,24 +103,42 @@ class UseEncoder:
         return vectors.reshape(len(texts), self.dim)
 
 
+RUNTIMES = ("torch", "onnx")
+
+
 def open_encoder(
-    choice: str | Path | None = None, *, threads: int | None = None, quantize: bool = False
+    choice: str | Path | None = None,
+    *,
+    threads: int | None = None,
+    quantize: bool = False,
+    runtime: str = "torch",
+    onnx_cache: Path | None = None,
 ) -> TextEncoder:
     """`choice`: a packaged encoder's key (`kgrec models list`), or a BERT-family model folder
-    (a fine-tuned encoder, or any local transformers checkpoint); None is the default MiniLM."""
+    (a fine-tuned encoder, or any local transformers checkpoint); None is the default MiniLM.
+    `runtime` "onnx" runs a BERT-family choice through ONNX Runtime (same vectors, exported once
+    into `onnx_cache`); the packaged non-BERT engines have no ONNX form and are refused."""
+    if runtime not in RUNTIMES:
+        raise InvalidArgumentError("encoder_runtime", f"{runtime!r} is not one of {', '.join(RUNTIMES)}")
     key = DEFAULT_ENCODER if choice is None else str(choice)
-    if key == "e5-multilingual":
-        return E5Encoder()
-    if key == "use-multilingual":
-        return UseEncoder(threads)
-    from kgrec.embeddings.text_encoder import HFTextEncoder
-
-    if key == DEFAULT_ENCODER:
-        return HFTextEncoder(threads=threads, quantize=quantize)
-    path = Path(key)
-    if not path.is_dir():
+    if key in PACKAGED and key != DEFAULT_ENCODER:
+        if runtime == "onnx":
+            raise InvalidArgumentError(
+                "encoder_runtime", f"onnx runs MiniLM or a BERT model folder, not the {key} encoder"
+            )
+        return E5Encoder() if key == "e5-multilingual" else UseEncoder(threads)
+    path = None if key == DEFAULT_ENCODER else Path(key)
+    if path is not None and not path.is_dir():
         raise InvalidArgumentError(
             "text_model",
             f"{key!r} is neither a packaged encoder ({', '.join(PACKAGED)}) nor a model folder",
         )
+    if runtime == "onnx":
+        if onnx_cache is None:
+            raise InvalidArgumentError("encoder_runtime", "onnx needs a folder to cache the export in")
+        from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
+
+        return OnnxTextEncoder(path, cache_dir=onnx_cache, threads=threads, quantize=quantize)
+    from kgrec.embeddings.text_encoder import HFTextEncoder
+
     return HFTextEncoder(path, threads=threads, quantize=quantize)

@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kgrec.embeddings.build import encode_texts
-from kgrec.embeddings.encoders import open_encoder
+from kgrec.embeddings.encoders import RUNTIMES, open_encoder
 from kgrec.embeddings.taxonomy_alignment import align_categories
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.graph.store import CategoryRef
@@ -170,6 +170,7 @@ def main() -> None:
     parser.add_argument("--mapping-encoder", default="e5-multilingual")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cache", type=Path, default=Path("var/crosslingual"))
+    parser.add_argument("--runtime", choices=RUNTIMES, default="torch", help="for BERT-family encoders")
     parser.add_argument("--out", type=Path, default=Path("var/crosslingual/report.json"))
     args = parser.parse_args()
     names = {locale: read_google(args.taxonomy_dir, locale) for locale in TAXONOMY}
@@ -180,7 +181,9 @@ def main() -> None:
     mapping = {m.source: m.target for m in align_categories(toy_refs, google, mapper, min_score=0.0)}
     report: dict[str, Any] = {"mapping_encoder": mapper.name, "products": len(products), "encoders": {}}
     for key in args.encoders.split(","):
-        encoder = CachedEncoder(open_encoder(key, threads=2), args.cache)
+        encoder = CachedEncoder(
+            open_encoder(key, threads=2, runtime=args.runtime, onnx_cache=args.cache / "onnx"), args.cache
+        )
         report["encoders"][key] = {
             "categories": category_retrieval(encoder, names, args.queries, args.seed),
             "products": product_retrieval(encoder, names, mapping, products, google),

@@ -13,6 +13,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -21,8 +22,9 @@ from kgrec.embeddings.artifacts import Artifact
 from kgrec.embeddings.build import build_embeddings
 from kgrec.embeddings.cold_start import embed_new_products
 from kgrec.embeddings.encoder_artifacts import fitted_queries
+from kgrec.embeddings.encoders import open_encoder
 from kgrec.embeddings.reencode import reencode_artifact
-from kgrec.embeddings.text_encoder import HFTextEncoder, TextEncoder
+from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.embeddings.training import TrainingConfig
 from kgrec.evaluation.harness import PAIRED, WeightSweep, choose_default, versus
 from kgrec.evaluation.presets.homedepot import (
@@ -85,14 +87,16 @@ def evaluate_homedepot(
     seed: int = 7,
     progress: bool = False,
     queries: str = "dev",
-    finetuned: Path | None = None,
+    finetuned: Sequence[Path] = (),
     title_attributes: bool = True,
     catalogue: int | None = None,
     diversity_sweep: bool = True,
+    runtime: str = "torch",
 ) -> dict[str, Any]:
     """`catalogue` N ranks among every judged product of the measured and tuning queries plus
     random others up to N, instead of the whole feed (for machines too slow to encode it);
-    without `diversity_sweep` only bm25, text, kg, fused and default run (a quicker run)."""
+    without `diversity_sweep` only bm25, text, kg, fused and default run (a quicker run);
+    `runtime` runs the fine-tuned encoders as the base one runs (KGREC_ENCODER_RUNTIME)."""
     missing = [name for name in (PRODUCTS, TRAIN, DEV) if not (data_dir / name).is_file()]
     if missing:
         raise InputFileError(data_dir, None, f"not a Home Depot search folder: missing {', '.join(missing)}")
@@ -107,8 +111,8 @@ def evaluate_homedepot(
         seed=seed,
     )
     measured = sorted(split.evaluated)
-    if finetuned is not None:
-        check_not_fitted_on(measured, fitted_queries(finetuned), "finetuned")
+    for folder in finetuned:
+        check_not_fitted_on(measured, fitted_queries(folder), "finetuned")
     with tempfile.TemporaryDirectory(prefix="kgrec-eval-") as tmp:
         home = Path(tmp) / "home"
         products = data_dir / PRODUCTS
@@ -137,16 +141,17 @@ def evaluate_homedepot(
         )
         latency = {"base": _encode_latency_ms(encoder, measured)}
         report_extra: dict[str, Any] = {}
-        if finetuned is not None:
-            tuned_encoder = HFTextEncoder(finetuned)
+        for number, folder in enumerate(finetuned, start=1):
+            suffix = "+finetuned" + (str(number) if number > 1 else "")
+            tuned_encoder = open_encoder(folder, runtime=runtime, onnx_cache=Path(tmp) / "onnx")
             reencode_artifact(store, home, tuned_encoder, progress=progress, write_to_graph=False)
             tuned_loaded = Recommender.load(store, home, tuned_encoder, pseudonym_key=EVAL_KEY)
             tuned_evaluator, tuned_sweep = _tuned(tuned_loaded, split, seed, progress)
-            report_extra["fusion_weight_sweep_finetuned"] = tuned_sweep.rows
-            report_extra["fusion_weights_finetuned"] = asdict(tuned_sweep.best)
-            results += tuned_evaluator.run_systems(["text", "fused"], suffix="+finetuned")
-            latency["finetuned"] = _encode_latency_ms(tuned_encoder, measured)
-            report_extra["finetuned_encoder"] = str(finetuned)
+            report_extra[f"fusion_weight_sweep{suffix}"] = tuned_sweep.rows
+            report_extra[f"fusion_weights{suffix}"] = asdict(tuned_sweep.best)
+            results += tuned_evaluator.run_systems(["text", "fused"], suffix=suffix)
+            latency[suffix.lstrip("+")] = _encode_latency_ms(tuned_encoder, measured)
+            report_extra[f"encoder{suffix}"] = str(folder)
         systems = [r.summary(recommender.catalog.pids) for r in results]
         report: dict[str, Any] = {
             "name": "homedepot",

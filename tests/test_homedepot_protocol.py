@@ -93,7 +93,7 @@ def test_an_encoder_fitted_on_a_measured_query_is_refused(data_dir: Path, tmp_pa
     encoder_dir.mkdir()
     (encoder_dir / MANIFEST).write_text(json.dumps({"queries": [TRAIN[0], DEV[2]]}), encoding="utf-8")
     with pytest.raises(InvalidArgumentError, match="garden hose"):
-        evaluate_homedepot(data_dir, tmp_path / "out", HashingTextEncoder(), cases=8, finetuned=encoder_dir)
+        evaluate_homedepot(data_dir, tmp_path / "out", HashingTextEncoder(), cases=8, finetuned=[encoder_dir])
     check_not_fitted_on(DEV, TRAIN, "finetuned")
 
 
@@ -148,12 +148,24 @@ def test_a_finetuned_encoder_joins_the_same_report(data_dir: Path, tmp_path: Pat
         cases=8,
         tune=12,
         epochs=3,
-        finetuned=tuned.path,
+        finetuned=[tuned.path, tuned.path],
         diversity_sweep=False,
     )
     names = [s["name"] for s in report["systems"]]
-    assert names == ["bm25", "text", "kg", "fused", "default", "text+finetuned", "fused+finetuned"]
+    assert names == [
+        "bm25",
+        "text",
+        "kg",
+        "fused",
+        "default",
+        "text+finetuned",
+        "fused+finetuned",
+        "text+finetuned2",
+        "fused+finetuned2",
+    ]
+    ndcg = {s["name"]: s["metrics"]["ndcg@10"] for s in report["systems"]}
+    assert ndcg["fused+finetuned"] == ndcg["fused+finetuned2"], "the same encoder twice scores the same"
     default = next(s for s in report["systems"] if s["name"] == "default")
     assert (default["strategy"], default["diversity"]) == (DEFAULT_STRATEGY, DEFAULT_QUERY_DIVERSITY)
     assert "fused+finetuned" in report["versus_bm25"] and "fused+finetuned" in report["versus_fused"]
-    assert set(report["encode_latency_ms"]) == {"base", "finetuned"}
+    assert set(report["encode_latency_ms"]) == {"base", "finetuned", "finetuned2"}

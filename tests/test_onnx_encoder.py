@@ -10,8 +10,10 @@ import pytest
 
 from kgrec.api.settings import Settings
 from kgrec.api.wiring import text_encoder
+from kgrec.embeddings.encoders import open_encoder
 from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
 from kgrec.embeddings.text_encoder import HFTextEncoder
+from kgrec.graph.errors import InvalidArgumentError
 from kgrec.graph.samples import AMAZON_TOYS, AMAZON_TOYS_MAPPING, sample_file
 
 pytestmark = pytest.mark.slow
@@ -64,3 +66,15 @@ def test_the_export_is_cached_and_the_runtime_is_a_setting(cache: Path) -> None:
     assert isinstance(chosen, OnnxTextEncoder)
     assert chosen.model_file == first.model_file
     assert isinstance(text_encoder(Settings(home=cache.parent)), HFTextEncoder)
+
+
+def test_every_caller_of_open_encoder_can_pick_the_runtime(cache: Path) -> None:
+    chosen = open_encoder("minilm", runtime="onnx", onnx_cache=cache, threads=1)
+    assert isinstance(chosen, OnnxTextEncoder) and chosen.model_file.parent.parent == cache
+    assert isinstance(open_encoder(None, runtime="torch"), HFTextEncoder)
+    with pytest.raises(InvalidArgumentError, match="not the use-multilingual encoder"):
+        open_encoder("use-multilingual", runtime="onnx", onnx_cache=cache)
+    with pytest.raises(InvalidArgumentError, match="'tensorrt' is not one of torch, onnx"):
+        open_encoder(None, runtime="tensorrt")
+    with pytest.raises(InvalidArgumentError, match="cache the export"):
+        open_encoder(None, runtime="onnx")

@@ -60,8 +60,11 @@ def evaluate_cmd(
     ] = None,
     queries: Annotated[str, typer.Option(help="homedepot: the query set measured on, dev | train")] = "dev",
     finetuned: Annotated[
-        Path | None,
-        typer.Option(help="homedepot: a `kgrec finetune` encoder folder, adds text/fused+finetuned"),
+        list[Path] | None,
+        typer.Option(
+            help="homedepot: a `kgrec finetune` encoder folder, adds text/fused+finetuned "
+            "(repeat it to compare several: +finetuned, +finetuned2, ...)"
+        ),
     ] = None,
     title_attributes: Annotated[
         bool, typer.Option(help="homedepot: read brands and attribute values from the titles")
@@ -129,10 +132,11 @@ def evaluate_cmd(
                 seed=options.seed,
                 progress=options.progress,
                 queries=queries,
-                finetuned=finetuned,
+                finetuned=finetuned or [],
                 title_attributes=title_attributes,
                 catalogue=catalogue,
                 diversity_sweep=diversity_sweep,
+                runtime=settings.encoder_runtime,
             )
         else:
             report = evaluate_preset(name, folder, target, lambda: text_encoder(settings), options)

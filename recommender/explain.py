@@ -65,9 +65,7 @@ class Explainer:
     """Paths from `projection` (names in a locale's view, `GraphProjection.in_locale`) with
     sentences from `messages` (a gettext catalogue, `recommender/messages.py`; English without one)."""
 
-    def __init__(
-        self, projection: GraphProjection, messages: gettext.NullTranslations | None = None
-    ) -> None:
+    def __init__(self, projection: GraphProjection, messages: gettext.NullTranslations | None = None) -> None:
         self.g = projection
         self._ = (messages or gettext.NullTranslations()).gettext
 

@@ -83,8 +83,9 @@ class RecommendationRequestBody(BaseModel):
     locale: str | None = Field(
         default=None,
         max_length=20,
-        description="the shopper's locale (zh-CN, de-DE, ...): category paths, region names and "
-        "explanations use the graph's names in it (`name_zh_CN`), else the default names",
+        description="the shopper's locale (zh-CN, de-DE, ...): explanation sentences in it where kgrec "
+        "ships a catalogue (zh-CN, de-DE), else English; category paths, region names and the names "
+        "in explanations use the graph's names in it (`name_zh_CN`), else the default names",
     )
 
 

@@ -15,6 +15,7 @@ from kgrec.recommender.regions import (
     Regions,
     community_regions,
     load_regions,
+    mapped_regions,
     taxonomy_regions,
 )
 from kgrec.recommender.retrieval import ExactIndex, HnswIndex, build_index, normalise_rows
@@ -110,8 +111,16 @@ class CatalogIndex:
             com, com_names = community_regions(self.projection)
         else:
             com, com_names = stored.community, {k: v for k, v in stored.names.items() if k.startswith("com:")}
+        mapped, mapped_names = mapped_regions(self.projection)
+        if mapped:
+            log.info("%d of %d products in mapped regions", len(mapped), len(self.pids))
         out = {}
-        for kind, mapping, names in (("taxonomy", tax, tax_names), ("community", com, com_names)):
+        kinds = (
+            ("taxonomy", tax, tax_names),
+            ("community", com, com_names),
+            ("mapped", mapped, mapped_names),
+        )
+        for kind, mapping, names in kinds:
             ids = [mapping.get(pid) or tax[pid] for pid in self.pids]
             all_names = {**tax_names, **names}
             codes = {r: i for i, r in enumerate(sorted(set(ids)))}

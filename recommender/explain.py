@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gettext
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kgrec.recommender.browser_link import inline_parameters
 from kgrec.recommender.projection import GraphProjection
+from kgrec.recommender.regions import NO_CATEGORY
 
 MAX_HOPS = 4
 MAX_PATHS = 3
@@ -60,8 +62,18 @@ class Explanation:
 
 
 class Explainer:
-    def __init__(self, projection: GraphProjection) -> None:
+    """Paths from `projection` (names in a locale's view, `GraphProjection.in_locale`) with
+    sentences from `messages` (a gettext catalogue, `recommender/messages.py`; English without one)."""
+
+    def __init__(self, projection: GraphProjection, messages: gettext.NullTranslations | None = None) -> None:
         self.g = projection
+        self._ = (messages or gettext.NullTranslations()).gettext
+
+    def region_name(self, region: str, default: str) -> str:
+        """A region's name in the locale; the products without a category under a translated label."""
+        if region == NO_CATEGORY:
+            return self._("Uncategorised")
+        return self.g.region_name(region, default)
 
     def _node(self, label: str, node_id: str) -> PathNode:
         return PathNode(label, node_id, self.g.name(label, node_id))
@@ -76,7 +88,10 @@ class Explainer:
             if anchor in matched:
                 nodes = [self._node("Product", item)] + [self._node("Category", c) for c in chain[: hop + 1]]
                 rels = [("IN_CATEGORY", "out")] + [("SUBCATEGORY_OF", "out")] * hop
-                text = f"In '{self.g.name('Category', anchor)}', a category that matches '{query}'"
+                text = self._("In '%(category)s', a category that matches '%(query)s'") % {
+                    "category": self.g.name("Category", anchor),
+                    "query": query,
+                }
                 return Explanation(nodes, rels, text, "query")
         return None
 
@@ -96,12 +111,13 @@ class Explainer:
             if found is None:
                 continue
             nodes, rels, why = found
+            words = {"product": g.name("Product", past), "reason": why}
             if user is not None and len(rels) < MAX_HOPS:
-                nodes = [PathNode("User", user, "you"), *nodes]
+                nodes = [PathNode("User", user, self._("you")), *nodes]
                 rels = [("INTERACTED", "out"), *rels]
-                why = f"You interacted with '{g.name('Product', past)}'; {why}"
+                why = self._("You interacted with '%(product)s'; %(reason)s") % words
             else:
-                why = f"Like '{g.name('Product', past)}' in your history: {why}"
+                why = self._("Like '%(product)s' in your history: %(reason)s") % words
             out.append(Explanation(nodes, rels, why, "history"))
         return out
 
@@ -110,20 +126,20 @@ class Explainer:
         through a shared brand, category or attribute value (`via` "knowledge")."""
         if via == "shoppers":
             found = self._co_interacted(item, past)
-            why = "bought by shoppers who bought"
+            sentence = self._("Bought by shoppers who bought '%(product)s' in your history (%(detail)s)")
         else:
             found = (
                 self._shared_brand(item, past)
                 or self._shared_attribute(item, past)
                 or self._shared_category(item, past)
             )
-            why = "linked by the catalogue graph to"
+            sentence = self._("Linked by the catalogue graph to '%(product)s' in your history (%(detail)s)")
         if found is None:
             return None
         nodes, rels, detail = found
-        text = f"{why.capitalize()} '{self.g.name('Product', past)}' in your history ({detail})"
+        text = sentence % {"product": self.g.name("Product", past), "detail": detail}
         if user is not None and len(rels) < MAX_HOPS:
-            nodes, rels = [PathNode("User", user, "you"), *nodes], [("INTERACTED", "out"), *rels]
+            nodes, rels = [PathNode("User", user, self._("you")), *nodes], [("INTERACTED", "out"), *rels]
         return Explanation(nodes, rels, text, "collaborative")
 
     def _shared_brand(self, item: str, past: str) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
@@ -134,7 +150,7 @@ class Explainer:
         return (
             nodes,
             [("HAS_BRAND", "out"), ("HAS_BRAND", "in")],
-            f"same brand, {self.g.name('Brand', brand)}",
+            self._("same brand, %(brand)s") % {"brand": self.g.name("Brand", brand)},
         )
 
     def _co_interacted(
@@ -145,10 +161,10 @@ class Explainer:
             return None
         nodes = [
             self._node("Product", past),
-            PathNode("User", None, "another shopper"),
+            PathNode("User", None, self._("another shopper")),
             self._node("Product", item),
         ]
-        return nodes, [("INTERACTED", "in"), ("INTERACTED", "out")], "another shopper chose both"
+        return nodes, [("INTERACTED", "in"), ("INTERACTED", "out")], self._("another shopper chose both")
 
     def _shared_category(
         self, item: str, past: str
@@ -157,8 +173,8 @@ class Explainer:
         if category is None or self.g.product_category.get(past) != category:
             return None
         nodes = [self._node("Product", past), self._node("Category", category), self._node("Product", item)]
-        name = self.g.name("Category", category)
-        return nodes, [("IN_CATEGORY", "out"), ("IN_CATEGORY", "in")], f"same category, {name}"
+        why = self._("same category, %(category)s") % {"category": self.g.name("Category", category)}
+        return nodes, [("IN_CATEGORY", "out"), ("IN_CATEGORY", "in")], why
 
     def _shared_attribute(
         self, item: str, past: str
@@ -173,7 +189,8 @@ class Explainer:
             self._node("AttributeValue", shared[0]),
             self._node("Product", item),
         ]
-        return nodes, [("HAS_ATTRIBUTE", "out"), ("HAS_ATTRIBUTE", "in")], f"both have {shared[0]}"
+        why = self._("both have %(attribute)s") % {"attribute": shared[0]}
+        return nodes, [("HAS_ATTRIBUTE", "out"), ("HAS_ATTRIBUTE", "in")], why
 
     def _sibling_category(
         self, item: str, past: str
@@ -197,14 +214,17 @@ class Explainer:
             ("SUBCATEGORY_OF", "in"),
             ("IN_CATEGORY", "in"),
         ]
-        return nodes, rels, f"a neighbouring category under {self.g.name('Category', parent)}"
+        why = self._("a neighbouring category under %(category)s") % {
+            "category": self.g.name("Category", parent)
+        }
+        return nodes, rels, why
 
     def region_path(self, item: str, region_id: str, region_name: str, rank: int) -> Explanation:
         """Why an item was picked for diversity: the region it adds, as a path where one exists."""
-        text = (
-            f"Picked for variety: adds '{region_name}', a part of the catalogue not yet in the list "
-            f"(relevance rank {rank})"
-        )
+        text = self._(
+            "Picked for variety: adds '%(region)s', a part of the catalogue not yet in the list "
+            "(relevance rank %(rank)d)"
+        ) % {"region": region_name, "rank": rank}
         category = self.g.product_category.get(item)
         anchor = region_id.removeprefix("tax:")
         if category is not None and region_id.startswith("tax:"):
@@ -214,18 +234,46 @@ class Explainer:
                 nodes = [self._node("Product", item)] + [self._node("Category", c) for c in chain[: hops + 1]]
                 rels = [("IN_CATEGORY", "out")] + [("SUBCATEGORY_OF", "out")] * hops
                 return Explanation(nodes, rels, text, "diversity")
+            if (mapped := self._through_mapping(item, category, anchor)) is not None:
+                return Explanation(*mapped, text, "diversity")
         if category is not None:
             nodes = [self._node("Product", item), self._node("Category", category)]
             return Explanation(nodes, [("IN_CATEGORY", "out")], text, "diversity")
         return Explanation([self._node("Product", item)], [], text, "diversity")
 
+    def _through_mapping(
+        self, item: str, category: str, anchor: str
+    ) -> tuple[list[PathNode], list[tuple[str, str]]] | None:
+        """item -IN_CATEGORY-> c (-SUBCATEGORY_OF-> …) -MAPS_TO-> t (-SUBCATEGORY_OF-> …) -> anchor:
+        how a product reaches a `mapped` region, in at most MAX_HOPS + 1 edges (one is MAPS_TO)."""
+        found = self.g.mapped_ancestor(category)
+        if found is None:
+            return None
+        own, target = found
+        above = self.g.ancestors(target)
+        if anchor not in above or len(own) + above.index(anchor) > MAX_HOPS:
+            return None
+        up = above[: above.index(anchor) + 1]
+        nodes = [self._node("Product", item)] + [self._node("Category", c) for c in [*own, *up]]
+        rels = (
+            [("IN_CATEGORY", "out")]
+            + [("SUBCATEGORY_OF", "out")] * (len(own) - 1)
+            + [("MAPS_TO", "out")]
+            + [("SUBCATEGORY_OF", "out")] * (len(up) - 1)
+        )
+        return nodes, rels
+
     def fallback(self, item: str, query: str | None) -> Explanation:
         category = self.g.product_category.get(item)
-        reason = f"Its text is close to '{query}'" if query else "Popular in the catalogue"
+        if query:
+            reason = self._("Its text is close to '%(query)s'") % {"query": query}
+        else:
+            reason = self._("Popular in the catalogue")
         if category is None:
             return Explanation([self._node("Product", item)], [], reason, "relevance")
         nodes = [self._node("Product", item), self._node("Category", category)]
-        return Explanation(nodes, [("IN_CATEGORY", "out")], f"{reason}; in {nodes[1].name}", "relevance")
+        text = self._("%(reason)s; in %(category)s") % {"reason": reason, "category": nodes[1].name}
+        return Explanation(nodes, [("IN_CATEGORY", "out")], text, "relevance")
 
     def explain(
         self,

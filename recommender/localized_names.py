@@ -16,10 +16,6 @@ def localized_names(store: GraphStore, projection: GraphProjection, locale: str)
     own = dict(store.iter_category_names(locale))
     if not own:
         return {}
-    best: dict[str, tuple[float, str]] = {}
-    for mapping in store.iter_category_mappings():
-        if mapping.source not in best or mapping.score > best[mapping.source][0]:
-            best[mapping.source] = (mapping.score, mapping.target)
 
     def path(category: str) -> str | None:
         if category not in own:
@@ -34,8 +30,8 @@ def localized_names(store: GraphStore, projection: GraphProjection, locale: str)
         if label != "Category":
             continue
         local = path(category)
-        if local is None and category in best:
-            local = path(best[category][1])
+        if local is None and category in projection.category_maps_to:
+            local = path(projection.category_maps_to[category])
         if local is not None:
             out[("Category", category)] = local
             out[("Region", f"tax:{category}")] = local

@@ -41,6 +41,9 @@ class GraphProjection:
     user_history: dict[str, list[Interaction]] = field(default_factory=lambda: defaultdict(list))
     popularity: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     item_users: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # A shop category -> the category of another taxonomy it maps to best (`MAPS_TO`, written by
+    # `kgrec align-taxonomy`); what `mapped` regions group by.
+    category_maps_to: dict[str, str] = field(default_factory=dict)
     # Names in a shopper's locale, read before `names` (`in_locale`); empty: the default names.
     localized: dict[Node, str] = field(default_factory=dict)
 
@@ -62,6 +65,11 @@ class GraphProjection:
                 projection.product_attributes.setdefault(rel.head, []).append(rel.tail)
                 projection.attribute_products[rel.tail].append(rel.head)
                 projection.names.setdefault(("AttributeValue", rel.tail), rel.tail)
+        best: dict[str, float] = {}
+        for mapping in store.iter_category_mappings():
+            if mapping.score > best.get(mapping.source, float("-inf")):
+                best[mapping.source] = mapping.score
+                projection.category_maps_to[mapping.source] = mapping.target
         for interaction in store.iter_interactions():
             projection.add_interaction(
                 interaction.user, interaction.item, interaction.kind, interaction.events, interaction.last_ts
@@ -147,6 +155,15 @@ class GraphProjection:
             chain.append(parent)
             seen.add(parent)
         return chain
+
+    def mapped_ancestor(self, category: str) -> tuple[list[str], str] | None:
+        """The category's chain up to its nearest mapped ancestor (itself first), and that
+        ancestor's `MAPS_TO` target; None when nothing on the way up is mapped."""
+        chain = self.ancestors(category)
+        for n, node in enumerate(chain):
+            if (target := self.category_maps_to.get(node)) is not None:
+                return chain[: n + 1], target
+        return None
 
     def subtree(self, category: str) -> set[str]:
         out, stack = set(), [category]

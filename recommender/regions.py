@@ -1,4 +1,5 @@
-"""Graph regions: taxonomy subtrees at a chosen depth, and communities of the product graph."""
+"""Graph regions: taxonomy subtrees at a chosen depth, the same over the taxonomy the shop's
+categories map to (`mapped`), and communities of the product graph."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from kgrec.recommender.projection import GraphProjection
 
 REGIONS_FILE = "regions.json"
 NO_CATEGORY = "tax:none"
-REGION_KINDS = ("taxonomy", "community")
+REGION_KINDS = ("taxonomy", "community", "mapped")
+# Mapped regions are subtrees of the target taxonomy at this depth: Google's tree is broad at the
+# top (all toys sit under `Toys & Games > Toys`), so one level deeper than the shop's own regions.
+MAPPED_DEPTH = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,28 @@ def taxonomy_regions(projection: GraphProjection, depth: int) -> tuple[dict[str,
         region = f"tax:{anchor}"
         regions[pid] = region
         names[region] = projection.name("Category", anchor)
+    return regions, names
+
+
+def mapped_regions(
+    projection: GraphProjection, depth: int = MAPPED_DEPTH
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Products regrouped by the target-taxonomy subtree their category maps to: a product's
+    region is `tax:<ancestor at depth>` of the `MAPS_TO` target of its category (or of the
+    category's nearest mapped ancestor), so shop categories mapped to the same Google subtree
+    share a region. Products with nothing mapped above them are left out (the caller keeps
+    their own taxonomy region)."""
+    regions: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for pid in projection.product_ids:
+        category = projection.product_category.get(pid)
+        found = projection.mapped_ancestor(category) if category is not None else None
+        if found is None:
+            continue
+        chain = projection.ancestors(found[1])
+        anchor = chain[max(0, len(chain) - depth)]
+        regions[pid] = f"tax:{anchor}"
+        names[f"tax:{anchor}"] = projection.name("Category", anchor)
     return regions, names
 
 

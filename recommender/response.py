@@ -198,7 +198,7 @@ def explained_items(
         row = int(rows[index])
         pid = catalog.pids[row]
         region_id = regions.ids[row]
-        region = Region(region_id, explainer.g.region_name(region_id, regions.name(region_id)))
+        region = Region(region_id, explainer.region_name(region_id, regions.name(region_id)))
         item = describe_item(
             explainer.g, pid, float(scores.relevance[index]), scores.components, index, region
         )

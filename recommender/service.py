@@ -28,6 +28,7 @@ from kgrec.recommender.filters import allowed_rows, excluded_items
 from kgrec.recommender.fusion import FusionWeights, fused_relevance
 from kgrec.recommender.history import History, build_history
 from kgrec.recommender.localized_names import localized_names
+from kgrec.recommender.messages import translations
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.query import QueryEncoder, QueryVectors, query_vectors
 from kgrec.recommender.request import (
@@ -69,6 +70,7 @@ class Recommender:
         self.default_query_diversity = tuned.diversity if tuned else DEFAULT_QUERY_DIVERSITY
         self._events_lock = threading.Lock()
         self._locales: dict[str, GraphProjection] = {}
+        self._explainers: dict[str, Explainer] = {}
 
     @classmethod
     def load(
@@ -140,8 +142,7 @@ class Recommender:
         clock.lap("fuse")
         picks = diversify(scores.relevance, rows, catalog.kg, regions, history, plan)
         clock.lap("rerank")
-        view = self.projection_for(request.locale)
-        explainer = self.explainer if view is self.projection else Explainer(view)
+        explainer = self.explainer_for(request.locale)
         items = explained_items(picks, rows, scores, signals, regions, plan, explainer)
         clock.lap("explain")
         return build_response(
@@ -159,6 +160,16 @@ class Recommender:
             view = self.projection.in_locale(names) if names else self.projection
             self._locales[locale] = view
         return view
+
+    def explainer_for(self, locale: str | None) -> Explainer:
+        """Paths named from the locale's projection, sentences from its message catalogue."""
+        if not locale:
+            return self.explainer
+        explainer = self._explainers.get(locale)
+        if explainer is None:
+            explainer = Explainer(self.projection_for(locale), translations(locale))
+            self._explainers[locale] = explainer
+        return explainer
 
     def _signals(self, query: QueryVectors | None, history: History) -> Signals:
         """The request's inputs for the stages, with the neighbour lists' scores for its history."""

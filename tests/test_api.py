@@ -77,6 +77,27 @@ def test_recommendations(client: TestClient) -> None:
     assert set(body["timings_ms"]) >= {"encode", "retrieve", "fuse", "rerank", "explain", "total"}
 
 
+def test_explanation_sentences_in_the_requests_locale(client: TestClient) -> None:
+    """The same request in English, Chinese and German (Austrian reads the German catalogue);
+    a locale without a catalogue gets English; `mapped` regions are a region kind (without
+    MAPS_TO edges in this graph, the same as the taxonomy regions)."""
+    texts = {}
+    for locale in (None, "zh-CN", "de-AT", "fr-FR"):
+        body = {"query": "train", "k": 5, "diversity": 0.9, "locale": locale, "region_kind": "mapped"}
+        response = client.post("/v1/recommendations", json={k: v for k, v in body.items() if v is not None})
+        assert response.status_code == 200, response.text
+        assert response.json()["region_kind"] == "mapped"
+        texts[locale] = [e["text"] for item in response.json()["items"] for e in item["explanations"]]
+    english = " ".join(texts[None])
+    assert "Its text is close to 'train'" in english or "a category that matches 'train'" in english
+    assert texts["fr-FR"] == texts[None]
+    assert any("“train”" in t and ("相近" in t or "相符" in t) for t in texts["zh-CN"])
+    assert any("„train“" in t and ("ähnelt" in t or "passt" in t) for t in texts["de-AT"])
+    for words in (texts["zh-CN"], texts["de-AT"]):
+        assert not any("Its text is close" in t or "Picked for variety" in t for t in words)
+    assert "Picked for variety" not in english or any("多样性" in t for t in texts["zh-CN"])
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -12,7 +12,12 @@ from kgrec.embeddings.artifacts import Artifact, ArtifactPayload, write_artifact
 from kgrec.embeddings.cold_start import embed_new_products
 from kgrec.embeddings.encoder_artifacts import current_choice, current_encoder, use_encoder
 from kgrec.embeddings.encoders import E5Encoder, UseEncoder, open_encoder
-from kgrec.embeddings.taxonomy_alignment import align_categories, align_taxonomies
+from kgrec.embeddings.taxonomy_alignment import (
+    align_categories,
+    align_taxonomies,
+    category_brand,
+    without_brand,
+)
 from kgrec.embeddings.text_encoder import HashingTextEncoder
 from kgrec.graph.errors import ArtifactError, InvalidArgumentError
 from kgrec.graph.loaders import load_products, load_taxonomy
@@ -129,28 +134,23 @@ def _refs(paths: list[str], prefix: str) -> dict[str, CategoryRef]:
 
 
 def test_a_parents_mapping_keeps_its_child_in_its_subtree_unless_clearly_better_elsewhere() -> None:
-    """SYNTHETIC paths. `Garden > Trains` is a little closer (on hashed words) to `Toys > Garden >
-    Trains` than to `Garden > Railway trains`, but its parent maps to `Garden`, so it stays there."""
+    """SYNTHETIC paths. `Garden > Trains` is a little closer (on hashed words) to `Toys > Garden
+    trains` than to `Garden > Railway trains`, but its parent maps to `Garden`, so it stays there;
+    `Toys > Garden > Trains` (same leaf, same words) is clearly better and overrules the parent."""
     source = _refs(["Garden", "Garden > Trains"], "shop")
-    target = _refs(
-        [
-            "Garden",
-            "Garden > Railway trains",
-            "Toys",
-            "Toys > Garden",
-            "Toys > Garden > Trains",
-            "Toys > Toy trains",
-        ],
-        "g",
-    )
-    mappings = align_categories(source, target, HashingTextEncoder(dim=256), min_score=0.0)
+    target = _refs(["Garden", "Garden > Railway trains", "Toys", "Toys > Garden trains"], "g")
+    encoder = HashingTextEncoder(dim=256)
+    mappings = align_categories(source, target, encoder, min_score=0.0)
     mapped = {m.source: (m.target, m.method) for m in mappings}
-    assert mapped["shop:Garden"] == ("g:Garden", "text")
-    assert mapped["shop:Garden > Trains"] == ("g:Garden > Railway trains", "text+parent")
-    alone = align_categories(
-        _refs(["Garden > Trains"], "shop"), target, HashingTextEncoder(dim=256), min_score=0.0
+    assert mapped["shop:Garden"] == ("g:Garden", "path")
+    assert mapped["shop:Garden > Trains"] == ("g:Garden > Railway trains", "path+leaf+parent")
+    alone = align_categories(_refs(["Garden > Trains"], "shop"), target, encoder, min_score=0.0)
+    assert alone[0].target == "g:Toys > Garden trains"
+    clearer = _refs(
+        ["Garden", "Garden > Railway trains", "Toys", "Toys > Garden", "Toys > Garden > Trains"], "g"
     )
-    assert alone[0].target == "g:Toys > Garden > Trains"
+    overruled = align_categories(source, clearer, encoder, min_score=0.0)[1]
+    assert (overruled.target, overruled.method) == ("g:Toys > Garden > Trains", "path+leaf, parent overruled")
 
 
 def test_real_toy_categories_map_onto_the_right_google_categories() -> None:
@@ -257,3 +257,55 @@ def test_neo4j_keeps_one_set_of_mappings_and_finds_chinese_names_by_bigrams(
         {"q": "火车"},
     )
     assert found and found[0]["id"] == "google:5152"
+
+
+def test_brand_words_leave_the_category_text_when_its_products_carry_the_brand() -> None:
+    ref = CategoryRef("amazon_uk:b", None, "Characters & Brands > BRIO > BRIO Wooden Roadway System")
+    assert category_brand(ref, ["Brio", "Brio", "Hornby"]) == "brio"
+    assert category_brand(ref, ["Brio", "Hornby", "Hornby", "Hornby", "Hornby"]) is None  # under a quarter
+    assert category_brand(ref, ["Hornby"]) is None  # not named in the path
+    assert without_brand(ref.path, "brio") == "Characters & Brands > Wooden Roadway System"
+    assert without_brand("Characters & Brands > Marvin's Magic", "marvin s magic") == "Characters & Brands"
+    assert without_brand("BRIO 33590 Wooden Railway System: Police Station", "brio").startswith(
+        "33590 Wooden"
+    )
+
+
+def test_real_brand_categories_map_by_their_titles_onto_toy_trains() -> None:
+    """Real amazon_uk BRIO categories with the real titles and brand of their products (the toy
+    catalogue), onto real Google en-US lines, with USE: the railway lands on toy trains."""
+    ids = (*TOY_CHAIN, "4648", "5970", "5153", "625")
+    google = google_lines("en-US", ids)
+    by_path = {path: f"google:{c}" for c, path in google.items()}
+    target = {
+        f"google:{c}": CategoryRef(f"google:{c}", by_path.get(path.rsplit(" > ", 1)[0]), path)
+        for c, path in google.items()
+    }
+    railway = "Characters & Brands > BRIO > BRIO Wooden Railway System"
+    source = _refs(["Characters & Brands", "Characters & Brands > BRIO", railway], "amazon_uk")
+    title = "BRIO 33590 Wooden Railway System: Police Station"
+    titles = {
+        f"amazon_uk:{p}": [title] for p in ("Characters & Brands", "Characters & Brands > BRIO", railway)
+    }
+    brands = {key: ["Brio"] for key in titles}
+    mapped = {
+        m.source: m
+        for m in align_categories(
+            source, target, open_encoder("use-multilingual"), min_score=0.0, titles=titles, brands=brands
+        )
+    }
+    assert mapped[f"amazon_uk:{railway}"].target == "google:5152"
+    assert "titles" in mapped[f"amazon_uk:{railway}"].method
+    assert "brand removed" in mapped[f"amazon_uk:{railway}"].method
+
+
+def test_near_siblings_back_off_to_their_parent() -> None:
+    """SYNTHETIC paths: two targets the words cannot tell apart give their common parent."""
+    target = _refs(["Crafts", "Crafts > Kits", "Crafts > Kits > Bead kits", "Crafts > Kits > Kits bead"], "g")
+    found = align_categories(_refs(["Bead kits"], "shop"), target, HashingTextEncoder(dim=256), min_score=0.0)
+    assert (found[0].target, found[0].method) == ("g:Crafts > Kits", "path, sibling back-off")
+    distinct = _refs(["Crafts", "Crafts > Kits", "Crafts > Kits > Bead kits", "Crafts > Kits > Paint"], "g")
+    found = align_categories(
+        _refs(["Bead kits"], "shop"), distinct, HashingTextEncoder(dim=256), min_score=0.0
+    )
+    assert found[0].target == "g:Crafts > Kits > Bead kits"

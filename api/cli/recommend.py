@@ -44,7 +44,10 @@ def recommend_cmd(
     price_max: Annotated[float | None, typer.Option()] = None,
     locale: Annotated[
         str | None,
-        typer.Option(help="Shopper's locale (zh-CN, de-DE): names categories in it where the graph can"),
+        typer.Option(
+            help="Shopper's locale (zh-CN, de-DE): explanation sentences in it where kgrec has a "
+            "catalogue, category and region names where the graph has them; else English"
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

@@ -20,12 +20,17 @@ def align_taxonomy_cmd(
     source: Annotated[str, typer.Option("--from", help="The shop's taxonomy, e.g. amazon_uk")],
     target: Annotated[str, typer.Option("--to", help="The taxonomy to map onto, e.g. google")] = "google",
     min_score: Annotated[
-        float, typer.Option(help="Keep mappings whose cosine (full paths, current encoder) is at least this")
+        float,
+        typer.Option(
+            help="Keep mappings scoring at least this (weighted cosine of paths, leaf names and "
+            "product titles, current encoder)"
+        ),
     ] = DEFAULT_MIN_SCORE,
     as_json: JsonFlag = False,
 ) -> None:
     """Map every category of --from onto its closest category of --to (text encoder over full paths,
-    a parent's mapping constraining its children's); re-running replaces the edges."""
+    leaf names and the titles of the products beneath, brand names taken out, a parent's mapping
+    constraining its children's); re-running replaces the edges."""
     settings = Settings()
     encoder = text_encoder(settings)
     with graph_store(settings) as store:

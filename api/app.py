@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from kgrec.api import routes_admin, routes_catalogue, routes_events, routes_ops, routes_recommend, routes_ui
 from kgrec.api.body_limit import BodyLimitMiddleware
 from kgrec.api.errors import install_error_handlers
-from kgrec.api.metrics import metrics_middleware
+from kgrec.api.metrics import MetricsMiddleware
 from kgrec.api.schemas import error_responses
 from kgrec.api.settings import Settings
 from kgrec.api.state import AppState
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.middleware("http")(metrics_middleware)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,

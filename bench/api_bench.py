@@ -30,7 +30,13 @@ def rss_kib(pid: int) -> int:
 
 
 async def load(
-    url: str, concurrency: int, seconds: float, texts: list[str], *, cold: bool = False
+    url: str,
+    concurrency: int,
+    seconds: float,
+    texts: list[str],
+    *,
+    cold: bool = False,
+    explain: bool = True,
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
@@ -43,7 +49,7 @@ async def load(
             while time.perf_counter() < deadline:
                 # Cold: a query text never sent before, so the query-vector cache cannot help.
                 text = f"{texts[i % len(texts)]} {i // len(texts)}" if cold else texts[i % len(texts)]
-                body = {"query": text, "k": 10, "diversity": 0.5}
+                body = {"query": text, "k": 10, "diversity": 0.5, "explain": explain}
                 started = time.perf_counter()
                 response = await client.post("/v1/recommendations", json=body)
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -68,6 +74,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--soak-seconds", type=float, default=300.0)
     parser.add_argument("--cold", action="store_true", help="every query new: no query-cache hits")
+    parser.add_argument("--no-explain", action="store_true", help='requests send "explain": false')
+    parser.add_argument(
+        "--levels", type=int, nargs="+", default=[1, 8, 32], help="concurrency levels to measure"
+    )
     parser.add_argument("--port", type=int, default=18000, help="where to start `kgrec serve`")
     args = parser.parse_args()
     url = f"http://127.0.0.1:{args.port}"
@@ -90,13 +100,19 @@ def main() -> None:
             raise SystemExit("the server did not become ready")
         texts = queries(300)
         asyncio.run(load(url, 2, 5, texts))
+        explain = not args.no_explain
         results: dict[str, object] = {
             "cold": args.cold,
-            "levels": [asyncio.run(load(url, c, args.seconds, texts, cold=args.cold)) for c in (1, 8, 32)],
+            "explain": explain,
+            "encoder_runtime": os.environ.get("KGREC_ENCODER_RUNTIME", "torch"),
+            "levels": [
+                asyncio.run(load(url, c, args.seconds, texts, cold=args.cold, explain=explain))
+                for c in args.levels
+            ],
         }
         if args.soak_seconds > 0:
             before = rss_kib(server.pid)
-            soak = asyncio.run(load(url, 8, args.soak_seconds, texts, cold=args.cold))
+            soak = asyncio.run(load(url, 8, args.soak_seconds, texts, cold=args.cold, explain=explain))
             results["soak"] = {**soak, "rss_before_kib": before, "rss_after_kib": rss_kib(server.pid)}
     finally:
         server.terminate()

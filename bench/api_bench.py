@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -27,6 +29,23 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(server_pid: int, run: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """A load level plus the CPU milliseconds per request that the server and this load
+    generator spent: on a 2-core machine their sum bounds the throughput."""
+    server_before, own_before = cpu_seconds(server_pid), cpu_seconds(os.getpid())
+    result = run()
+    requests = max(result["requests"], 1)
+    result["server_cpu_ms_per_req"] = round((cpu_seconds(server_pid) - server_before) * 1000 / requests, 2)
+    result["client_cpu_ms_per_req"] = round((cpu_seconds(os.getpid()) - own_before) * 1000 / requests, 2)
+    return result
 
 
 async def load(
@@ -106,7 +125,10 @@ def main() -> None:
             "explain": explain,
             "encoder_runtime": os.environ.get("KGREC_ENCODER_RUNTIME", "torch"),
             "levels": [
-                asyncio.run(load(url, c, args.seconds, texts, cold=args.cold, explain=explain))
+                with_cpu(
+                    server.pid,
+                    partial(asyncio.run, load(url, c, args.seconds, texts, cold=args.cold, explain=explain)),
+                )
                 for c in args.levels
             ],
         }

@@ -34,14 +34,16 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
         torch.set_num_threads(1)
         limit_blas_threads()
         driver = open_driver(settings)
-        # Concurrent requests' queries share forward passes (embeddings/batching_encoder.py).
-        batching = BatchingEncoder(encoder or text_encoder(settings))
+        # Concurrent requests' queries share forward passes (embeddings/batching_encoder.py). One
+        # thread for ONNX Runtime too: its idle pool threads spin, and two requests already run at
+        # once (cold c=8: 6.4 vs 10.2 ms of server CPU a request, docs/benchmarks.md).
+        batching = BatchingEncoder(encoder or text_encoder(settings, threads=1))
         state = AppState(
             settings,
             driver,
             open_store(settings, driver),
             batching,
-            encoder_factory=None if encoder else lambda: BatchingEncoder(text_encoder(settings)),
+            encoder_factory=None if encoder else lambda: BatchingEncoder(text_encoder(settings, threads=1)),
         )
         app.state.kgrec = state
         try:

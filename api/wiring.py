@@ -41,10 +41,12 @@ def limit_blas_threads() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def text_encoder(settings: Settings) -> TextEncoder:
+def text_encoder(settings: Settings, threads: int | None = None) -> TextEncoder:
     """KGREC_TEXT_MODEL if set, else the encoder `kgrec models use` / `kgrec finetune` chose, else MiniLM;
     BERT-family encoders run by torch or, with KGREC_ENCODER_RUNTIME=onnx, by ONNX Runtime (same
-    vectors). Imported here, not at the top: commands that never encode text start without torch."""
+    vectors), on `threads` threads (default KGREC_TORCH_THREADS). Imported here, not at the top:
+    commands that never encode text start without torch."""
+    threads = threads or settings.torch_threads
     from kgrec.embeddings.encoders import DEFAULT_ENCODER, PACKAGED, open_encoder
 
     choice = settings.text_model or current_choice(settings.home)
@@ -58,12 +60,12 @@ def text_encoder(settings: Settings) -> TextEncoder:
         return OnnxTextEncoder(
             None if choice is None or str(choice) == DEFAULT_ENCODER else Path(choice),
             cache_dir=settings.home / "onnx",
-            threads=settings.torch_threads,
+            threads=threads,
             quantize=settings.text_quantize,
         )
     return open_encoder(
         choice,
-        threads=settings.torch_threads,
+        threads=threads,
         quantize=settings.text_quantize,
     )
 

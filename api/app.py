@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from kgrec.api import routes_admin, routes_catalogue, routes_events, routes_ops, routes_recommend, routes_ui
 from kgrec.api.body_limit import BodyLimitMiddleware
 from kgrec.api.errors import install_error_handlers
-from kgrec.api.metrics import metrics_middleware
+from kgrec.api.metrics import MetricsMiddleware
 from kgrec.api.schemas import error_responses
 from kgrec.api.settings import Settings
 from kgrec.api.state import AppState
@@ -34,14 +34,16 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
         torch.set_num_threads(1)
         limit_blas_threads()
         driver = open_driver(settings)
-        # Concurrent requests' queries share forward passes (embeddings/batching_encoder.py).
-        batching = BatchingEncoder(encoder or text_encoder(settings))
+        # Concurrent requests' queries share forward passes (embeddings/batching_encoder.py). One
+        # thread for ONNX Runtime too: its idle pool threads spin, and two requests already run at
+        # once (cold c=8: 6.4 vs 10.2 ms of server CPU a request, docs/benchmarks.md).
+        batching = BatchingEncoder(encoder or text_encoder(settings, threads=1))
         state = AppState(
             settings,
             driver,
             open_store(settings, driver),
             batching,
-            encoder_factory=None if encoder else lambda: BatchingEncoder(text_encoder(settings)),
+            encoder_factory=None if encoder else lambda: BatchingEncoder(text_encoder(settings, threads=1)),
         )
         app.state.kgrec = state
         try:
@@ -62,7 +64,7 @@ def create_app(settings: Settings | None = None, encoder: TextEncoder | None = N
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    app.middleware("http")(metrics_middleware)
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,

@@ -11,7 +11,8 @@ from fastapi.security import APIKeyHeader
 from kgrec.api.state import AppState
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    """Async, so FastAPI resolves it on the event loop instead of a thread-pool round trip."""
     state: AppState = request.app.state.kgrec
     return state
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter(
@@ -37,17 +36,34 @@ def observe_stages(timings_ms: dict[str, float]) -> None:
         STAGES.labels(stage).observe(ms / 1000)
 
 
-async def metrics_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    response.headers["X-Kgrec-Worker"] = str(os.getpid())
-    route = request.scope.get("route")
-    path = getattr(route, "path", "unmatched")
-    LATENCY.labels(path, request.method).observe(time.perf_counter() - started)
-    REQUESTS.labels(path, request.method, str(response.status_code)).inc()
-    return response
+class MetricsMiddleware:
+    """Counts and times every HTTP request and names the worker in `X-Kgrec-Worker`. Plain ASGI,
+    not `BaseHTTPMiddleware`: that one runs each request through an extra task and memory stream,
+    a cost every cold request paid (docs/benchmarks.md, issue 14)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.worker = str(os.getpid()).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_worker(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-kgrec-worker", self.worker)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_worker)
+        # The router writes the matched route into the shared scope.
+        path = getattr(scope.get("route"), "path", "unmatched")
+        LATENCY.labels(path, scope["method"]).observe(time.perf_counter() - started)
+        REQUESTS.labels(path, scope["method"], str(status)).inc()
 
 
 def exposition() -> bytes:

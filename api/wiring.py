@@ -39,15 +39,16 @@ def limit_blas_threads() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def text_encoder(settings: Settings) -> TextEncoder:
+def text_encoder(settings: Settings, threads: int | None = None) -> TextEncoder:
     """KGREC_TEXT_MODEL if set, else the encoder `kgrec models use` / `kgrec finetune` chose, else MiniLM;
     BERT-family encoders run by torch or, with KGREC_ENCODER_RUNTIME=onnx, by ONNX Runtime (same
-    vectors). Imported here, not at the top: commands that never encode text start without torch."""
+    vectors), on `threads` threads (default KGREC_TORCH_THREADS). Imported here, not at the top:
+    commands that never encode text start without torch."""
     from kgrec.embeddings.encoders import open_encoder
 
     return open_encoder(
         settings.text_model or current_choice(settings.home),
-        threads=settings.torch_threads,
+        threads=threads or settings.torch_threads,
         quantize=settings.text_quantize,
         runtime=settings.encoder_runtime,
         onnx_cache=settings.home / "onnx",

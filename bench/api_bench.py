@@ -14,6 +14,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -29,8 +31,31 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(server_pid: int, run: Callable[[], dict[str, float]]) -> dict[str, float]:
+    """A load level plus the CPU milliseconds per request that the server and this load
+    generator spent: on a 2-core machine their sum bounds the throughput."""
+    server_before, own_before = cpu_seconds(server_pid), cpu_seconds(os.getpid())
+    result = run()
+    requests = max(result["requests"], 1)
+    result["server_cpu_ms_per_req"] = round((cpu_seconds(server_pid) - server_before) * 1000 / requests, 2)
+    result["client_cpu_ms_per_req"] = round((cpu_seconds(os.getpid()) - own_before) * 1000 / requests, 2)
+    return result
+
+
 async def load(
-    url: str, concurrency: int, seconds: float, texts: list[str], *, cold: bool = False
+    url: str,
+    concurrency: int,
+    seconds: float,
+    texts: list[str],
+    *,
+    cold: bool = False,
+    explain: bool = True,
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
@@ -43,7 +68,7 @@ async def load(
             while time.perf_counter() < deadline:
                 # Cold: a query text never sent before, so the query-vector cache cannot help.
                 text = f"{texts[i % len(texts)]} {i // len(texts)}" if cold else texts[i % len(texts)]
-                body = {"query": text, "k": 10, "diversity": 0.5}
+                body = {"query": text, "k": 10, "diversity": 0.5, "explain": explain}
                 started = time.perf_counter()
                 response = await client.post("/v1/recommendations", json=body)
                 latencies.append((time.perf_counter() - started) * 1000)
@@ -68,6 +93,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--soak-seconds", type=float, default=300.0)
     parser.add_argument("--cold", action="store_true", help="every query new: no query-cache hits")
+    parser.add_argument("--no-explain", action="store_true", help='requests send "explain": false')
+    parser.add_argument(
+        "--levels", type=int, nargs="+", default=[1, 8, 32], help="concurrency levels to measure"
+    )
     parser.add_argument("--port", type=int, default=18000, help="where to start `kgrec serve`")
     args = parser.parse_args()
     url = f"http://127.0.0.1:{args.port}"
@@ -90,13 +119,22 @@ def main() -> None:
             raise SystemExit("the server did not become ready")
         texts = queries(300)
         asyncio.run(load(url, 2, 5, texts))
+        explain = not args.no_explain
         results: dict[str, object] = {
             "cold": args.cold,
-            "levels": [asyncio.run(load(url, c, args.seconds, texts, cold=args.cold)) for c in (1, 8, 32)],
+            "explain": explain,
+            "encoder_runtime": os.environ.get("KGREC_ENCODER_RUNTIME", "torch"),
+            "levels": [
+                with_cpu(
+                    server.pid,
+                    partial(asyncio.run, load(url, c, args.seconds, texts, cold=args.cold, explain=explain)),
+                )
+                for c in args.levels
+            ],
         }
         if args.soak_seconds > 0:
             before = rss_kib(server.pid)
-            soak = asyncio.run(load(url, 8, args.soak_seconds, texts, cold=args.cold))
+            soak = asyncio.run(load(url, 8, args.soak_seconds, texts, cold=args.cold, explain=explain))
             results["soak"] = {**soak, "rss_before_kib": before, "rss_after_kib": rss_kib(server.pid)}
     finally:
         server.terminate()

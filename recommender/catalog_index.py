@@ -100,7 +100,12 @@ class CatalogIndex:
         if self.category_text is None:
             return []
         sims = self.category_text @ text_vector
-        top = np.argsort(-sims)[:MATCHED_CATEGORIES]
+        n = min(MATCHED_CATEGORIES, sims.size)
+        if n == 0:
+            return []
+        # A partial sort: only the best few of thousands of categories are read.
+        top = np.argpartition(-sims, n - 1)[:n]
+        top = top[np.argsort(-sims[top], kind="stable")]
         return [self.category_ids[i] for i in top if sims[i] > MATCH_THRESHOLD]
 
     def _regions(self, artifact: Artifact, depth: int) -> dict[str, ProductRegions]:

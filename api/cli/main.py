@@ -48,7 +48,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "kgrec.api.cli.taxonomy",
         "app",
         "Map every category of --from onto its closest category of --to (text encoder over full "
-        "paths, a parent's mapping constraining its children's); re-running replaces the edges.",
+        "paths, leaf names and the titles of the products beneath, brand names taken out, a "
+        "parent's mapping constraining its children's); re-running replaces the edges.",
     ),
 }
 

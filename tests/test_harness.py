@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -82,7 +83,7 @@ def test_a_preset_folder_comes_from_the_argument_or_the_setting(tmp_path: Path) 
         preset_folder("movielens", None, tmp_path)
 
 
-def _summary(name: str, strategy: str | None, ndcg: float, coverage: float, bubble: float) -> dict[str, object]:
+def _summary(name: str, strategy: str, ndcg: float, coverage: float, bubble: float) -> dict[str, Any]:
     metrics = {"ndcg@10": ndcg, "alpha_ndcg@10": ndcg, "coverage@10": coverage, "filter_bubble@10": bubble}
     return {"name": name, "strategy": strategy, "diversity": 0.6, "metrics": metrics}
 

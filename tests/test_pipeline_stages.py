@@ -196,10 +196,10 @@ def test_region_target_widens_beyond_the_history_except_when_calibrating(rec: Re
     own = int(codes[c.row["30-0"]])
     # xQuAD: the pool's regions by relevance; the shopper's own region gets nothing for being theirs,
     assert region_target(history, np.arange(4), ones, codes, "xquad") == {int(codes[0]): 1.0}
-    # and where the pool reaches it, half of what its relevance would give it (0.5 : 0.25, summing to 1).
+    # and where the pool reaches it, a quarter of what its relevance would give it (1 : 0.25, summing to 1).
     pool = np.array([0, c.row["30-0"]])
     assert region_target(history, pool, ones[:2], codes, "xquad") == pytest.approx(
-        {int(codes[0]): 2 / 3, own: 1 / 3}
+        {int(codes[0]): 0.8, own: 0.2}
     )
     # Calibrated: half the history's region mix, half the pool's; a distribution too.
     assert region_target(history, np.arange(4), ones, codes, "calibrated") == {own: 0.5, int(codes[0]): 0.5}

@@ -208,7 +208,9 @@ def test_region_target_widens_beyond_the_history_except_when_calibrating(rec: Re
 def test_the_whole_pipeline_answers_a_typed_response(rec: Recommender) -> None:
     result = rec.recommend(RecommendationRequest(query="trains", history=["10-0"], k=6, diversity=1.0))
     assert len(result.items) == 6 and "10-0" not in result.ids
-    assert result.items[0].id == "10-1"
+    # Diversity 1 protects nothing and damps the shopper's own region (trains): the list opens
+    # with a region the history lacks, and the most relevant train still makes it.
+    assert result.items[0].promoted_from_rank is not None and "10-1" in result.ids
     assert all(item.explanations for item in result.items)
     promoted = [item for item in result.items if item.promoted_from_rank is not None]
     assert promoted and all(

@@ -345,7 +345,9 @@ WEIGHT_AXES: dict[str, tuple[float, ...]] = {
 
 
 def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> dict[str, Any]:
-    """The widest coverage whose NDCG@10 and α-NDCG@10 both stay within `tolerance` of fused."""
+    """The widest coverage whose NDCG@10 and α-NDCG@10 both stay within `tolerance` of fused and
+    whose filter-bubble share is no higher than fused's: diversity must widen the list beyond the
+    shopper's known regions, not deepen them (issue 12)."""
     fused = next(s for s in summaries if s["name"] == "fused")["metrics"]
     eligible = [
         s
@@ -354,17 +356,21 @@ def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> 
         and s["name"] != "default"
         and s["metrics"]["ndcg@10"] >= (1 - tolerance) * fused["ndcg@10"]
         and s["metrics"]["alpha_ndcg@10"] >= (1 - tolerance) * fused["alpha_ndcg@10"]
+        and s["metrics"].get("filter_bubble@10", 0.0) <= fused.get("filter_bubble@10", 0.0)
     ]
     if not eligible:
         return {
             "strategy": "none",
             "diversity": 0.0,
-            "reason": "no diversity setting kept accuracy within 5%",
+            "reason": "no diversity setting kept accuracy within 5% without a larger filter bubble",
         }
     best = max(eligible, key=lambda s: (s["metrics"]["coverage@10"], s["metrics"]["alpha_ndcg@10"]))
     return {
         "strategy": best["strategy"],
         "diversity": best["diversity"],
         "system": best["name"],
-        "reason": f"widest coverage@10 with NDCG@10 and α-NDCG@10 ≥ {1 - tolerance:.0%} of fused",
+        "reason": (
+            f"widest coverage@10 with NDCG@10 and α-NDCG@10 ≥ {1 - tolerance:.0%} of fused "
+            "and a filter-bubble share no higher than fused's"
+        ),
     }

@@ -17,7 +17,7 @@ from kgrec.recommender.rerankers import get_reranker
 
 RERANK_POOL = 100
 HEAD_SHARE = 0.5
-HISTORY_REGION_DAMPING = 0.5
+HISTORY_REGION_DAMPING = 0.25
 
 
 def protected_head(k: int, diversity: float) -> int:

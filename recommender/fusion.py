@@ -38,7 +38,7 @@ class FusionWeights:
     lexical_share: float = 0.3
     dense_rescale: float = 0.0
     query: float = 1.0
-    history: float = 0.3
+    history: float = 0.0
     cooccurrence_share: float = 0.5
     popularity: float = 0.1
     popularity_without_query: float = 0.1
@@ -48,7 +48,7 @@ class FusionWeights:
     walk_weight: float = 1.0
     ease_weight: float = 1.0
     itemknn_weight: float = 1.0
-    knowledge_walk: float = 0.05
+    knowledge_walk: float = 0.15
 
 
 @dataclass(slots=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from kgrec.evaluation.harness import Evaluator, weight_grid
+from kgrec.evaluation.harness import Evaluator, choose_default, weight_grid
 from kgrec.evaluation.run import preset_folder
 from kgrec.evaluation.splits import EvalCase
 from kgrec.graph.errors import InvalidArgumentError
@@ -80,3 +81,21 @@ def test_a_preset_folder_comes_from_the_argument_or_the_setting(tmp_path: Path) 
         preset_folder("giftcards", None, None)
     with pytest.raises(InvalidArgumentError, match="unknown preset 'movielens'"):
         preset_folder("movielens", None, tmp_path)
+
+
+def _summary(name: str, strategy: str, ndcg: float, coverage: float, bubble: float) -> dict[str, Any]:
+    metrics = {"ndcg@10": ndcg, "alpha_ndcg@10": ndcg, "coverage@10": coverage, "filter_bubble@10": bubble}
+    return {"name": name, "strategy": strategy, "diversity": 0.6, "metrics": metrics}
+
+
+def test_the_suggested_default_never_deepens_the_filter_bubble() -> None:
+    fused = _summary("fused", "none", 0.100, 5.0, 0.50)
+    # Widest coverage within 5 % of fused, but its list sits deeper in the shopper's own regions.
+    deeper = _summary("calibrated@0.6", "calibrated", 0.097, 6.5, 0.66)
+    wider = _summary("xquad@0.6", "xquad", 0.096, 5.9, 0.45)
+    too_costly = _summary("mmr@1.0", "mmr", 0.090, 7.0, 0.30)
+    chosen = choose_default([fused, deeper, wider, too_costly])
+    assert chosen["system"] == "xquad@0.6"
+    # Equal share is allowed; with no setting left the rule keeps the relevance order.
+    assert choose_default([fused, _summary("dpp@0.2", "dpp", 0.099, 5.2, 0.50)])["system"] == "dpp@0.2"
+    assert choose_default([fused, deeper, too_costly])["strategy"] == "none"

@@ -10,30 +10,32 @@ judges a mapping: the figures in docs/embeddings.md are an engineer's hand check
 from __future__ import annotations
 
 import argparse
-import csv
 import random
 from collections import defaultdict
 from pathlib import Path
 
 from kgrec.embeddings.encoders import open_encoder
 from kgrec.embeddings.taxonomy_alignment import align_categories
-from kgrec.evaluation.crosslingual import TOYS, CachedEncoder, google_refs, read_google, toy_products
+from kgrec.evaluation.crosslingual import (
+    TOYS,
+    CachedEncoder,
+    categorised_toys,
+    google_refs,
+    read_google,
+    toy_products,
+)
 
 
 def products_beneath(path: Path) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Per amazon_uk category: the titles and brands (one per product) of the toys in or below it."""
     titles: dict[str, list[str]] = defaultdict(list)
     brands: dict[str, list[str]] = defaultdict(list)
-    with path.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            segments = [s.strip() for s in (row["amazon_category_and_sub_category"] or "").split(">")]
-            if not all(segments):
-                continue
-            for depth in range(1, len(segments) + 1):
-                category = f"amazon_uk:{' > '.join(segments[:depth])}"
-                titles[category].append(row["product_name"])
-                if row["manufacturer"]:
-                    brands[category].append(row["manufacturer"])
+    for row, segments in categorised_toys(path):
+        for depth in range(1, len(segments) + 1):
+            category = f"amazon_uk:{' > '.join(segments[:depth])}"
+            titles[category].append(row["product_name"])
+            if row["manufacturer"]:
+                brands[category].append(row["manufacturer"])
     return titles, brands
 
 

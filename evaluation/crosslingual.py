@@ -20,7 +20,7 @@ import hashlib
 import json
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,22 +62,25 @@ def google_refs(en: dict[str, tuple[str, str]]) -> dict[str, CategoryRef]:
     }
 
 
+def categorised_toys(path: Path) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """Each toy row with a category, and its amazon_uk category path split into segments."""
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            segments = [s.strip() for s in (row["amazon_category_and_sub_category"] or "").split(">")]
+            if all(segments):
+                yield row, segments
+
+
 def toy_products(path: Path) -> tuple[dict[str, CategoryRef], list[tuple[str, str]]]:
     """The amazon_uk category tree and (title, category id) of every categorised toy."""
     refs: dict[str, CategoryRef] = {}
     products = []
-    with path.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            segments = [s.strip() for s in (row["amazon_category_and_sub_category"] or "").split(">")]
-            if not all(segments):
-                continue
-            for depth in range(1, len(segments) + 1):
-                cat_path = " > ".join(segments[:depth])
-                parent = f"amazon_uk:{' > '.join(segments[: depth - 1])}" if depth > 1 else None
-                refs.setdefault(
-                    f"amazon_uk:{cat_path}", CategoryRef(f"amazon_uk:{cat_path}", parent, cat_path)
-                )
-            products.append((row["product_name"], f"amazon_uk:{' > '.join(segments)}"))
+    for row, segments in categorised_toys(path):
+        for depth in range(1, len(segments) + 1):
+            cat_path = " > ".join(segments[:depth])
+            parent = f"amazon_uk:{' > '.join(segments[: depth - 1])}" if depth > 1 else None
+            refs.setdefault(f"amazon_uk:{cat_path}", CategoryRef(f"amazon_uk:{cat_path}", parent, cat_path))
+        products.append((row["product_name"], f"amazon_uk:{' > '.join(segments)}"))
     return refs, products
 
 

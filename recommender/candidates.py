@@ -193,6 +193,8 @@ def eligible_rows(
     candidates: Candidates, catalog: CatalogIndex, excluded: set[str], allowed: NDArray[np.bool_] | None
 ) -> NDArray[np.int64]:
     """The candidates a request may show, in row order (deterministic)."""
+    if not excluded and allowed is None:
+        return np.array(sorted(candidates.rows), dtype=np.int64)
     return np.array(
         sorted(
             i for i in candidates.rows if catalog.pids[i] not in excluded and (allowed is None or allowed[i])

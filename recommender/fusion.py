@@ -111,7 +111,7 @@ def score_components(
     text_score, kg_score, hist_score = zeros, zeros, zeros
     if query is not None:
         text_cos = rescaled(positive(c.text[rows] @ query.text_vector), weights.dense_rescale)
-        lex = np.array([lexical.get(int(i), 0.0) for i in rows], dtype=np.float32)
+        lex = np.array([lexical.get(i, 0.0) for i in rows.tolist()], dtype=np.float32)
         text_score = (1 - weights.lexical_share) * text_cos + weights.lexical_share * lex
         q_kg = query.kg_vector
         kg_score = positive(c.kg[rows] @ (q_kg / max(float(np.linalg.norm(q_kg)), 1e-9)))
@@ -119,7 +119,7 @@ def score_components(
         sims = positive(c.kg[rows] @ c.kg[history.rows].T)
         similar = (sims * history.weights[None, :]).sum(axis=1) / history.weights.sum()
         similar = np.maximum(similar, sims.max(axis=1) * 0.5)
-        co_vec = np.array([cooccurrence.get(int(i), 0.0) for i in rows], dtype=np.float32)
+        co_vec = np.array([cooccurrence.get(i, 0.0) for i in rows.tolist()], dtype=np.float32)
         share = weights.cooccurrence_share
         hist_score = ((1 - share) * similar + share * co_vec).astype(np.float32)
     collab = zeros if collaborative is None else collaborative[rows].astype(np.float32)

@@ -168,22 +168,22 @@ def rerank_xquad(
     weights = _region_target(rel, regs, target)
     n = rel.size
     k = min(k, n)
-    uncovered = dict.fromkeys(weights, 1.0)
+    # Per distinct region, not per candidate: each step reads the regions' state by one gather.
+    codes, of_item = np.unique(regs, return_inverse=True)
+    uncovered = np.array([1.0 if int(r) in weights else 0.0 for r in codes.tolist()])
     available = np.ones(n, dtype=bool)
     picked: list[int] = []
     # Scaled so the most wanted region weighs 1: `diversity` then trades off on the same scale
     # as relevance, whatever the number of regions.
     top_weight = max(weights.values(), default=1.0)
-    region_weight = np.array([weights.get(int(r), 0.0) / top_weight for r in regs])
+    region_weight = np.array([weights.get(int(r), 0.0) / top_weight for r in codes.tolist()])[of_item]
     for _ in range(k):
-        novelty = np.array([uncovered.get(int(r), 0.0) for r in regs])
-        score = (1 - diversity) * rel + diversity * region_weight * novelty * (0.5 + 0.5 * rel)
+        score = (1 - diversity) * rel + diversity * region_weight * uncovered[of_item] * (0.5 + 0.5 * rel)
         score = np.where(available, score, -np.inf)
         best = int(np.argmax(score))
         picked.append(best)
         available[best] = False
-        if int(regs[best]) in uncovered:
-            uncovered[int(regs[best])] = 0.0
+        uncovered[of_item[best]] = 0.0
     return np.array(picked, dtype=np.int64)
 
 

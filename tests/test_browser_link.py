@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import pytest
 
 from kgrec.graph.neo4j_store import Neo4jGraphStore
-from kgrec.recommender.browser_link import browser_edit_url, cypher_string_literal, inline_parameters
+from kgrec.recommender.browser_link import (
+    browser_edit_url,
+    cypher_string_literal,
+    inline_parameters,
+    percent_encode,
+)
 from kgrec.recommender.explain import Explanation, PathNode
 
 ODD_IDS = {
@@ -80,3 +85,11 @@ def test_decoded_link_finds_the_path_in_neo4j(neo4j_store: Neo4jGraphStore) -> N
     assert len(rows) == 1
     path = rows[0]["p"]
     assert [node["id"] for node in path.nodes] == [ODD_IDS["product"], ODD_IDS["leaf"], ODD_IDS["root"]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [*ODD_IDS.values(), "", "MATCH (p:Product {id: $id}) RETURN p", "~_.-09azAZ", "\x00\x7f\u00ff\U0001f600"],
+)
+def test_percent_encoding_is_what_urllib_quote_writes(text: str) -> None:
+    assert percent_encode(text) == quote(text, safe="")

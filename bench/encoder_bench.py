@@ -1,5 +1,5 @@
 """Query-encoding latency and batch throughput: torch threads, fp32 vs dynamic int8, the same
-model run by ONNX Runtime (fp32, and int8 with per-channel weight scales), and every packaged
+model run by ONNX Runtime (fp32, and int8 in blocks of 32), and every packaged
 encoder (minilm, e5-multilingual, use-multilingual) with the same queries and titles.
 
 Run: `python -m bench.encoder_bench`. Retrieval quality check: for 200 real category paths
@@ -76,7 +76,7 @@ def main() -> None:
         onnx = open_encoder(
             None, runtime="onnx", onnx_cache=BENCH_HOME / "onnx", threads=2, quantize=quantize
         )
-        key = f"onnx threads=2 {'int8 per-channel' if quantize else 'fp32'}"
+        key = f"onnx threads=2 {'int8 blocks of 32' if quantize else 'fp32'}"
         results[key] = {**latency(onnx), "batch_texts_per_s": throughput(onnx, titles[:2000])}
         vectors[key] = (onnx.encode(titles), onnx.encode(queries))
     for key in PACKAGED:

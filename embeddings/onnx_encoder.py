@@ -5,8 +5,9 @@ The model folder is exported once (torch -> ONNX, with the mean pooling and L2 n
 inside the graph) to a file cached under the kgrec home, keyed by the model's own files, so
 nothing downloads and a new model gets a new export. Its vectors match torch's (cosine
 ≥ 0.999, checked by tests and `bench/encoder_bench.py`), so artifacts built with one runtime
-serve with the other. Per query it skips torch's dispatcher and Python-side pooling, and
-tokenises with the `tokenizers` library directly.
+serve with the other. Per query it skips torch's dispatcher and Python-side pooling, runs
+BERT's layers as ONNX Runtime's fused kernels, and tokenises with the `tokenizers` library
+directly, without padding.
 """
 
 from __future__ import annotations

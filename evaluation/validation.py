@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgrec.embeddings.text_encoder import TextEncoder
-from kgrec.evaluation.splits import EvalCase, split_interactions
+from kgrec.evaluation.splits import EvalCase, Split, split_interactions
 from kgrec.graph.catalogue_copy import copy_catalogue
 from kgrec.graph.interaction_parsing import RawInteraction
 from kgrec.graph.loaders import load_interactions
@@ -64,6 +64,12 @@ def write_interactions(rows: Sequence[RawInteraction], path: Path) -> Path:
     return path
 
 
+def validation_split(train: Sequence[RawInteraction], split: str | None, cases: int, seed: int) -> Split:
+    """`cases` validation cases split off the training events by `split` (None: at random per
+    user), with another seed than the test split's; the rest of `train` is what they are fitted on."""
+    return split_interactions(train, split or FALLBACK_SPLIT, cases=cases, tune=0, seed=seed + 1)
+
+
 def build_validation(
     store: GraphStore,
     train: Sequence[RawInteraction],
@@ -76,10 +82,10 @@ def build_validation(
     seed: int = 7,
     pseudonym_key: bytes,
 ) -> Validation:
-    """`cases` validation cases split off `train` (the training events, nothing else) by `split`
-    with another seed than the test split's, and a recommender like `fitted` (same vectors,
-    same neighbour settings) whose graph holds the catalogue of `store` and the rest of `train`."""
-    inner = split_interactions(train, split or FALLBACK_SPLIT, cases=cases, tune=0, seed=seed + 1)
+    """The validation cases of `train` (the training events, nothing else; `validation_split`),
+    and a recommender like `fitted` (same vectors, same neighbour settings) whose graph holds
+    the catalogue of `store` and the rest of `train`."""
+    inner = validation_split(train, split, cases, seed)
     work.mkdir(parents=True, exist_ok=True)
     inner_store = MemoryGraphStore()
     copy_catalogue(store, inner_store)

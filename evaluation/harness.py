@@ -357,9 +357,10 @@ WEIGHT_AXES: dict[str, tuple[float, ...]] = {
 
 
 def single_source_starts(base: FusionWeights) -> list[FusionWeights]:
-    """`base` narrowed to one item-item model alone, each history item weighing the same and
-    nothing else added: the fused score ranks as that baseline does, so an ascent started from
-    the best of these cannot end below the best baseline on its tuning cases."""
+    """`base` narrowed to one item-item model alone (each history item weighing the same,
+    nothing else added), and to popularity alone: the fused score ranks as that baseline does,
+    so an ascent started from the best of these does not end below the best baseline on its
+    tuning cases (up to ties and the candidate set)."""
     plain = replace(
         base,
         history=0.0,
@@ -368,7 +369,8 @@ def single_source_starts(base: FusionWeights) -> list[FusionWeights]:
         history_position_half_life=1000.0,
     )
     shares = {"walk_weight": 0.0, "ease_weight": 0.0, "itemknn_weight": 0.0}
-    return [replace(plain, **{**shares, name: 1.0}) for name in shares]
+    alone = [replace(plain, **{**shares, name: 1.0}) for name in shares]
+    return [*alone, replace(plain, collaborative=0.0, popularity_without_query=1.0)]
 
 
 def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> dict[str, Any]:

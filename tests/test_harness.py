@@ -86,9 +86,10 @@ def test_the_ascent_tunes_on_tuning_and_validation_cases_from_the_best_start(tmp
 
 def test_single_source_starts_keep_one_item_item_model_each() -> None:
     starts = single_source_starts(FusionWeights())
-    shares = [(w.walk_weight, w.ease_weight, w.itemknn_weight) for w in starts]
+    shares = [(w.walk_weight, w.ease_weight, w.itemknn_weight) for w in starts[:3]]
     assert shares == [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
-    assert all(w.knowledge_walk == 0 and w.history == 0 and w.popularity_without_query == 0 for w in starts)
+    assert all(w.knowledge_walk == w.history == w.popularity_without_query == 0 for w in starts[:3])
+    assert (starts[3].collaborative, starts[3].popularity_without_query) == (0.0, 1.0)
 
 
 def test_every_system_is_scored_on_every_case(tmp_path: Path) -> None:

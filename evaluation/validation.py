@@ -32,6 +32,8 @@ from kgrec.recommender.service import Recommender
 
 # Validation cases drawn from the training part (fewer where the training part has fewer).
 VALIDATION_CASES = 600
+# The most of the training events the validation cases may take out of what is fitted.
+MAX_HELD_SHARE = 0.2
 # Where a preset held out its own cases: hide a random part of training users' items.
 FALLBACK_SPLIT = "random"
 
@@ -65,9 +67,18 @@ def write_interactions(rows: Sequence[RawInteraction], path: Path) -> Path:
 
 
 def validation_split(train: Sequence[RawInteraction], split: str | None, cases: int, seed: int) -> Split:
-    """`cases` validation cases split off the training events by `split` (None: at random per
-    user), with another seed than the test split's; the rest of `train` is what they are fitted on."""
-    return split_interactions(train, split or FALLBACK_SPLIT, cases=cases, tune=0, seed=seed + 1)
+    """Up to `cases` validation cases split off the training events by `split` (None: at random
+    per user), with another seed than the test split's; the rest of `train` is what they are
+    fitted on. Fewer cases where they would take more than `MAX_HELD_SHARE` of the training
+    events (whole baskets hold many): components fitted on much less data than the served ones
+    would favour other weights."""
+    name = split or FALLBACK_SPLIT
+    inner = split_interactions(train, name, cases=cases, tune=0, seed=seed + 1)
+    held = len(train) - len(inner.train)
+    if inner.cases and held > MAX_HELD_SHARE * len(train):
+        fewer = max(1, int(len(inner.cases) * MAX_HELD_SHARE * len(train) / held))
+        inner = split_interactions(train, name, cases=fewer, tune=0, seed=seed + 1)
+    return inner
 
 
 def build_validation(

@@ -79,7 +79,7 @@ def test_lastfm_follows_the_kgcn_split(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
-    options = RunOptions(cases=40, tune=20, epochs=5)
+    options = RunOptions(cases=40, tune=20, epochs=5, validation=20)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
     assert names[:9] == [
@@ -107,6 +107,8 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     assert fused["ndcg@10"] > random["ndcg@10"]
     assert set(report["defaults"]) >= {"strategy", "diversity", "fusion_weights"}
     assert report["fusion_weights_tuned_on"].startswith("20 held-out tuning cases")
+    tuned_on = report["fusion_weights_tuned_on"]
+    assert "and 20 validation cases from the training part (basket completion" in tuned_on
     assert "20 more held out to tune on" in report["protocol"]
     out = tmp_path / "out"
     assert json.loads((out / "report.json").read_text())["name"] == "instacart"
@@ -116,7 +118,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
-    options = RunOptions(cases=30, tune=20, epochs=5)
+    options = RunOptions(cases=30, tune=20, epochs=5, validation=20)
     report = evaluate_preset("lastfm", shared_data("lastfm_kg"), tmp_path, ENCODER, options)
     auc = report["ctr_auc"]
     assert set(auc) == {"random", "popularity", "kg", "fused"}
@@ -124,6 +126,7 @@ def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
     assert auc["fused"] > auc["random"] + 0.1
     assert "Click-through AUC" in (tmp_path / "report.md").read_text()
     assert report["fusion_weights_tuned_on"].startswith("20 held-out tuning cases")
+    assert "and 20 validation cases from the training part (random:" in report["fusion_weights_tuned_on"]
 
 
 @pytest.mark.slow
@@ -140,7 +143,7 @@ def test_any_loaded_catalogue_evaluates_against_an_interactions_file(
         tmp_path / "out",
         ENCODER,
         split="leave-last",
-        options=RunOptions(cases=40, tune=20, epochs=5),
+        options=RunOptions(cases=40, tune=20, epochs=5, validation=20),
     )
     assert report["cases"] == 40
     assert "leave-last" in report["protocol"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kgrec.embeddings.text_encoder import HashingTextEncoder
-from kgrec.evaluation.baselines import GRIDS
+from kgrec.evaluation.baselines import GRIDS, TunedBaseline, neighbour_settings
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
 from kgrec.evaluation.presets.instacart import prepare_instacart
 from kgrec.evaluation.presets.lastfm import prepare_lastfm
@@ -36,6 +36,23 @@ def test_instacart_orders_become_sessions_and_test_orders_stay_out_of_training(t
         total = len(case.visible) + len(case.hidden)
         assert total >= 4
         assert len(case.hidden) == max(1, round(total / 3))
+
+
+@pytest.mark.parametrize(("top_k", "neighbours"), [(200, 200), (50, 100)])
+def test_kgrec_lists_keep_at_least_the_tuned_itemknn_neighbour_count(top_k: int, neighbours: int) -> None:
+    def tuned(name: str, params: dict[str, float]) -> TunedBaseline:
+        return TunedBaseline(name, params, lambda case: [])
+
+    settings = neighbour_settings(
+        {
+            "itemknn": tuned("itemknn", {"shrink": 10.0, "top_k": top_k}),
+            "ease": tuned("ease", {"l2": 250.0}),
+            "rp3beta": tuned("rp3beta", {"alpha": 1.0, "beta": 0.6}),
+        }
+    )
+    assert settings.neighbours == neighbours
+    assert (settings.itemknn_shrink, settings.ease_l2) == (10.0, 250.0)
+    assert (settings.walk_alpha, settings.walk_beta) == (1.0, 0.6)
 
 
 def test_missing_files_are_named(tmp_path: Path) -> None:

@@ -110,6 +110,16 @@ def _region_kind(recommender: Recommender, wanted: str) -> str:
     return "taxonomy" if len(set(recommender.catalog.regions["taxonomy"].ids)) >= 5 else "community"
 
 
+def _suggested_default(
+    systems: list[dict[str, Any]], evaluator: Evaluator, options: RunOptions
+) -> dict[str, Any]:
+    """The sweep's choice; without a diversity sweep, the default the run served, kept."""
+    if options.diversity_sweep:
+        return choose_default(systems)
+    strategy, diversity = evaluator.default_setting()
+    return {"strategy": strategy, "diversity": diversity, "reason": "kept: the run had no diversity sweep"}
+
+
 def _train_and_evaluate(
     store: MemoryGraphStore,
     work: Path,
@@ -187,7 +197,7 @@ def _train_and_evaluate(
         "cases": len(cases),
         "systems": systems,
         "versus_fused": versus(results),
-        "defaults": {**choose_default(systems), "fusion_weights": asdict(sweep.best)},
+        "defaults": {**_suggested_default(systems, evaluator, options), "fusion_weights": asdict(sweep.best)},
         "fusion_weight_sweep": sweep.rows,
         "fusion_weights_tuned_on": (
             f"{len(tune_cases)} held-out tuning cases, disjoint from the test cases"

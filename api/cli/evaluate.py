@@ -113,6 +113,8 @@ def evaluate_cmd(
         raise InvalidArgumentError(
             "queries", "--queries, --finetuned, --no-title-attributes and --catalogue are for homedepot"
         )
+    if apply and not diversity_sweep:
+        raise InvalidArgumentError("apply", "--apply needs the diversity sweep: drop --no-diversity-sweep")
     get_split(split)
     limit_blas_threads()
     settings = Settings()

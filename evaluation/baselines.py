@@ -92,7 +92,7 @@ def tune_baselines(
 
 def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
     """kgrec's own walk, EASE and ItemKNN lists with the hyper-parameters the tuning cases chose
-    for the baselines (their neighbour count stays kgrec's)."""
+    for the baselines, and at least as many neighbours per item as ItemKNN's grid point kept."""
     defaults = NeighbourSettings()
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}
@@ -103,4 +103,5 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
         walk_beta=walk.get("beta", defaults.walk_beta),
         ease_l2=ease.get("l2", defaults.ease_l2),
         itemknn_shrink=knn.get("shrink", defaults.itemknn_shrink),
+        neighbours=max(defaults.neighbours, int(knn.get("top_k", defaults.neighbours))),
     )

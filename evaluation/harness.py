@@ -218,12 +218,15 @@ class Evaluator:
                 best = (ndcg, weights)
         return WeightSweep(rows, best[1] if best is not None else self.rec.weights)
 
-    def _tuning_ndcg(self, weights: FusionWeights, cases: Sequence[EvalCase]) -> NDArray[np.float64]:
-        """NDCG@10 of each tuning case under `weights`."""
-        run = self._recommended("none", 0.0, self.rec.with_weights(weights))
+    def _tuning_ndcg(
+        self, weights: FusionWeights, groups: Sequence[tuple[Recommender, Sequence[EvalCase]]]
+    ) -> NDArray[np.float64]:
+        """NDCG@10 of each tuning case under `weights`, each group of cases on its own recommender."""
         result = SystemResult("fused", "none", 0.0)
-        for case in cases:
-            self._score(result, case, run(case))
+        for recommender, cases in groups:
+            run = self._recommended("none", 0.0, recommender.with_weights(weights))
+            for case in cases:
+                self._score(result, case, run(case))
         return np.asarray(result.per_case["ndcg@10"], dtype=np.float64)
 
     def ascend_weights(
@@ -231,30 +234,37 @@ class Evaluator:
         axes: Mapping[str, Sequence[float]],
         *,
         cases: Sequence[EvalCase] | None = None,
+        validation: Sequence[tuple[Recommender, Sequence[EvalCase]]] = (),
+        starts: Sequence[FusionWeights] = (),
         rounds: int = 2,
         min_gain_se: float = 0.0,
         progress: bool = False,
     ) -> WeightSweep:
         """Coordinate ascent on NDCG@10 of the fused system (no diversity) over `cases` (a tuning
-        set; the test cases when there is none): each weight in turn takes its best value on
-        `axes` with the others held, `rounds` times over, from the recommender's own weights
-        (which stay as they are). With `min_gain_se` > 0 a weight moves only when its best value
-        beats the current one by that many standard errors of the case-by-case difference (the
-        one-standard-error rule): a few hundred tuning cases must not talk the weights out of
-        their defaults on noise."""
-        tuning = list(cases) if cases else self.cases
+        set; the test cases when there is none) plus each `validation` group of cases on its own
+        recommender (one fitted without them): each weight in turn takes its best value on
+        `axes` with the others held, `rounds` times over. It starts from the best of the
+        recommender's own weights and `starts` (which stay as they are). With `min_gain_se` > 0
+        a weight moves only when its best value beats the current one by that many standard
+        errors of the case-by-case difference (the one-standard-error rule): a few hundred
+        tuning cases must not talk the weights out of their defaults on noise."""
+        groups = [(self.rec, list(cases) if cases else self.cases), *validation]
         tried: dict[FusionWeights, NDArray[np.float64]] = {}
         rows: list[dict[str, Any]] = []
-        best = self.rec.weights
+
+        def measure(weights: FusionWeights) -> float:
+            if weights not in tried:
+                tried[weights] = self._tuning_ndcg(weights, groups)
+                rows.append({"weights": asdict(weights), "ndcg@10": round(float(tried[weights].mean()), 5)})
+            return float(tried[weights].mean())
+
+        best = max([self.rec.weights, *starts], key=measure)
         steps = rounds * sum(len(values) for values in axes.values())
         with tqdm(total=steps, desc="fusion weights", disable=not progress) as bar:
             for _ in range(rounds):
                 for name, values in axes.items():
-                    for weights in [*(replace(best, **{name: v}) for v in values), best]:
-                        if weights not in tried:
-                            tried[weights] = self._tuning_ndcg(weights, tuning)
-                            ndcg = float(tried[weights].mean())
-                            rows.append({"weights": asdict(weights), "ndcg@10": round(ndcg, 5)})
+                    for weights in (replace(best, **{name: v}) for v in values):
+                        measure(weights)
                     bar.update(len(values))
                     current = best
                     challenger = max(
@@ -269,14 +279,16 @@ class Evaluator:
         """What the recommender serves these cases when the request names no diversity."""
         return self.rec.default_strategy, self.rec.default_diversity
 
-    def run(self, *, progress: bool = False) -> list[SystemResult]:
+    def run(self, *, progress: bool = False, diversity_sweep: bool = True) -> list[SystemResult]:
+        """Every baseline, fused and the default; with `diversity_sweep` every strategy at every
+        diversity too (without: a quicker run, and no `--apply` suggestion)."""
         systems: list[tuple[SystemResult, Callable[[EvalCase], list[str]]]] = [
             (SystemResult(name, None, None), fn) for name, fn in self.baselines().items()
         ]
         systems.append((SystemResult("fused", "none", 0.0), self._recommended("none", 0.0)))
         strategy, diversity = self.default_setting()
         systems.append((SystemResult("default", strategy, diversity), self._recommended(strategy, diversity)))
-        for strategy in STRATEGIES:
+        for strategy in STRATEGIES if diversity_sweep else ():
             for d in DIVERSITIES:
                 systems.append((SystemResult(f"{strategy}@{d}", strategy, d), self._recommended(strategy, d)))
         total = len(systems) * len(self.cases)
@@ -342,6 +354,23 @@ WEIGHT_AXES: dict[str, tuple[float, ...]] = {
     "popularity_without_query": (0.0, 0.1, 0.3, 0.6, 1.0),
     "history_position_half_life": (2.0, 5.0, 20.0, 1000.0),
 }
+
+
+def single_source_starts(base: FusionWeights) -> list[FusionWeights]:
+    """`base` narrowed to one item-item model alone (each history item weighing the same,
+    nothing else added), and to popularity alone: the fused score ranks as that baseline does,
+    so an ascent started from the best of these does not end below the best baseline on its
+    tuning cases (up to ties and the candidate set)."""
+    plain = replace(
+        base,
+        history=0.0,
+        knowledge_walk=0.0,
+        popularity_without_query=0.0,
+        history_position_half_life=1000.0,
+    )
+    shares = {"walk_weight": 0.0, "ease_weight": 0.0, "itemknn_weight": 0.0}
+    alone = [replace(plain, **{**shares, name: 1.0}) for name in shares]
+    return [*alone, replace(plain, collaborative=0.0, popularity_without_query=1.0)]
 
 
 def choose_default(summaries: list[dict[str, Any]], tolerance: float = 0.05) -> dict[str, Any]:

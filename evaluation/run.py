@@ -8,7 +8,6 @@ through the same steps; a preset (evaluation/presets/) only says what differs.
 
 from __future__ import annotations
 
-import csv
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -20,16 +19,23 @@ from kgrec.embeddings.build import build_embeddings
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.embeddings.training import TrainingConfig
 from kgrec.evaluation.baselines import neighbour_settings, tune_baselines
-from kgrec.evaluation.harness import WEIGHT_AXES, Evaluator, choose_default, versus
+from kgrec.evaluation.harness import (
+    WEIGHT_AXES,
+    Evaluator,
+    choose_default,
+    single_source_starts,
+    versus,
+)
 from kgrec.evaluation.presets.base import PreparedData, PresetEntry
 from kgrec.evaluation.presets.giftcards import giftcards_preset
 from kgrec.evaluation.presets.instacart import instacart_preset
 from kgrec.evaluation.presets.lastfm import lastfm_preset
 from kgrec.evaluation.report import write_report
 from kgrec.evaluation.splits import EvalCase, split_interactions
+from kgrec.evaluation.validation import VALIDATION_CASES, build_validation, write_interactions
 from kgrec.graph.catalogue_copy import copy_catalogue
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
-from kgrec.graph.interaction_parsing import RawInteraction, iter_interactions
+from kgrec.graph.interaction_parsing import iter_interactions
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
@@ -58,6 +64,8 @@ class RunOptions:
     epochs: int = 40
     seed: int = 7
     progress: bool = False
+    validation: int = VALIDATION_CASES
+    diversity_sweep: bool = True
 
     def check(self) -> None:
         if self.cases < 1:
@@ -66,6 +74,8 @@ class RunOptions:
             raise InvalidArgumentError("tune-cases", "must be 0 or more")
         if self.epochs < 1:
             raise InvalidArgumentError("epochs", "must be at least 1")
+        if self.validation < 0:
+            raise InvalidArgumentError("validation-cases", "must be 0 or more")
 
 
 def get_preset(name: str) -> PresetEntry:
@@ -93,29 +103,21 @@ def preset_folder(name: str, data_dir: Path | None, shared_data: Path | None) ->
     return shared_data / _preset_subfolder(name)
 
 
-def _write_interactions(rows: Sequence[RawInteraction], path: Path) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["user_id", "item_id", "kind", "timestamp", "value", "session_id"])
-        for r in rows:
-            writer.writerow(
-                [
-                    r.user_id,
-                    r.item_id,
-                    r.kind,
-                    r.timestamp,
-                    "" if r.value is None else r.value,
-                    r.session_id or "",
-                ]
-            )
-    return path
-
-
 def _region_kind(recommender: Recommender, wanted: str) -> str:
     """`auto`: the taxonomy when it splits the catalogue into at least 5 regions, else communities."""
     if wanted != "auto":
         return wanted
     return "taxonomy" if len(set(recommender.catalog.regions["taxonomy"].ids)) >= 5 else "community"
+
+
+def _suggested_default(
+    systems: list[dict[str, Any]], evaluator: Evaluator, options: RunOptions
+) -> dict[str, Any]:
+    """The sweep's choice; without a diversity sweep, the default the run served, kept."""
+    if options.diversity_sweep:
+        return choose_default(systems)
+    strategy, diversity = evaluator.default_setting()
+    return {"strategy": strategy, "diversity": diversity, "reason": "kept: the run had no diversity sweep"}
 
 
 def _train_and_evaluate(
@@ -131,8 +133,11 @@ def _train_and_evaluate(
     name: str,
     protocol: str,
     regions: str,
+    split: str | None,
     extra: Callable[[Evaluator], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """`split`: how the test cases were split off (None: the preset's own way); the validation
+    cases are split off the training part the same way."""
     started = time.perf_counter()
     if not cases:
         raise InvalidArgumentError(
@@ -152,8 +157,28 @@ def _train_and_evaluate(
         progress=options.progress,
     )
     recommender.collaborative.use_settings(neighbour_settings(baselines))
+    validation = (
+        build_validation(
+            store,
+            list(iter_interactions(train_interactions)),
+            recommender,
+            encoder,
+            work / "validation",
+            split=split,
+            cases=options.validation,
+            seed=options.seed,
+            pseudonym_key=EVAL_KEY,
+        )
+        if options.validation
+        else None
+    )
     sweep = Evaluator(recommender, cases, region_kind=region_kind, seed=options.seed).ascend_weights(
-        WEIGHT_AXES, cases=tune_cases, min_gain_se=ASCENT_MIN_GAIN_SE, progress=options.progress
+        WEIGHT_AXES,
+        cases=tune_cases,
+        validation=[(validation.recommender, validation.cases)] if validation else [],
+        starts=single_source_starts(recommender.weights),
+        min_gain_se=ASCENT_MIN_GAIN_SE,
+        progress=options.progress,
     )
     tuned = recommender.with_weights(sweep.best)
     evaluator = Evaluator(
@@ -163,7 +188,7 @@ def _train_and_evaluate(
         seed=options.seed,
         extra_baselines={name: baseline.rank for name, baseline in baselines.items()},
     )
-    results = evaluator.run(progress=options.progress)
+    results = evaluator.run(progress=options.progress, diversity_sweep=options.diversity_sweep)
     systems = [r.summary(recommender.catalog.pids) for r in results]
     report: dict[str, Any] = {
         "name": name,
@@ -172,12 +197,18 @@ def _train_and_evaluate(
         "cases": len(cases),
         "systems": systems,
         "versus_fused": versus(results),
-        "defaults": {**choose_default(systems), "fusion_weights": asdict(sweep.best)},
+        "defaults": {**_suggested_default(systems, evaluator, options), "fusion_weights": asdict(sweep.best)},
         "fusion_weight_sweep": sweep.rows,
         "fusion_weights_tuned_on": (
             f"{len(tune_cases)} held-out tuning cases, disjoint from the test cases"
             if tune_cases
             else "the test cases (no tuning cases were held out)"
+        )
+        + (
+            f", and {len(validation.cases)} validation cases from the training part "
+            f"({validation.description})"
+            if validation
+            else ""
         ),
         "baselines_tuned": {name: baseline.as_dict() for name, baseline in baselines.items()},
         "training": summary.as_dict(),
@@ -208,7 +239,7 @@ def _evaluate_prepared(
             tune=options.tune,
             seed=options.seed,
         )
-        train = _write_interactions(split.train, work / "train.csv")
+        train = write_interactions(split.train, work / "train.csv")
         cases, tune_cases, description = split.cases, split.tune_cases, split.description
     return _train_and_evaluate(
         store,
@@ -222,6 +253,7 @@ def _evaluate_prepared(
         name=data.name,
         protocol=data.describe(description),
         regions=data.regions,
+        split=data.split,
         extra=data.extra,
     )
 

@@ -163,6 +163,44 @@ def temporal_split(
     )
 
 
+def random_split(
+    rows: Sequence[RawInteraction],
+    *,
+    cases: int = 300,
+    tune: int = 0,
+    min_items: int = 4,
+    hide: float = 1 / 4,
+    seed: int = 7,
+) -> Split:
+    """Each sampled user has a random quarter of their items hidden, the rest is history and
+    training: KGCN's random split of one user's positives, per user."""
+    by_user: dict[str, list[RawInteraction]] = defaultdict(list)
+    for row in rows:
+        by_user[row.user_id].append(row)
+    eligible = [u for u, events in by_user.items() if len({r.item_id for r in events}) >= min_items]
+    test, tuning = _test_and_tune(eligible, cases, tune, random.Random(seed))
+    held = set(test) | set(tuning)
+    hidden: dict[str, set[str]] = {}
+    for user in sorted(held):
+        items = sorted({r.item_id for r in by_user[user]})
+        random.Random(f"{seed}:{user}").shuffle(items)
+        hidden[user] = set(items[: max(1, round(len(items) * hide))])
+    train = [r for r in rows if r.item_id not in hidden.get(r.user_id, ())]
+
+    def case(user: str) -> EvalCase:
+        visible = [i for i in _in_order(by_user[user]) if i not in hidden[user]]
+        return EvalCase(user, user, visible, hidden[user])
+
+    out, tune_cases = [case(u) for u in test], [case(u) for u in tuning]
+    return Split(
+        train,
+        out,
+        f"random: {len(out)} of {len(eligible)} users with >= {min_items} items (seed {seed}) have a "
+        f"random quarter of their items hidden, {len(tune_cases)} more to tune on; the rest train",
+        tune_cases,
+    )
+
+
 class SplitFunction(Protocol):
     def __call__(self, rows: Sequence[RawInteraction], *, cases: int, tune: int, seed: int) -> Split: ...
 
@@ -171,6 +209,7 @@ SPLITS: dict[str, SplitFunction] = {
     "basket": basket_split,
     "leave-last": leave_last_split,
     "temporal": temporal_split,
+    "random": random_split,
 }
 
 

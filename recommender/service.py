@@ -21,6 +21,7 @@ from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.graph.store import GraphStore
 from kgrec.recommender.candidates import Candidates, cooccurrence_scores, eligible_rows, gather_candidates
 from kgrec.recommender.catalog_index import CatalogIndex
+from kgrec.recommender.collaborative.neighbours import NeighbourSettings
 from kgrec.recommender.collaborative.source import CollaborativeSource
 from kgrec.recommender.diversity import diversify
 from kgrec.recommender.explain import Explainer
@@ -53,13 +54,18 @@ class Recommender:
         pseudonym_key: bytes,
         weights: FusionWeights | None = None,
         tuned: TunedDefaults | None = None,
+        neighbours_dir: Path | None = None,
+        neighbour_settings: NeighbourSettings | None = None,
     ) -> None:
+        """`neighbours_dir`: where the neighbour lists live (the artifact's folder unless given:
+        an evaluation's validation recommender builds its own there, with `neighbour_settings`)."""
         self.store = store
         self.artifact = artifact
         self.projection = projection
         self.catalog = CatalogIndex(projection, artifact)
         self.collaborative = CollaborativeSource(
-            projection, self.catalog.pids, self.catalog.popularity, artifact.path
+            projection, self.catalog.pids, self.catalog.popularity, neighbours_dir or artifact.path,
+            neighbour_settings,
         )
         self.explainer = Explainer(projection)
         self.queries = QueryEncoder(encoder)

@@ -82,7 +82,9 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["--preset", "movielens"], "preset: unknown preset 'movielens'"),
-        (["--split", "random"], "split: unknown split 'random'"),
+        (["--split", "shuffled"], "split: unknown split 'shuffled'"),
+        (["--validation-cases", "-1"], "validation-cases: must be 0 or more"),
+        (["--preset", "giftcards", "--apply", "--no-diversity-sweep"], "apply: --apply needs the diversity"),
         (["--cases", "0"], "cases: must be at least 1"),
         (["--interactions", "nope.csv"], "file not found"),
         (["--preset", "instacart", "--data-dir", "."], "not an Instacart-style folder: missing products.csv"),

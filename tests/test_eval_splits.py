@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kgrec.evaluation.splits import split_interactions
+from kgrec.evaluation.validation import MAX_HELD_SHARE, validation_split
 from kgrec.graph.errors import InvalidArgumentError
 from kgrec.graph.interaction_parsing import RawInteraction
 
@@ -70,10 +71,10 @@ def test_temporal_split_trains_only_on_the_past() -> None:
 
 def test_unknown_split_names_the_field() -> None:
     with pytest.raises(InvalidArgumentError, match="split"):
-        split_interactions(_rows(), "random", cases=3)
+        split_interactions(_rows(), "shuffled", cases=3)
 
 
-@pytest.mark.parametrize("split", ["basket", "leave-last", "temporal"])
+@pytest.mark.parametrize("split", ["basket", "leave-last", "temporal", "random"])
 def test_tuning_cases_are_disjoint_held_out_and_leave_the_test_cases_alone(split: str) -> None:
     rows = _rows()
     plain = split_interactions(rows, split, cases=4, seed=5)
@@ -91,3 +92,36 @@ def test_tuning_cases_are_disjoint_held_out_and_leave_the_test_cases_alone(split
                 assert (case.user_id, item, case.case_id) not in trained
             else:
                 assert not any(r.user_id == case.user_id and r.item_id == item for r in tuned.train)
+
+
+def test_random_split_hides_a_quarter_of_each_sampled_users_items() -> None:
+    split = split_interactions(_rows(), "random", cases=4, seed=5)
+    assert len(split.cases) == 4
+    for case in split.cases:
+        items = set(case.visible) | case.hidden
+        assert len(case.hidden) == max(1, round(len(items) / 4))
+        assert not case.hidden & set(case.visible)
+        assert not any(r.user_id == case.user_id and r.item_id in case.hidden for r in split.train)
+    assert split == split_interactions(_rows(), "random", cases=4, seed=5)
+
+
+@pytest.mark.parametrize("split", ["basket", "leave-last", "random", None])
+def test_validation_cases_come_from_training_events_only(split: str | None) -> None:
+    """What the fusion weights are tuned on never holds a test (or tuning) case's hidden event."""
+    rows = _rows()
+    outer = split_interactions(rows, split or "random", cases=4, tune=3, seed=5)
+    inner = validation_split(outer.train, split, cases=5, seed=5)
+    assert inner.cases
+    assert len(outer.train) - len(inner.train) <= MAX_HELD_SHARE * len(outer.train)
+    trained = {(r.user_id, r.item_id) for r in outer.train}
+    held = {(c.user_id, item) for c in outer.cases + outer.tune_cases for item in c.hidden} - trained
+    assert held
+    fitted = {(r.user_id, r.item_id) for r in inner.train}
+    seen = {(c.user_id, item) for c in inner.cases for item in [*c.visible, *c.hidden]}
+    assert fitted <= trained and seen <= trained
+    assert not (fitted | seen) & held
+    for case in inner.cases:  # a basket's items may be bought again in the shopper's other baskets
+        same = {r.item_id for r in inner.train if r.user_id == case.user_id}
+        if split == "basket":
+            same = {r.item_id for r in inner.train if r.session_id == case.case_id}
+        assert not case.hidden & same

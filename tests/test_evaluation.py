@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kgrec.embeddings.text_encoder import HashingTextEncoder
-from kgrec.evaluation.baselines import GRIDS
+from kgrec.evaluation.baselines import GRIDS, TunedBaseline, neighbour_settings
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
 from kgrec.evaluation.presets.instacart import prepare_instacart
 from kgrec.evaluation.presets.lastfm import prepare_lastfm
@@ -36,6 +36,23 @@ def test_instacart_orders_become_sessions_and_test_orders_stay_out_of_training(t
         total = len(case.visible) + len(case.hidden)
         assert total >= 4
         assert len(case.hidden) == max(1, round(total / 3))
+
+
+@pytest.mark.parametrize(("top_k", "neighbours"), [(200, 200), (50, 100)])
+def test_kgrec_lists_keep_at_least_the_tuned_itemknn_neighbour_count(top_k: int, neighbours: int) -> None:
+    def tuned(name: str, params: dict[str, float]) -> TunedBaseline:
+        return TunedBaseline(name, params, lambda case: [])
+
+    settings = neighbour_settings(
+        {
+            "itemknn": tuned("itemknn", {"shrink": 10.0, "top_k": top_k}),
+            "ease": tuned("ease", {"l2": 250.0}),
+            "rp3beta": tuned("rp3beta", {"alpha": 1.0, "beta": 0.6}),
+        }
+    )
+    assert settings.neighbours == neighbours
+    assert (settings.itemknn_shrink, settings.ease_l2) == (10.0, 250.0)
+    assert (settings.walk_alpha, settings.walk_beta) == (1.0, 0.6)
 
 
 def test_missing_files_are_named(tmp_path: Path) -> None:
@@ -79,7 +96,7 @@ def test_lastfm_follows_the_kgcn_split(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
-    options = RunOptions(cases=40, tune=20, epochs=5)
+    options = RunOptions(cases=40, tune=20, epochs=5, validation=20)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
     assert names[:9] == [
@@ -107,6 +124,8 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     assert fused["ndcg@10"] > random["ndcg@10"]
     assert set(report["defaults"]) >= {"strategy", "diversity", "fusion_weights"}
     assert report["fusion_weights_tuned_on"].startswith("20 held-out tuning cases")
+    tuned_on = report["fusion_weights_tuned_on"]
+    assert "and 20 validation cases from the training part (basket completion" in tuned_on
     assert "20 more held out to tune on" in report["protocol"]
     out = tmp_path / "out"
     assert json.loads((out / "report.json").read_text())["name"] == "instacart"
@@ -116,7 +135,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
-    options = RunOptions(cases=30, tune=20, epochs=5)
+    options = RunOptions(cases=30, tune=20, epochs=5, validation=20)
     report = evaluate_preset("lastfm", shared_data("lastfm_kg"), tmp_path, ENCODER, options)
     auc = report["ctr_auc"]
     assert set(auc) == {"random", "popularity", "kg", "fused"}
@@ -124,6 +143,7 @@ def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
     assert auc["fused"] > auc["random"] + 0.1
     assert "Click-through AUC" in (tmp_path / "report.md").read_text()
     assert report["fusion_weights_tuned_on"].startswith("20 held-out tuning cases")
+    assert "and 20 validation cases from the training part (random:" in report["fusion_weights_tuned_on"]
 
 
 @pytest.mark.slow
@@ -140,7 +160,7 @@ def test_any_loaded_catalogue_evaluates_against_an_interactions_file(
         tmp_path / "out",
         ENCODER,
         split="leave-last",
-        options=RunOptions(cases=40, tune=20, epochs=5),
+        options=RunOptions(cases=40, tune=20, epochs=5, validation=20),
     )
     assert report["cases"] == 40
     assert "leave-last" in report["protocol"]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kgrec.evaluation.harness import Evaluator, choose_default, weight_grid
+from kgrec.evaluation.harness import Evaluator, choose_default, single_source_starts, weight_grid
 from kgrec.evaluation.run import preset_folder
 from kgrec.evaluation.splits import EvalCase
 from kgrec.graph.errors import InvalidArgumentError
@@ -55,7 +55,8 @@ def test_the_one_standard_error_rule_keeps_a_weight_unless_the_gain_is_clear(tmp
     start = replace(rec.weights, history=0.0, collaborative=0.0, popularity_without_query=1.0)
     evaluator = Evaluator(rec.with_weights(start), CASES)
     axes = {"collaborative": (0.0, 1.0)}
-    per_case = {w: evaluator._tuning_ndcg(replace(start, collaborative=w), CASES) for w in (0.0, 1.0)}
+    groups = [(evaluator.rec, CASES)]
+    per_case = {w: evaluator._tuning_ndcg(replace(start, collaborative=w), groups) for w in (0.0, 1.0)}
     diff = per_case[1.0] - per_case[0.0]
     assert diff.mean() > 0
     se = diff.std(ddof=1) / np.sqrt(diff.size)
@@ -63,6 +64,32 @@ def test_the_one_standard_error_rule_keeps_a_weight_unless_the_gain_is_clear(tmp
     margin = float(diff.mean() / se)
     assert evaluator.ascend_weights(axes, rounds=1, min_gain_se=margin + 0.01).best == start
     assert evaluator.ascend_weights(axes, rounds=1, min_gain_se=0.5 * margin).best.collaborative == 1.0
+
+
+def test_the_ascent_tunes_on_tuning_and_validation_cases_from_the_best_start(tmp_path: Path) -> None:
+    """The test cases (the evaluator's own) are never scored; each validation group runs on its
+    own recommender; the ascent starts from the best of the given starts."""
+    rec = build(tmp_path)
+    weak = replace(rec.weights, history=0.0, collaborative=0.0, popularity_without_query=1.0)
+    test_cases = [EvalCase("t", "t", ["10-0"], {"99-9"})]
+    evaluator = Evaluator(rec.with_weights(weak), test_cases)
+    groups = [(rec.with_weights(weak), CASES[1:])]
+    sweep = evaluator.ascend_weights(
+        {"history": (0.0,)}, cases=CASES[:1], validation=groups, starts=[rec.weights]
+    )
+    per_case = evaluator._tuning_ndcg(rec.weights, [(rec, CASES[:1]), *groups])
+    assert per_case.size == len(CASES)
+    assert sweep.rows[1]["ndcg@10"] == round(float(per_case.mean()), 5)
+    assert sweep.rows[1]["ndcg@10"] > sweep.rows[0]["ndcg@10"]
+    assert sweep.best.collaborative == rec.weights.collaborative
+
+
+def test_single_source_starts_keep_one_item_item_model_each() -> None:
+    starts = single_source_starts(FusionWeights())
+    shares = [(w.walk_weight, w.ease_weight, w.itemknn_weight) for w in starts[:3]]
+    assert shares == [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)]
+    assert all(w.knowledge_walk == w.history == w.popularity_without_query == 0 for w in starts[:3])
+    assert (starts[3].collaborative, starts[3].popularity_without_query) == (0.0, 1.0)
 
 
 def test_every_system_is_scored_on_every_case(tmp_path: Path) -> None:

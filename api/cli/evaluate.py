@@ -22,6 +22,7 @@ from kgrec.evaluation.run import (
     preset_folder,
 )
 from kgrec.evaluation.splits import SPLITS, get_split
+from kgrec.evaluation.validation import VALIDATION_CASES
 from kgrec.graph.errors import InvalidArgumentError
 from kgrec.recommender.tuning import from_report, save_tuned
 
@@ -74,8 +75,15 @@ def evaluate_cmd(
         typer.Option(help="homedepot: rank among the judged products plus random others up to N"),
     ] = None,
     diversity_sweep: Annotated[
-        bool, typer.Option(help="homedepot: run the 20 diversity settings too (off: a quicker run)")
+        bool, typer.Option(help="Run the 20 diversity settings too (off: quicker, no --apply suggestion)")
     ] = True,
+    validation_cases: Annotated[
+        int,
+        typer.Option(
+            help="Cases split off the training part to tune the fusion weights on, besides the "
+            "tuning cases (0: none)"
+        ),
+    ] = VALIDATION_CASES,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     apply: Annotated[
@@ -96,15 +104,17 @@ def evaluate_cmd(
         epochs=epochs,
         seed=seed,
         progress=not as_json,
+        validation=validation_cases,
+        diversity_sweep=diversity_sweep,
     )
     options.check()
-    homedepot_only = (queries, finetuned, title_attributes, catalogue, diversity_sweep)
-    if not by_queries and homedepot_only != ("dev", None, True, None, True):
+    homedepot_only = (queries, finetuned, title_attributes, catalogue)
+    if not by_queries and homedepot_only != ("dev", None, True, None):
         raise InvalidArgumentError(
-            "queries",
-            "--queries, --finetuned, --no-title-attributes, --catalogue and --no-diversity-sweep "
-            "are for homedepot",
+            "queries", "--queries, --finetuned, --no-title-attributes and --catalogue are for homedepot"
         )
+    if apply and not diversity_sweep:
+        raise InvalidArgumentError("apply", "--apply needs the diversity sweep: drop --no-diversity-sweep")
     get_split(split)
     limit_blas_threads()
     settings = Settings()

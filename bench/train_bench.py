@@ -11,28 +11,11 @@ import json
 import time
 
 from bench.common import BENCH_HOME, bench_store
+from bench.demo_catalogue import load_demo
 from kgrec.embeddings.build import build_embeddings
 from kgrec.embeddings.text_encoder import HFTextEncoder
 from kgrec.embeddings.training import TrainingConfig, train_embeddings
 from kgrec.embeddings.triples import export_triples, split_triples
-from kgrec.graph.loaders import load_products, load_taxonomy
-from kgrec.graph.neo4j_store import Neo4jGraphStore
-from kgrec.graph.samples import (
-    AMAZON_TOYS,
-    AMAZON_TOYS_MAPPING,
-    GOOGLE_TAXONOMY_EN,
-    GOOGLE_TAXONOMY_ZH,
-    sample_file,
-)
-
-
-def load_demo(store: Neo4jGraphStore) -> None:
-    store.clear()
-    load_taxonomy(store, sample_file(GOOGLE_TAXONOMY_EN))
-    load_taxonomy(store, sample_file(GOOGLE_TAXONOMY_ZH))
-    load_products(
-        store, sample_file(AMAZON_TOYS), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING, currency="GBP"
-    )
 
 
 def main() -> None:

@@ -3,9 +3,10 @@
 `make demo-load` + `kgrec train` into a home of its own (var/bench/demo), with its Neo4j on the
 bench ports: the Google taxonomy (en-US + zh-CN), the 10k Amazon UK toys, a default training
 (DistMult 64) with the MiniLM encoder, its link-prediction check on 200 sampled triples instead
-of 2,000 (these benches time serving, not MRR; the vectors keep their shape). Built once; a later run whose graph still matches the current
-artifact reuses it, so a timed run pays nothing for it. `python -m bench.demo_catalogue`
-builds it ahead of a timed run (untimed work: run it niced, outside the bench lock).
+of 2,000 (these benches time serving, not MRR; the vectors keep their shape). Built once; a
+later run whose graph still matches the current artifact reuses it, so a timed run pays nothing
+for it. `python -m bench.demo_catalogue` builds it ahead of a timed run (untimed work: run it
+niced, outside the bench lock).
 """
 
 from __future__ import annotations

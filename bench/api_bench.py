@@ -1,8 +1,9 @@
 """HTTP load test from a second process: throughput and p50/p99 at concurrency 1, 8 and 32,
 and the server's memory over a soak run.
 
-Run: `python -m bench.api_bench` after `make demo-load` and `kgrec train`. It starts
-`kgrec serve` on 127.0.0.1:18000 (or `--port`) itself and sends requests only to that address.
+Run: `python -m bench.api_bench`. It serves the demo catalogue in var/bench/demo (loaded and
+trained the first time, bench/demo_catalogue.py): it starts `kgrec serve` on 127.0.0.1:18000 (or
+`--port`) itself and sends requests only to that address.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import BENCH_HOME, median, percentile
+from bench.demo_catalogue import demo_catalogue, demo_env
 from bench.recommend_bench import queries
 
 
@@ -88,21 +90,12 @@ async def load(
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--soak-seconds", type=float, default=300.0)
-    parser.add_argument("--cold", action="store_true", help="every query new: no query-cache hits")
-    parser.add_argument("--no-explain", action="store_true", help='requests send "explain": false')
-    parser.add_argument(
-        "--levels", type=int, nargs="+", default=[1, 8, 32], help="concurrency levels to measure"
-    )
-    parser.add_argument("--port", type=int, default=18000, help="where to start `kgrec serve`")
-    args = parser.parse_args()
+def measure(args: argparse.Namespace, env: dict[str, str]) -> dict[str, object]:
+    """Serve the catalogue in a `kgrec serve` subprocess and load it level by level."""
     url = f"http://127.0.0.1:{args.port}"
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "kgrec"), "serve", "--port", str(args.port)],
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -139,6 +132,22 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--soak-seconds", type=float, default=300.0)
+    parser.add_argument("--cold", action="store_true", help="every query new: no query-cache hits")
+    parser.add_argument("--no-explain", action="store_true", help='requests send "explain": false')
+    parser.add_argument(
+        "--levels", type=int, nargs="+", default=[1, 8, 32], help="concurrency levels to measure"
+    )
+    parser.add_argument("--port", type=int, default=18000, help="where to start `kgrec serve`")
+    args = parser.parse_args()
+    with demo_catalogue() as settings:
+        results = measure(args, demo_env(settings))
     print(json.dumps(results, indent=2))
     BENCH_HOME.mkdir(parents=True, exist_ok=True)
     (BENCH_HOME / "api_bench.json").write_text(json.dumps(results, indent=2))

@@ -1,4 +1,5 @@
-"""Shared benchmark plumbing: a throwaway Neo4j, timing and medians."""
+"""Shared benchmark plumbing: a throwaway Neo4j (graph's launcher, built from settings like
+`kgrec neo4j start`), timing and medians."""
 
 from __future__ import annotations
 
@@ -11,37 +12,49 @@ from pathlib import Path
 
 from neo4j import GraphDatabase
 
+from kgrec.api.settings import Settings
+from kgrec.api.wiring import local_server
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_HOME = REPO / "var" / "bench"
 PASSWORD = "kgrec-bench-password"
+BOLT_PORT = int(os.environ.get("KGREC_BENCH_BOLT_PORT", "27687"))
+HTTP_PORT = int(os.environ.get("KGREC_BENCH_HTTP_PORT", "27474"))
+
+
+def bench_settings(home: Path, heap: str = "2g", pagecache: str = "1g") -> Settings:
+    """Settings for a bench's own home and Neo4j on the bench ports (KGREC_BENCH_*_PORT)."""
+    lib = os.environ.get("KGREC_NEO4J_LIB_DIR")
+    return Settings(
+        home=home,
+        neo4j_uri=f"bolt://127.0.0.1:{BOLT_PORT}",
+        neo4j_password=PASSWORD,
+        neo4j_lib_dir=Path(lib) if lib else REPO / "var" / "neo4j" / "lib",
+        neo4j_heap=heap,
+        neo4j_pagecache=pagecache,
+    )
 
 
 def bench_server(heap: str = "2g", pagecache: str = "1g") -> LocalNeo4j:
-    return LocalNeo4j(
-        home=BENCH_HOME / "neo4j",
-        lib_dir=Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib")),
-        password=PASSWORD,
-        bolt_port=int(os.environ.get("KGREC_BENCH_BOLT_PORT", "27687")),
-        http_port=int(os.environ.get("KGREC_BENCH_HTTP_PORT", "27474")),
-        heap=heap,
-        pagecache=pagecache,
-    )
+    """The load and train benches' Neo4j, in var/bench/neo4j (its data is theirs to clear)."""
+    return server_for(bench_settings(BENCH_HOME, heap, pagecache))
+
+
+def server_for(settings: Settings) -> LocalNeo4j:
+    return local_server(settings, BOLT_PORT, HTTP_PORT)
 
 
 @contextmanager
 def bench_store(heap: str = "2g", pagecache: str = "1g") -> Iterator[Neo4jGraphStore]:
     server = bench_server(heap, pagecache)
     server.start()
-    driver = GraphDatabase.driver(server.bolt_uri, auth=("neo4j", PASSWORD), notifications_min_severity="OFF")
     try:
-        store = Neo4jGraphStore(driver)
-        store.ensure_schema()
-        yield store
+        with store_on(server) as store:
+            store.ensure_schema()
+            yield store
     finally:
-        driver.close()
         server.stop()
 
 

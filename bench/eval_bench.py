@@ -1,6 +1,8 @@
 """A small version of `kgrec evaluate` on each preset whose data is present: quality beside time.
 
 Run: `python -m bench.eval_bench [--cases 100] [--epochs 20] [--presets instacart,giftcards]`.
+Self-contained: each preset runs in a temporary folder with the MiniLM encoder (`--encoder`), so
+neither the default home nor a `kgrec models use` choice changes its figures.
 Every ratio is against a baseline measured in the same run on the same cases: the fused system
 against popularity (does the knowledge graph add anything?), the default diversity against
 fused (what does diversity cost, what does it buy?). Data comes from KGREC_SHARED_DATA (default ../shared/data
@@ -34,11 +36,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--presets", default=",".join(PRESETS), help="comma-separated (default: all)")
+    parser.add_argument("--encoder", default="minilm", help="text encoder (default: the tables' MiniLM)")
     args = parser.parse_args()
     limit_blas_threads()
-    encoder = text_encoder(Settings())
+    settings = Settings(text_model=args.encoder)
+    encoder = text_encoder(settings)
     rows = []
-    shared = Settings().shared_data
+    shared = settings.shared_data
     for name in args.presets.split(","):
         preset = PRESETS[name]
         data_dir = (shared or Path("KGREC_SHARED_DATA is not set")) / preset.folder

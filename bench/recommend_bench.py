@@ -1,9 +1,9 @@
 """Recommendation latency end to end (encode, retrieve, fuse, re-rank, explain), per strategy,
 against relevance-only in the same run; and HNSW recall against the exact scan.
 
-Run: `python -m bench.recommend_bench` after `make demo-load` and `kgrec train` (it uses the
-configured Neo4j and current artifact: the demo catalogue). The ANN part uses SYNTHETIC
-clustered vectors.
+Run: `python -m bench.recommend_bench`. It measures the demo catalogue in var/bench/demo, which
+it loads and trains itself the first time (bench/demo_catalogue.py), served by its own Neo4j on
+the bench ports. The ANN part uses SYNTHETIC clustered vectors.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from bench.common import BENCH_HOME, median, percentile
-from kgrec.api.settings import Settings
+from bench.demo_catalogue import demo_catalogue
 from kgrec.api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
 from kgrec.graph.samples import AMAZON_TOYS, sample_file
 from kgrec.recommender.request import RecommendationRequest
@@ -87,10 +87,8 @@ def main() -> None:
     parser.add_argument("--ann-vectors", type=int, default=200_000)
     args = parser.parse_args()
     limit_blas_threads()
-    settings = Settings()
-    driver = open_driver(settings)
     results: dict[str, object] = {}
-    try:
+    with demo_catalogue() as settings, open_driver(settings) as driver:
         store = open_store(settings, driver)
         recommender = Recommender.load(
             store, settings.home, text_encoder(settings), pseudonym_key=settings.pseudonym_key_bytes()
@@ -105,8 +103,6 @@ def main() -> None:
         for row in rows.values():
             row["p50_vs_relevance_only"] = round(row["p50_ms"] / base, 3)
         results["latency_k10"] = rows
-    finally:
-        driver.close()
     results["ann"] = [ann_recall(args.ann_vectors, 64), ann_recall(args.ann_vectors // 4, 384)]
     results["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(results, indent=2))

@@ -6,9 +6,10 @@ Run: `python -m bench.homedepot_bench [--epochs 5] [--queries 300]` (KGREC_SHARE
 `--stage train --home DIR` (load + train, artifacts kept in DIR), then `--stage serve --home DIR`
 (load again + latency over DIR's artifacts). KGREC_ENCODER_RUNTIME picks the encoder runtime.
 The graph lives in the in-memory store (the one the contract suite proves equivalent to Neo4j),
-brands and attribute values read from the titles. Latency is per request, k = 10, query-vector cache emptied first (every query encoded: cold traffic),
-relevance only and the query-only default (xQuAD 0.4); the ratio is against the same-run
-relevance-only figure without explanations.
+brands and attribute values read from the titles. Latency is per request, k = 10, query-vector
+cache emptied first (every query encoded: cold traffic), relevance only and the query-only
+default (xQuAD 0.4); the ratio is against the same-run relevance-only figure without
+explanations.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
 """Fine-tune the BERT query/product encoder on a shop's own graded (query, product) pairs.
 
 Objective: in-batch negatives (every other product in the batch is a negative for a query, as
-in multiple-negatives ranking), plus one hard negative per positive: with `hard_negatives="bm25"`
-the products BM25 ranks highest for the query among those not graded relevant (judged low
-first, then unjudged), which are the confusions a keyword engine makes; with `"judged"` only the
-query's own products graded below `RELEVANT_GRADE`. Each query's cross-entropy is weighted by
-its positive's gain (grade − 1) / 2, so an exact match pulls harder than a partial one. Mean
-pooling and L2 normalisation as at serving time, so the trained model drops into `HFTextEncoder` unchanged.
+in multiple-negatives ranking), plus one hard negative per positive: by default (`"judged"`)
+one of the query's own products graded below `RELEVANT_GRADE`; with `"bm25"` the products BM25
+ranks highest for the query among those not graded relevant (judged low first, then unjudged),
+the confusions a keyword engine makes (on Home Depot not better at equal pairs:
+docs/evaluation.md). Each query's cross-entropy is weighted by its positive's gain
+(grade − 1) / 2, so an exact match pulls harder than a partial one. Mean pooling and L2
+normalisation as at serving time, so the trained model drops into `HFTextEncoder` unchanged.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class FinetuneConfig:
     warmup_share: float = 0.1
     max_pairs: int | None = None
     seed: int = 7
-    hard_negatives: str = "bm25"
+    hard_negatives: str = "judged"
     negative_depth: int = 10
 
     def __post_init__(self) -> None:
@@ -225,7 +226,7 @@ def evaluation_loss(
     model_path: Path, pairs: Sequence[Pair], texts: Mapping[str, str], *, batch_size: int = 32
 ) -> float:
     """The objective on these pairs without training (same batching as training, seed 0)."""
-    config = FinetuneConfig(batch_size=batch_size, hard_negatives="judged")
+    config = FinetuneConfig(batch_size=batch_size)
     trainer = _Trainer(model_path, config)
     trainer.model.eval()
     rng = random.Random(0)

@@ -1,10 +1,9 @@
 """The scoring stage, all of it: per-candidate components, then the article's w·text + (1-w)·KG
 for the query, plus history and popularity.
 
-Components: text = (1-l)·cos'(query, text) + l·BM25 (every candidate's own, also one found
-only by BERT or the KG, scaled to the best hit), where cos' stretches the candidates' cosines
-towards 0..1 by `dense_rescale` (MiniLM cosines of one query's candidates sit in a narrow band,
-BM25 scaled to its best hit spans 0..1: unstretched, BM25 decides);
+Components: text = (1-l)·cos'(query, text) + l·lexical, where cos' stretches the candidates'
+cosines towards 0..1 by `dense_rescale` (MiniLM cosines of one query's candidates sit in a
+narrow band, BM25 scaled to its best hit spans 0..1: unstretched, BM25 decides);
 kg = cos(aligned query, KG vector);
 history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
 collaborative = the neighbour lists' score of the history: the item-item models' (walk, EASE,
@@ -101,19 +100,19 @@ def score_components(
     query: QueryVectors | None,
     history: History,
     *,
-    lexical: Vector,
+    lexical: Mapping[int, float],
     cooccurrence: Mapping[int, float],
     weights: FusionWeights,
     collaborative: NDArray[np.float64] | None = None,
 ) -> Components:
-    """Each evidence of relevance for the candidate `rows`, on a 0..1 scale (`lexical`: their
-    BM25 scaled to the best hit, aligned with `rows`)."""
+    """Each evidence of relevance for the candidate `rows`, on a 0..1 scale."""
     c = catalog
     zeros = np.zeros(rows.size, np.float32)
     text_score, kg_score, hist_score = zeros, zeros, zeros
     if query is not None:
         text_cos = rescaled(positive(c.text[rows] @ query.text_vector), weights.dense_rescale)
-        text_score = (1 - weights.lexical_share) * text_cos + weights.lexical_share * lexical
+        lex = np.array([lexical.get(int(i), 0.0) for i in rows], dtype=np.float32)
+        text_score = (1 - weights.lexical_share) * text_cos + weights.lexical_share * lex
         q_kg = query.kg_vector
         kg_score = positive(c.kg[rows] @ (q_kg / max(float(np.linalg.norm(q_kg)), 1e-9)))
     if history.rows.size:
@@ -130,19 +129,13 @@ def score_components(
 def fused_relevance(
     signals: Signals, rows: NDArray[np.int64], candidates: Candidates, weights: FusionWeights
 ) -> Scores:
-    """The fused relevance of `rows`; every row's BM25 and the co-occurrence source's evidence
-    feed in."""
-    lexical = (
-        signals.catalog.lexical.scaled(signals.query.text, rows)
-        if signals.query is not None
-        else np.zeros(rows.size, np.float32)
-    )
+    """The fused relevance of `rows`; the lexical and co-occurrence sources' evidence feeds in."""
     components = score_components(
         signals.catalog,
         rows,
         signals.query,
         signals.history,
-        lexical=lexical,
+        lexical=candidates.of("lexical"),
         cooccurrence=candidates.of("cooccurrence"),
         weights=weights,
         collaborative=signals.collaborative.get("combined") if signals.collaborative else None,

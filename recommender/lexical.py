@@ -66,16 +66,6 @@ class Bm25Index:
             out[self.weights.indices[start:end]] += self.idf[col] * self.weights.data[start:end]
         return out
 
-    def scaled(self, query: str, rows: NDArray[np.int64]) -> NDArray[np.float32]:
-        """BM25 of `rows` divided by the best document's: a candidate found by another source
-        (BERT, KG) gets its real keyword score, not 0 for being outside the top hits."""
-        scores = self.scores(query)
-        best = float(scores.max()) if scores.size else 0.0
-        if best <= 0.0:
-            return np.zeros(rows.size, dtype=np.float32)
-        out: NDArray[np.float32] = (scores[rows] / best).astype(np.float32)
-        return out
-
     def search(self, query: str, limit: int) -> list[tuple[int, float]]:
         scores = self.scores(query)
         hits = np.flatnonzero(scores)

@@ -6,7 +6,6 @@ import csv
 import math
 import random
 
-import numpy as np
 import pytest
 
 from kgrec.graph.neo4j_store import Neo4jGraphStore
@@ -56,18 +55,6 @@ def test_scores_match_the_bm25_formula_by_hand() -> None:
     hits = index.search("copper wire", 10)
     assert hits[0][0] == 2 and [row for row, _ in hits].count(3) == 0
     assert index.search("unknownword", 5) == []
-
-
-def test_a_candidate_outside_the_top_hits_keeps_its_own_scaled_bm25() -> None:
-    index = Bm25Index(TITLES)
-    scores = index.scores("copper")
-    top_row = index.search("copper", 1)[0][0]
-    third = [row for row, _ in index.search("copper", 3)][-1]
-    rows = np.array([third, 3, top_row], dtype=np.int64)
-    scaled = index.scaled("copper", rows)
-    assert scaled.tolist() == pytest.approx([scores[third] / scores[top_row], 0.0, 1.0])
-    assert 0.0 < scaled[0] < 1.0
-    assert index.scaled("unknownword", rows).tolist() == [0.0, 0.0, 0.0]
 
 
 def _load(store: Neo4jGraphStore, titles: dict[str, str]) -> None:

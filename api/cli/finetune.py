@@ -64,8 +64,8 @@ def finetune_cmd(
     hard_negatives: Annotated[
         str,
         typer.Option(
-            help="bm25: BM25's top hits not graded relevant for the query; "
-            "judged: its own low-graded products"
+            help="judged: the query's own low-graded products; "
+            "bm25: BM25's top hits not graded relevant for it"
         ),
     ] = DEFAULTS.hard_negatives,
     negative_depth: Annotated[

@@ -1,10 +1,13 @@
 """Fine-tune the BERT query/product encoder on a shop's own graded (query, product) pairs.
 
 Objective: in-batch negatives (every other product in the batch is a negative for a query, as
-in multiple-negatives ranking), plus each query's products graded below `RELEVANT_GRADE` as hard
-negatives; each query's cross-entropy is weighted by its positive's gain (grade − 1) / 2, so an
-exact match pulls harder than a partial one. Mean pooling and L2 normalisation as at serving
-time, so the trained model drops into `HFTextEncoder` unchanged.
+in multiple-negatives ranking), plus one hard negative per positive: by default (`"judged"`)
+one of the query's own products graded below `RELEVANT_GRADE`; with `"bm25"` the products BM25
+ranks highest for the query among those not graded relevant (judged low first, then unjudged),
+the confusions a keyword engine makes (on Home Depot not better at equal pairs:
+docs/evaluation.md). Each query's cross-entropy is weighted by its positive's gain
+(grade − 1) / 2, so an exact match pulls harder than a partial one. Mean pooling and L2
+normalisation as at serving time, so the trained model drops into `HFTextEncoder` unchanged.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from kgrec.embeddings.encoder_artifacts import encoder_name, write_encoder
 from kgrec.embeddings.text_encoder import default_model_path
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
 from kgrec.graph.file_reading import iter_text_lines
+from kgrec.recommender.lexical import Bm25Index
 
 RELEVANT_GRADE = 2.0
 MAX_GRADE = 3.0
+HARD_NEGATIVES = ("bm25", "judged")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +50,16 @@ class FinetuneConfig:
     warmup_share: float = 0.1
     max_pairs: int | None = None
     seed: int = 7
+    hard_negatives: str = "judged"
+    negative_depth: int = 10
 
     def __post_init__(self) -> None:
+        if self.hard_negatives not in HARD_NEGATIVES:
+            raise InvalidArgumentError(
+                "hard-negatives", f"must be one of {', '.join(HARD_NEGATIVES)}, got {self.hard_negatives!r}"
+            )
+        if self.negative_depth < 1:
+            raise InvalidArgumentError("negative-depth", "must be at least 1")
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InvalidArgumentError(name, f"must be at least 1, got {getattr(self, name)}")
@@ -109,24 +122,54 @@ class _Example:
     hard_negative: str | None
 
 
-def _examples(pairs: Sequence[Pair], texts: Mapping[str, str], rng: random.Random) -> list[_Example]:
+def _by_query(pairs: Sequence[Pair], texts: Mapping[str, str]) -> dict[str, list[Pair]]:
     by_query: dict[str, list[Pair]] = defaultdict(list)
     for pair in pairs:
         if pair.product_id in texts:
             by_query[pair.query].append(pair)
+    return by_query
+
+
+def bm25_negatives(
+    by_query: Mapping[str, Sequence[Pair]], texts: Mapping[str, str], depth: int
+) -> dict[str, list[str]]:
+    """Per query, the product texts among BM25's top `depth` over all products that are not
+    graded relevant for it: those judged low first, then the unjudged, each best BM25 first.
+    A text equal to one of the query's relevant products' is skipped (a duplicate listing)."""
+    ids = list(texts)
+    index = Bm25Index([texts[i] for i in ids])
+    out: dict[str, list[str]] = {}
+    for query, judged in by_query.items():
+        grades = {p.product_id: p.grade for p in judged}
+        relevant = {texts[p.product_id] for p in judged if p.grade >= RELEVANT_GRADE}
+        hits = [ids[row] for row, _ in index.search(query, depth + len(relevant))]
+        low = [pid for pid in hits if pid in grades and grades[pid] < RELEVANT_GRADE]
+        unjudged = [pid for pid in hits if pid not in grades]
+        out[query] = [texts[pid] for pid in (low + unjudged)[:depth] if texts[pid] not in relevant]
+    return out
+
+
+def _examples(
+    pairs: Sequence[Pair], texts: Mapping[str, str], rng: random.Random, config: FinetuneConfig
+) -> list[_Example]:
+    by_query = _by_query(pairs, texts)
+    mined = (
+        bm25_negatives(by_query, texts, config.negative_depth) if config.hard_negatives == "bm25" else {}
+    )
     out = []
     for query, judged in sorted(by_query.items()):
-        negatives = [texts[p.product_id] for p in judged if p.grade < RELEVANT_GRADE]
-        for pair in judged:
-            if pair.grade >= RELEVANT_GRADE:
-                out.append(
-                    _Example(
-                        query,
-                        texts[pair.product_id],
-                        (pair.grade - 1.0) / (MAX_GRADE - 1.0),
-                        rng.choice(negatives) if negatives else None,
-                    )
+        negatives = mined.get(query) or [texts[p.product_id] for p in judged if p.grade < RELEVANT_GRADE]
+        positives = [p for p in judged if p.grade >= RELEVANT_GRADE]
+        start = rng.randrange(len(negatives)) if negatives else 0
+        for n, pair in enumerate(positives):
+            out.append(
+                _Example(
+                    query,
+                    texts[pair.product_id],
+                    (pair.grade - 1.0) / (MAX_GRADE - 1.0),
+                    negatives[(start + n) % len(negatives)] if negatives else None,
                 )
+            )
     return out
 
 
@@ -183,10 +226,11 @@ def evaluation_loss(
     model_path: Path, pairs: Sequence[Pair], texts: Mapping[str, str], *, batch_size: int = 32
 ) -> float:
     """The objective on these pairs without training (same batching as training, seed 0)."""
-    trainer = _Trainer(model_path, FinetuneConfig(batch_size=batch_size))
+    config = FinetuneConfig(batch_size=batch_size)
+    trainer = _Trainer(model_path, config)
     trainer.model.eval()
     rng = random.Random(0)
-    batches = _batches(_examples(pairs, texts, rng), batch_size, rng)
+    batches = _batches(_examples(pairs, texts, rng, config), batch_size, rng)
     with torch.inference_mode():
         losses = [trainer.loss(b).item() for b in batches]
     return sum(losses) / max(len(losses), 1)
@@ -208,7 +252,7 @@ def finetune_encoder(
     chosen = list(pairs)
     if config.max_pairs is not None and len(chosen) > config.max_pairs:
         chosen = _whole_queries(chosen, config.max_pairs, rng)
-    examples = _examples(chosen, texts, rng)
+    examples = _examples(chosen, texts, rng, config)
     if len(examples) < 2:
         raise InvalidArgumentError(
             "pairs", f"need at least 2 pairs graded >= {RELEVANT_GRADE} whose products are in the catalogue"
@@ -242,7 +286,7 @@ def finetune_encoder(
     manifest = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "base_model": path.name if base_model else "all-MiniLM-L6-v2",
-        "objective": "in-batch negatives + graded hard negatives, weighted by (grade-1)/2",
+        "objective": f"in-batch negatives + {config.hard_negatives} hard negatives, weighted by (grade-1)/2",
         "pairs_file": source,
         "pairs": len(examples),
         "config": {
@@ -252,6 +296,8 @@ def finetune_encoder(
             "scale": config.scale,
             "max_pairs": config.max_pairs,
             "seed": config.seed,
+            "hard_negatives": config.hard_negatives,
+            "negative_depth": config.negative_depth,
         },
         "steps": total,
         "seconds": round(seconds, 1),

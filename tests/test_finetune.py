@@ -14,9 +14,16 @@ from kgrec.embeddings.encoder_artifacts import (
     list_encoders,
     use_encoder,
 )
-from kgrec.embeddings.finetune import FinetuneConfig, Pair, evaluation_loss, finetune_encoder, read_pairs
+from kgrec.embeddings.finetune import (
+    FinetuneConfig,
+    Pair,
+    bm25_negatives,
+    evaluation_loss,
+    finetune_encoder,
+    read_pairs,
+)
 from kgrec.embeddings.text_encoder import HFTextEncoder, default_model_path
-from kgrec.graph.errors import InputFileError
+from kgrec.graph.errors import InputFileError, InvalidArgumentError
 from tests.helpers import write
 
 # Made-up products and queries (not from any real catalogue or search log).
@@ -104,6 +111,20 @@ def test_the_encoder_artifact_round_trips(trained: tuple[Path, Path]) -> None:
     assert current_encoder(home) is None
     use_encoder(home, path.name)
     assert current_encoder(home) == path
+
+
+def test_bm25_negatives_are_keyword_matches_not_graded_relevant() -> None:
+    """"Zenith ... gal." products match the words of a bucket query; the judged-low one comes
+    first, then the unjudged, never the relevant one or a product sharing no word."""
+    texts = dict(PRODUCTS)
+    judged = [Pair("zenith 5 gal bucket", "p5", 3.0), Pair("zenith 5 gal bucket", "p9", 1.0)]
+    [negatives] = bm25_negatives({"zenith 5 gal bucket": judged}, texts, 3).values()
+    assert negatives[0] == PRODUCTS["p9"]
+    assert PRODUCTS["p5"] not in negatives
+    assert PRODUCTS["p6"] in negatives  # unjudged "Zenith ... 6 Gal."
+    assert not {PRODUCTS["p2"], PRODUCTS["p4"]} & set(negatives)
+    with pytest.raises(InvalidArgumentError, match="hard-negatives"):
+        FinetuneConfig(hard_negatives="random")
 
 
 def test_a_bad_pairs_line_is_named(tmp_path: Path) -> None:

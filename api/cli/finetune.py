@@ -61,11 +61,29 @@ def finetune_cmd(
         bool, typer.Option("--extract-from-title", help="With --products: as `load products` does")
     ] = False,
     seed: Annotated[int, typer.Option()] = DEFAULTS.seed,
+    hard_negatives: Annotated[
+        str,
+        typer.Option(
+            help="judged: the query's own low-graded products; "
+            "bm25: BM25's top hits not graded relevant for it"
+        ),
+    ] = DEFAULTS.hard_negatives,
+    negative_depth: Annotated[
+        int, typer.Option(help="With bm25: how many of its top non-relevant hits each query cycles through")
+    ] = DEFAULTS.negative_depth,
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune the BERT encoder, save it as a versioned encoder (now current), and re-encode
     the product texts of the current embedding artifact with it (a new artifact, now current)."""
-    config = FinetuneConfig(epochs=epochs, batch_size=batch_size, lr=lr, max_pairs=max_pairs, seed=seed)
+    config = FinetuneConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        max_pairs=max_pairs,
+        seed=seed,
+        hard_negatives=hard_negatives,
+        negative_depth=negative_depth,
+    )
     settings = Settings()
     rows = read_pairs(require_file(pairs))
     base = finetune_base(settings.text_model)

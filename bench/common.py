@@ -19,9 +19,9 @@ BENCH_HOME = REPO / "var" / "bench"
 PASSWORD = "kgrec-bench-password"
 
 
-def bench_server(heap: str = "2g", pagecache: str = "1g") -> LocalNeo4j:
+def bench_server(heap: str = "2g", pagecache: str = "1g", home: Path | None = None) -> LocalNeo4j:
     return LocalNeo4j(
-        home=BENCH_HOME / "neo4j",
+        home=home or BENCH_HOME / "neo4j",
         lib_dir=Path(os.environ.get("KGREC_NEO4J_LIB_DIR", REPO / "var" / "neo4j" / "lib")),
         password=PASSWORD,
         bolt_port=int(os.environ.get("KGREC_BENCH_BOLT_PORT", "27687")),

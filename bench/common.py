@@ -37,9 +37,9 @@ def bench_settings(home: Path, heap: str = "2g", pagecache: str = "1g") -> Setti
     )
 
 
-def bench_server(heap: str = "2g", pagecache: str = "1g") -> LocalNeo4j:
-    """The load and train benches' Neo4j, in var/bench/neo4j (its data is theirs to clear)."""
-    return server_for(bench_settings(BENCH_HOME, heap, pagecache))
+def bench_server(heap: str = "2g", pagecache: str = "1g", home: Path | None = None) -> LocalNeo4j:
+    """The load and train benches' Neo4j, under var/bench/neo4j unless another home is given."""
+    return server_for(bench_settings(home or BENCH_HOME, heap, pagecache))
 
 
 def server_for(settings: Settings) -> LocalNeo4j:

@@ -21,7 +21,7 @@ from bench.demo_catalogue import demo_catalogue
 from kgrec.api.wiring import limit_blas_threads, open_driver, open_store, text_encoder
 from kgrec.graph.samples import AMAZON_TOYS, sample_file
 from kgrec.recommender.request import RecommendationRequest
-from kgrec.recommender.retrieval import ExactIndex, HnswIndex
+from kgrec.recommender.retrieval import ExactIndex, HnswIndex, normalise_rows
 from kgrec.recommender.service import Recommender
 
 TOYS = sample_file(AMAZON_TOYS)
@@ -57,7 +57,7 @@ def ann_recall(n: int, dim: int, k: int = 50, probes: int = 200) -> dict[str, fl
     """SYNTHETIC clustered unit vectors; recall@k of HNSW against the exact scan."""
     rng = np.random.default_rng(0)
     centres = rng.normal(size=(500, dim))
-    data = (centres[rng.integers(0, 500, n)] + 0.5 * rng.normal(size=(n, dim))).astype(np.float32)
+    data = normalise_rows(centres[rng.integers(0, 500, n)] + 0.5 * rng.normal(size=(n, dim)))
     started = time.perf_counter()
     hnsw = HnswIndex(data)
     build = time.perf_counter() - started

@@ -119,7 +119,9 @@ class Artifact:
     def name(self) -> str:
         return str(self.manifest["name"])
 
-    def _matrix(self, fname: str) -> NDArray[np.float32]:
+    def matrix(self, fname: str) -> NDArray[np.float32]:
+        """A fresh memory map of one array file; its pages leave the process's RSS when the caller
+        drops it (the cached properties below keep theirs for the artifact's life)."""
         matrix: NDArray[np.float32] = np.load(self.path / fname, mmap_mode="r")
         return matrix
 
@@ -129,15 +131,15 @@ class Artifact:
 
     @cached_property
     def entity_vectors(self) -> NDArray[np.float32]:
-        return self._matrix("entity_vectors.npy")
+        return self.matrix("entity_vectors.npy")
 
     @cached_property
     def relation_vectors(self) -> NDArray[np.float32]:
-        return self._matrix("relation_vectors.npy")
+        return self.matrix("relation_vectors.npy")
 
     @cached_property
     def text_vectors(self) -> NDArray[np.float32]:
-        return self._matrix("text_vectors.npy")
+        return self.matrix("text_vectors.npy")
 
     @cached_property
     def alignment(self) -> NDArray[np.float32]:

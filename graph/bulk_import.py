@@ -261,18 +261,22 @@ def bulk_load(
     keep_csvs: bool = False,
 ) -> BulkSummary:
     """`open_store()` is a context manager giving a store on `server`; `stage` runs the loaders
-    on the staging store. The server runs again when this returns, also after a failed import."""
+    on the staging store. The server runs when this returns, also after a failed import; a
+    never-started home is imported into before its first start (no start/stop around it)."""
     phases = _Phases()
-    if server.running_pid() is None:
+    # A home whose database was never created (no store files, server down) is empty by
+    # construction: no JVM start to look, no stop before the import.
+    fresh = server.running_pid() is None and not (server.home / "data" / "databases" / database).exists()
+    if not fresh:
         server.start()
-    with open_store() as store:
-        nodes = store.node_count()
-    if nodes:
-        raise DatabaseNotEmptyError(
-            f"the database already holds {nodes} nodes: bulk import only fills an empty database "
-            "(use `kgrec load` for incremental loads, or empty it first)",
-        )
-    phases.done("check")
+        with open_store() as store:
+            nodes = store.node_count()
+        if nodes:
+            raise DatabaseNotEmptyError(
+                f"the database already holds {nodes} nodes: bulk import only fills an empty database "
+                "(use `kgrec load` for incremental loads, or empty it first)",
+            )
+    phases.done("fresh home, not started" if fresh else "check")
     staging = StagingStore()
     stage(staging)
     phases.done("stage")
@@ -281,8 +285,9 @@ def bulk_load(
         files = write_import_csvs(staging, folder)
         del staging
         phases.done("csv")
-        server.stop()
-        phases.done("stop")
+        if not fresh:
+            server.stop()
+            phases.done("stop")
         try:
             server.admin(*import_arguments(files, database, max_memory), heap=max_memory)
         except LauncherError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,7 +19,14 @@ from kgrec.recommender.regions import (
     mapped_regions,
     taxonomy_regions,
 )
-from kgrec.recommender.retrieval import ExactIndex, HnswIndex, build_index, normalise_rows
+from kgrec.recommender.retrieval import (
+    CHUNK_ROWS,
+    ExactIndex,
+    HnswIndex,
+    build_index,
+    normalise_in_place,
+    normalise_rows,
+)
 
 log = logging.getLogger(__name__)
 MATCHED_CATEGORIES = 8
@@ -41,8 +49,9 @@ class CatalogIndex:
         kg_dim, text_dim = int(artifact.manifest["vector_dim"]), int(artifact.manifest["text_dim"])
         kg = np.zeros((n, kg_dim), dtype=np.float32)
         text = np.zeros((n, text_dim), dtype=np.float32)
-        self._fill(kg, artifact.entity_index, np.asarray(artifact.entity_vectors))
-        self._fill(text, artifact.text_index, np.asarray(artifact.text_vectors))
+        # Fresh memory maps, dropped after the copy: the artifact's pages are not held as well.
+        self._fill(kg, artifact.entity_index, artifact.matrix("entity_vectors.npy"))
+        self._fill(text, artifact.text_index, artifact.matrix("text_vectors.npy"))
         overlay_ids, overlay_kg, overlay_text = artifact.load_overlay()
         overlay_index = {name: i for i, name in enumerate(overlay_ids)}
         self._fill(kg, overlay_index, overlay_kg)
@@ -51,10 +60,14 @@ class CatalogIndex:
         missing = int((~self.has_vectors).sum())
         if missing:
             log.warning("%d products have no vectors yet: run `kgrec embed-new`", missing)
-        self.kg = normalise_rows(kg)
-        self.text = normalise_rows(text)
-        self.kg_index: ExactIndex | HnswIndex = build_index(self.kg)
-        self.text_index: ExactIndex | HnswIndex = build_index(self.text)
+        normalise_in_place(kg)
+        normalise_in_place(text)
+        self.kg = kg
+        self.kg_index: ExactIndex | HnswIndex = build_index(kg)
+        # One copy of the text vectors: the exact index scans this matrix; behind HNSW the index's
+        # own storage is the only copy (`text` reads it back for evaluation).
+        self.text_index: ExactIndex | HnswIndex = build_index(text)
+        del text
         self.lexical = Bm25Index([projection.name("Product", p) for p in self.pids])
         self.price = np.array([projection.product_price.get(p, np.nan) for p in self.pids], dtype=np.float64)
         self._raw_popularity = np.array([projection.popularity.get(p, 0.0) for p in self.pids], np.float64)
@@ -63,20 +76,32 @@ class CatalogIndex:
         self.regions = self._regions(artifact, taxonomy_depth)
 
     def _fill(self, target: NDArray[np.float32], index: dict[str, int], source: NDArray[np.float32]) -> None:
+        """Copy each product's row from `source`, a block at a time (no full-size temporary)."""
         rows, src = [], []
         for i, pid in enumerate(self.pids):
             j = index.get(f"Product:{pid}")
             if j is not None:
                 rows.append(i)
                 src.append(j)
-        if rows:
-            target[np.array(rows)] = source[np.array(src)]
+        to, take = np.array(rows, dtype=np.int64), np.array(src, dtype=np.int64)
+        for start in range(0, len(to), CHUNK_ROWS):
+            target[to[start : start + CHUNK_ROWS]] = source[take[start : start + CHUNK_ROWS]]
+
+    @cached_property
+    def text(self) -> NDArray[np.float32]:
+        """Every product's unit text vector: the exact index's matrix itself, or, behind HNSW, a
+        copy read back from the index on first use (evaluation and benches; requests use
+        `text_index`)."""
+        if isinstance(self.text_index, ExactIndex):
+            return self.text_index.vectors
+        return self.text_index.rows(np.arange(len(self.pids), dtype=np.int64))
 
     def _categories(self, artifact: Artifact) -> None:
         names = [n for n in artifact.text_ids if n.startswith("Category:")]
         self.category_ids = [n.removeprefix("Category:") for n in names]
         rows = np.array([artifact.text_index[n] for n in names], dtype=np.int64)
-        self.category_text = normalise_rows(np.asarray(artifact.text_vectors)[rows]) if len(rows) else None
+        vectors = artifact.matrix("text_vectors.npy")
+        self.category_text = normalise_rows(vectors[rows]) if len(rows) else None
 
     def update_popularity(self, pid: str) -> None:
         """A live event changed one product's count (in the projection): rescale its popularity.

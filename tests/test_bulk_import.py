@@ -166,3 +166,26 @@ def test_bulk_import_refuses_a_database_that_holds_anything(server: LocalNeo4j, 
     with store_on(server) as store:
         assert store.stats().nodes == before
         store.clear()
+
+
+def test_bulk_import_into_a_never_started_home_needs_no_stop(server: LocalNeo4j, tmp_path: Path) -> None:
+    """A first install: the home was never started, so its database is empty without looking."""
+    server.stop()  # the fresh home takes its ports
+    fresh = make_test_server(tmp_path / "fresh-home", port_offset=2, heap="512m", pagecache="128m")
+    try:
+        summary = bulk_load(
+            fresh,
+            lambda: store_on(fresh),
+            lambda staging: load_taxonomy(staging, EN),
+            work_dir=tmp_path / "csv",
+            max_memory="256m",
+        )
+        assert "stop" not in summary.seconds and "check" not in summary.seconds
+        assert "fresh home, not started" in summary.seconds
+        assert fresh.running_pid() is not None
+        with store_on(fresh) as store:
+            assert store.stats().nodes["Category"] == summary.nodes["Category"] > 5_000
+            assert store.stats().nodes == summary.nodes
+    finally:
+        fresh.stop()
+        server.start()

@@ -24,10 +24,10 @@ import torch
 from tqdm import tqdm
 
 from kgrec.embeddings.encoder_artifacts import encoder_name, write_encoder
+from kgrec.embeddings.lexical import Bm25Index
 from kgrec.embeddings.text_encoder import default_model_path
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
 from kgrec.graph.file_reading import iter_text_lines
-from kgrec.recommender.lexical import Bm25Index
 
 RELEVANT_GRADE = 2.0
 MAX_GRADE = 3.0

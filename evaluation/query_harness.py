@@ -2,7 +2,7 @@
 
 The same metrics as the history protocols, with NDCG@10 on graded gains (grade − 1; unjudged
 products gain 0) and the binary metrics (recall, hit, MRR, α-NDCG) on products graded ≥ 2.
-Systems: `bm25` (Lucene's formula, recommender/lexical.py), `text` (BERT cosine), `kg` (the
+Systems: `bm25` (Lucene's formula, embeddings/lexical.py), `text` (BERT cosine), `kg` (the
 query aligned into the KG space), then the recommender itself: `fused`, `default` and the sweep.
 """
 

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kgrec.embeddings.artifacts import Artifact
-from kgrec.recommender.lexical import Bm25Index
+from kgrec.embeddings.lexical import Bm25Index
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.regions import (
     ProductRegions,

@@ -8,9 +8,9 @@ import random
 
 import pytest
 
+from kgrec.embeddings.lexical import Bm25Index, tokenize
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.graph.records import ProductRecord
-from kgrec.recommender.lexical import Bm25Index, tokenize
 from tests.conftest import shared_data
 
 # Made-up titles (not from any real catalogue).

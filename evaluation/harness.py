@@ -247,8 +247,10 @@ class Evaluator:
         recommender's own weights and `starts` (which stay as they are). With `min_gain_se` > 0
         a weight moves only when its best value beats the current one by that many standard
         errors of the case-by-case difference (the one-standard-error rule): a few hundred
-        tuning cases must not talk the weights out of their defaults on noise."""
+        tuning cases must not talk the weights out of their defaults on noise. Axes in
+        `KG_VECTOR_AXES` are judged on `cases` alone (the KG saw the validation cases' events)."""
         groups = [(self.rec, list(cases) if cases else self.cases), *validation]
+        tuning_only = slice(0, len(groups[0][1]))
         tried: dict[FusionWeights, NDArray[np.float64]] = {}
         rows: list[dict[str, Any]] = []
 
@@ -267,11 +269,12 @@ class Evaluator:
                         measure(weights)
                     bar.update(len(values))
                     current = best
+                    judged = tuning_only if name in KG_VECTOR_AXES else slice(None)
                     challenger = max(
                         (replace(current, **{name: v}) for v in values),
-                        key=lambda w: (float(tried[w].mean()), w == current),
+                        key=lambda w: (float(tried[w][judged].mean()), w == current),
                     )
-                    if _clearly_better(tried[challenger], tried[current], min_gain_se):
+                    if _clearly_better(tried[challenger][judged], tried[current][judged], min_gain_se):
                         best = challenger
         return WeightSweep(rows, best)
 
@@ -342,6 +345,11 @@ def weight_grid() -> list[FusionWeights]:
         for c in (0.0, 0.5, 0.8)
     ]
 
+
+# Axes whose component reads the KG vectors. The KG is trained once, on events that include the
+# validation cases' hidden ones, so those cases would flatter these axes: they are judged on the
+# tuning cases alone.
+KG_VECTOR_AXES = frozenset({"history"})
 
 WEIGHT_AXES: dict[str, tuple[float, ...]] = {
     "collaborative": (0.5, 1.0, 2.0, 4.0, 8.0, 16.0),

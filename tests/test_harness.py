@@ -84,6 +84,18 @@ def test_the_ascent_tunes_on_tuning_and_validation_cases_from_the_best_start(tmp
     assert sweep.best.collaborative == rec.weights.collaborative
 
 
+def test_the_kg_history_weight_is_judged_on_the_tuning_cases_alone(tmp_path: Path) -> None:
+    """The KG saw the validation cases' hidden events, so they must not move the weight of the
+    component that reads KG vectors: case b favours history 0.8, case a is indifferent."""
+    rec = build(tmp_path)
+    weak = replace(rec.weights, history=0.0, collaborative=0.0, popularity_without_query=1.0)
+    evaluator = Evaluator(rec.with_weights(weak), [EvalCase("t", "t", ["10-0"], {"99-9"})])
+    axes = {"history": (0.0, 0.8)}
+    assert evaluator.ascend_weights(axes, cases=CASES[1:2]).best.history == 0.8
+    validation = [(rec.with_weights(weak), CASES[1:2])]
+    assert evaluator.ascend_weights(axes, cases=CASES[:1], validation=validation).best.history == 0.0
+
+
 def test_single_source_starts_keep_one_item_item_model_each() -> None:
     starts = single_source_starts(FusionWeights())
     shares = [(w.walk_weight, w.ease_weight, w.itemknn_weight) for w in starts[:3]]

@@ -167,12 +167,12 @@ def fallback_rows(
     pool = np.flatnonzero(allowed) if allowed is not None else np.arange(len(c.pids))
     limit = CANDIDATES_PER_SOURCE * 2
     if signals.query is not None:
-        probe = c.text @ signals.query.text_vector
+        probe = c.text_rows(pool) @ signals.query.text_vector
     elif (centroid := history_centroid(signals.history, c.kg)) is not None:
-        probe = c.kg @ centroid
+        probe = c.kg[pool] @ centroid
     else:
         return popular_across_regions(c, pool, regions, limit)
-    ordered: NDArray[np.int64] = pool[np.argsort(-probe[pool], kind="stable")[:limit]]
+    ordered: NDArray[np.int64] = pool[np.argsort(-probe, kind="stable")[:limit]]
     return ordered
 
 

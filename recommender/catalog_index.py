@@ -90,11 +90,16 @@ class CatalogIndex:
     @cached_property
     def text(self) -> NDArray[np.float32]:
         """Every product's unit text vector: the exact index's matrix itself, or, behind HNSW, a
-        copy read back from the index on first use (evaluation and benches; requests use
-        `text_index`)."""
+        copy read back from the index on first use (evaluation and benches; requests read
+        `text_rows`)."""
         if isinstance(self.text_index, ExactIndex):
             return self.text_index.vectors
         return self.text_index.rows(np.arange(len(self.pids), dtype=np.int64))
+
+    def text_rows(self, rows: NDArray[np.int64]) -> NDArray[np.float32]:
+        """The unit text vectors of `rows`, from wherever the index holds them: a request reads
+        its candidates' rows without materialising the whole matrix behind HNSW."""
+        return self.text_index.rows(rows)
 
     def _categories(self, artifact: Artifact) -> None:
         names = [n for n in artifact.text_ids if n.startswith("Category:")]

@@ -110,7 +110,7 @@ def score_components(
     zeros = np.zeros(rows.size, np.float32)
     text_score, kg_score, hist_score = zeros, zeros, zeros
     if query is not None:
-        text_cos = rescaled(positive(c.text[rows] @ query.text_vector), weights.dense_rescale)
+        text_cos = rescaled(positive(c.text_rows(rows) @ query.text_vector), weights.dense_rescale)
         lex = np.array([lexical.get(i, 0.0) for i in rows.tolist()], dtype=np.float32)
         text_score = (1 - weights.lexical_share) * text_cos + weights.lexical_share * lex
         q_kg = query.kg_vector

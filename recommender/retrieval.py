@@ -2,7 +2,7 @@
 
 Memory: the catalogue's normalised matrix is held once. The exact index scans that very
 matrix (no copy); an HNSW index holds the vectors in hnswlib's own storage, so the catalogue
-then drops its matrix and reads rows back from the index (`CatalogIndex.text`).
+then drops its matrix and reads rows back from the index (`CatalogIndex.text_rows`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from kgrec.recommender import catalog_index, retrieval
+from kgrec.recommender.request import RecommendationRequest
 from kgrec.recommender.retrieval import ExactIndex, HnswIndex, build_index, normalise_rows
 from tests import synthetic
 
@@ -60,3 +61,20 @@ def test_catalogue_behind_hnsw_keeps_one_text_copy_and_reads_it_back(
     assert np.shares_memory(exact.text, exact.text_index.vectors)
     query = exact.text[3]
     assert exact.text_index.search(query, 5)[0][0] == ann.text_index.search(query, 5)[0][0] == 3
+
+
+def test_a_query_behind_hnsw_reads_its_candidates_rows_not_the_whole_matrix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request path scores text by `text_rows`: serving a query does not materialise a
+    second full copy of the text vectors beside hnswlib's, and ranks as the exact scan does."""
+    (tmp_path / "exact").mkdir()
+    (tmp_path / "ann").mkdir()
+    exact = synthetic.build(tmp_path / "exact")
+    monkeypatch.setattr(catalog_index, "build_index", lambda v: build_index(v, scan_floats=1))
+    ann = synthetic.build(tmp_path / "ann")
+    request = RecommendationRequest(query="dog bed", diversity=0.0)
+    served = ann.recommend(request).as_dict()["items"]
+    assert served
+    assert "text" not in vars(ann.catalog)
+    assert [i["id"] for i in served] == [i["id"] for i in exact.recommend(request).as_dict()["items"]]

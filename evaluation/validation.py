@@ -9,8 +9,9 @@ those cases together with the tuning cases. The test cases are never read here. 
 weights then serve the recommender fitted on the whole training part.
 
 The KG and text vectors are the whole training part's (training PyKEEN again per run would
-double its cost): the validation cases' hidden events are among their triples, which favours
-the KG-history component a little on these cases.
+double its cost): the validation cases' hidden events are among their triples, so the harness
+judges the weights of components that read KG vectors on the tuning cases alone
+(`harness.KG_VECTOR_AXES`).
 """
 
 from __future__ import annotations

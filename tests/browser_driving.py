@@ -125,12 +125,27 @@ def editor_text(driver: WebDriver) -> str:
 
 
 def browser_login(driver: WebDriver, user: str, password: str) -> None:
-    """Fill Browser's connect form (a cold link always opens it) and connect."""
+    """Fill Browser's connect form (a cold link always opens it) and connect.
+
+    On a loaded machine Browser's first Bolt handshake can be lost while it is still loading, with
+    the form left filled in: one second click, then the frames' text as the failure message.
+    """
     username = wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "[data-testid=username]"))
     username.send_keys(user)
     driver.find_element(By.CSS_SELECTOR, "[data-testid=password]").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "[data-testid=connect]").click()
-    wait_for(driver, lambda d: "You are connected as user" in d.find_element(By.TAG_NAME, "body").text)
+    for attempt in (1, 2):
+        driver.find_element(By.CSS_SELECTOR, "[data-testid=connect]").click()
+        try:
+            wait_for(driver, connected, seconds=45)
+            return
+        except TimeoutException:
+            if attempt == 2 or not driver.find_elements(By.CSS_SELECTOR, "[data-testid=connect]"):
+                frames = [f.text for f in driver.find_elements(By.CSS_SELECTOR, "[data-testid=frame]")]
+                raise AssertionError(f"Neo4j Browser did not connect; its frames say: {frames}") from None
+
+
+def connected(driver: WebDriver) -> bool:
+    return "You are connected as user" in driver.find_element(By.TAG_NAME, "body").text
 
 
 def apply_style(driver: WebDriver, grass: str) -> None:
@@ -179,7 +194,7 @@ def take_screenshots(page: str, query: str, password: str, out: Path) -> None:
         href, _ = first_browser_link(driver)
         driver.save_screenshot(str(out / "ui-diversity-0.8.png"))
         driver.set_window_size(1400, 900)
-        driver.get(href.split("?", 1)[0])
+        driver.get(href)
         browser_login(driver, "neo4j", password)
         apply_style(driver, static_text("kgrec.grass"))
         driver.get(href)

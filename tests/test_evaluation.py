@@ -96,7 +96,7 @@ def test_lastfm_follows_the_kgcn_split(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
-    options = RunOptions(cases=40, tune=20, epochs=5, validation=20)
+    options = RunOptions(cases=40, tune=20, epochs=1, validation=20)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
     assert names[:9] == [
@@ -160,7 +160,7 @@ def test_any_loaded_catalogue_evaluates_against_an_interactions_file(
         tmp_path / "out",
         ENCODER,
         split="leave-last",
-        options=RunOptions(cases=40, tune=20, epochs=5, validation=20),
+        options=RunOptions(cases=40, tune=20, epochs=1, validation=20),
     )
     assert report["cases"] == 40
     assert "leave-last" in report["protocol"]

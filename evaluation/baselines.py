@@ -41,6 +41,7 @@ class TunedBaseline:
     params: dict[str, float]
     rank: Ranker
     sweep: list[dict[str, Any]] = field(default_factory=list)
+    model: ItemItemModel | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"params": self.params, "sweep": self.sweep}
@@ -77,16 +78,17 @@ def tune_baselines(
     data = InteractionMatrix.from_histories(histories, items)
     out: dict[str, TunedBaseline] = {}
     grid = [(name, params) for name, points in GRIDS.items() for params in points]
-    best: dict[str, tuple[float, dict[str, float], Ranker]] = {}
+    best: dict[str, tuple[float, dict[str, float], Ranker, ItemItemModel]] = {}
     sweeps: dict[str, list[dict[str, Any]]] = {name: [] for name in GRIDS}
     for name, params in tqdm(grid, desc="baseline grid", disable=not progress):
-        rank = model_ranker(FITS[name](data, **params), popularity, k)
+        model = FITS[name](data, **params)
+        rank = model_ranker(model, popularity, k)
         ndcg = float(np.mean([m.ndcg_at_k(rank(case), case.hidden, k) for case in tune_cases]))
         sweeps[name].append({"params": params, "ndcg@10": round(ndcg, 5)})
         if name not in best or ndcg > best[name][0]:
-            best[name] = (ndcg, params, rank)
-    for name, (_, params, rank) in best.items():
-        out[name] = TunedBaseline(name, params, rank, sweeps[name])
+            best[name] = (ndcg, params, rank, model)
+    for name, (_, params, rank, model) in best.items():
+        out[name] = TunedBaseline(name, params, rank, sweeps[name], model)
     return out
 
 

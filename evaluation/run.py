@@ -156,7 +156,8 @@ def _train_and_evaluate(
         tune_cases or cases,
         progress=options.progress,
     )
-    recommender.collaborative.use_settings(neighbour_settings(baselines))
+    ease = baselines["ease"].model if "ease" in baselines else None
+    recommender.collaborative.use_settings(neighbour_settings(baselines), ease=ease)
     validation = (
         build_validation(
             store,

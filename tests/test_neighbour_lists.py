@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kgrec.recommender.collaborative import InteractionMatrix, fit_ease
 from kgrec.recommender.collaborative import source as source_module
 from kgrec.recommender.collaborative.neighbours import NeighbourLists, NeighbourSettings
 from kgrec.recommender.collaborative.source import CollaborativeSource
@@ -49,6 +50,19 @@ def test_walks_follow_shoppers_and_knowledge_reaches_a_cold_item() -> None:
     ease = lists.scores("ease", history, np.ones(1, dtype=np.float32))
     assert ease[ITEMS.index("bread")] == pytest.approx(1.0)
     assert lists.strongest("walk", [ITEMS.index("tea"), ITEMS.index("milk")], ITEMS.index("bread")) == 0
+
+
+def test_a_given_ease_fit_is_used_only_for_the_same_items() -> None:
+    g = shop()
+    settings = NeighbourSettings(ease_l2=5.0)
+    fitted = NeighbourLists.build(g, ITEMS, popularity(g), settings).lists["ease"]
+    data = InteractionMatrix.from_histories({"z": ["tea", "jam"]}, ITEMS)
+    other = fit_ease(data, l2=5.0)
+    reused = NeighbourLists.build(g, ITEMS, popularity(g), settings, ease=other).lists["ease"]
+    assert not np.allclose(reused.toarray(), fitted.toarray()), "a given fit replaces fitting"
+    foreign = fit_ease(InteractionMatrix.from_histories({"z": ["tea", "jam"]}, ITEMS[:4]), l2=5.0)
+    refit = NeighbourLists.build(g, ITEMS, popularity(g), settings, ease=foreign).lists["ease"]
+    assert np.allclose(refit.toarray(), fitted.toarray()), "another item list is ignored"
 
 
 def test_lists_round_trip_through_the_artifact_and_refuse_another_catalogue(tmp_path: Path) -> None:

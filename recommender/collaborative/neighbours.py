@@ -82,7 +82,12 @@ class NeighbourLists:
         items: Sequence[str],
         popularity: NDArray[np.float32],
         settings: NeighbourSettings | None = None,
+        *,
+        ease: ItemItemModel | None = None,
     ) -> NeighbourLists:
+        """`ease`: EASE already fitted on these interactions with `settings.ease_l2` (an
+        evaluation's tuned baseline); its dense inverse is most of a build, so it is not fitted
+        twice. Ignored when it covers another item list."""
         settings = settings or NeighbourSettings()
         started = time.perf_counter()
         histories = {u: [e.item for e in events] for u, events in projection.user_history.items()}
@@ -96,7 +101,8 @@ class NeighbourLists:
         }
         taken = int((data.item_degree() > 0).sum())
         if 0 < taken <= EASE_MAX_ITEMS:
-            lists["ease"] = _pruned_rows(fit_ease(data, l2=settings.ease_l2), k)
+            fitted = ease if ease is not None and ease.items == data.items else None
+            lists["ease"] = _pruned_rows(fitted or fit_ease(data, l2=settings.ease_l2), k)
         else:
             log.info("EASE skipped: %d items with interactions (limit %d)", taken, EASE_MAX_ITEMS)
         log.info("neighbour lists for %d items in %.1f s", len(items), time.perf_counter() - started)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from kgrec.recommender.collaborative.matrix import ItemItemModel
 from kgrec.recommender.collaborative.neighbours import NeighbourLists, NeighbourSettings
 from kgrec.recommender.fusion import FusionWeights
 from kgrec.recommender.projection import GraphProjection
@@ -50,17 +51,18 @@ class CollaborativeSource:
         self._lock = threading.Lock()
         self._rebuilding: threading.Thread | None = None
 
-    def refresh(self) -> None:
+    def refresh(self, *, ease: ItemItemModel | None = None) -> None:
         """Rebuild now from the projection as it is (the background rebuild calls this)."""
-        lists = NeighbourLists.build(self.projection, self.items, self.popularity, self.settings)
+        lists = NeighbourLists.build(self.projection, self.items, self.popularity, self.settings, ease=ease)
         lists.save(self.artifact_dir)
         with self._lock:
             self.lists = lists
 
-    def use_settings(self, settings: NeighbourSettings) -> None:
-        """Rebuild with other walk / EASE hyper-parameters (an evaluation's tuned ones)."""
+    def use_settings(self, settings: NeighbourSettings, *, ease: ItemItemModel | None = None) -> None:
+        """Rebuild with other walk / EASE hyper-parameters (an evaluation's tuned ones; `ease`:
+        its EASE fitted with them on the same interactions, see `NeighbourLists.build`)."""
         self.settings = settings
-        self.refresh()
+        self.refresh(ease=ease)
 
     def record_event(self, now: float | None = None) -> bool:
         """Count one live event; start a background rebuild when the lists have grown stale.

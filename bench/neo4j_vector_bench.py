@@ -50,6 +50,7 @@ HEAP, PAGECACHE = "3g", "2g"
 log = logging.getLogger(__name__)
 # kgrec's query-time ef (HnswIndex), and a wider search for recall closer to exact.
 HNSW_EF = {"hnswlib": 128, "hnswlib_ef400": 400}
+WARM = 20  # the first queries warm both engines and are not counted
 
 
 def synthetic_vectors(n: int, seed: int = 14) -> NDArray[np.float32]:
@@ -101,6 +102,12 @@ def start(neo4j: LocalNeo4j) -> int:
     return pid
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_gib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -144,6 +151,7 @@ def prepare(products: int, home: Path) -> dict[str, Any]:
         "--array-delimiter=;",
         f"--nodes={cypher.embedding_label(LABEL)}={csv_path}",
         "--max-off-heap-memory=2g",
+        f"--report-file={home / 'import.report'}",
         heap="2g",
     )
     import_s = time.perf_counter() - started
@@ -226,7 +234,7 @@ def query(home: Path, queries: int, ks: list[int]) -> dict[str, Any]:
     import hnswlib
 
     vectors = np.load(home / "vectors.npy", mmap_mode="r")
-    probes = probes_for(vectors, queries + 20)
+    probes = probes_for(vectors, queries + WARM)
     truth = exact_top(vectors, probes, max(ks))
     index = hnswlib.Index(space="ip", dim=DIM)
     index.load_index(str(home / "hnsw.bin"), max_elements=len(vectors))
@@ -239,8 +247,11 @@ def query(home: Path, queries: int, ks: list[int]) -> dict[str, Any]:
         with store_on(neo4j) as store:
             statement, _ = cypher.query_vector_index(LABEL, PROP, 10, [])
             name = cypher.vector_index_name(LABEL, PROP)
+            cpu_before = 0.0
             for i, probe in enumerate(tqdm(probes, desc="queries", unit="q")):
-                warm = i < 20  # the first queries warm both engines and are not counted
+                if i == WARM:
+                    cpu_before = cpu_seconds(pid)
+                warm = i < WARM
                 vector = probe.tolist()
                 for k in ks:
                     expected = {int(x) for x in truth[i, :k]}
@@ -264,6 +275,14 @@ def query(home: Path, queries: int, ks: list[int]) -> dict[str, Any]:
                     if k == max(ks) and k > 10:  # the first 10 of a wider Neo4j search
                         first = {int(r["id"][1:]) for r in rows[:10]}
                         hits["neo4j_top10_of_wide"] += len({int(x) for x in truth[i, :10]} & first)
+            neo4j_cpu = cpu_seconds(pid) - cpu_before
+            result["neo4j_cpu_ms_per_query"] = round(neo4j_cpu * 1000 / (len(ks) * (len(probes) - WARM)), 2)
+            trips = []
+            for _ in range(queries):  # what any Cypher read costs here: the floor under a query
+                started = time.perf_counter()
+                store.run("RETURN 1 AS one")
+                trips.append(time.perf_counter() - started)
+            result["neo4j_round_trip_p50_ms"] = round(median(trips) * 1000, 3)
             result["neo4j_heap_used_gib_after_queries"] = heap_gib(store)
             result["neo4j_rss_gib_after_queries"] = rss_gib(pid)
     finally:

@@ -8,7 +8,7 @@ Neo4j through `neo4j-admin database import` as `ProductEmbedding` nodes (kgrec's
 `text_embedding`), then kgrec's own `CREATE VECTOR INDEX` builds the index; writing 1M vectors
 through Cypher would take about an hour on two cores (docs/scaling.md, section 4).
 
-Three stages, so that each timed run stays short (the timed ones hold the bench lock):
+Four stages, so that each timed run stays short (the timed ones hold the bench lock):
   prepare  vectors, CSV, import into a fresh home (untimed preparation; run it niced);
   index    starts Neo4j, builds the vector index (timed), measures store size and heap;
   hnsw     builds kgrec's hnswlib index on the same vectors (timed) and saves it;
@@ -116,7 +116,7 @@ def rss_gib(pid: int) -> float:
 
 
 def heap_gib(store: Neo4jGraphStore) -> float:
-    """Used heap after a full GC request, from the server's JMX bean."""
+    """Used heap now (no GC forced, so an upper bound of the live data), from the JMX bean."""
     records = store.run(
         "CALL dbms.queryJmx('java.lang:type=Memory') YIELD attributes "
         "RETURN attributes.HeapMemoryUsage.value.properties.used AS used"
@@ -188,7 +188,10 @@ def build_neo4j_index(home: Path) -> dict[str, Any]:
         neo4j.stop()
     database = neo4j.home / "data" / "databases" / "neo4j"
     result["neo4j_store_gib"] = folder_gib(database)
-    result["neo4j_vector_index_gib"] = folder_gib(database / "schema" / "index" / "vector-2.0")
+    index_folder = database / "schema" / "index" / "vector-2.0"
+    result["neo4j_vector_index_gib"] = folder_gib(index_folder)
+    # Lucene segments: each is an HNSW graph of its own that every query searches.
+    result["neo4j_index_segments"] = sum(1 for _ in index_folder.rglob("*.si"))
     return result
 
 

@@ -9,7 +9,7 @@ batch, and because every write is a MERGE a re-run converges to the graph of a c
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -20,6 +20,7 @@ from typing import TypeVar
 from tqdm import tqdm
 
 from kgrec.graph import limits
+from kgrec.graph.bulk_staging import StagingStore
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
 from kgrec.graph.interaction_parsing import RawInteraction, iter_interactions
 from kgrec.graph.product_parsing import RawProduct, iter_products
@@ -205,8 +206,13 @@ def load_products(
     paths: set[str] = set()
     first_line_of_id: dict[str, int] = {}
     titles: list[str] = []
+    # A staging store (bulk import) holds the whole load in memory and writes nothing before the
+    # import, so the rows parsed while validating are kept instead of parsing the file twice.
+    parsed: deque[RawProduct] | None = deque() if isinstance(store, StagingStore) else None
     with _bar(f"validating {path.name}", progress) as bar:
         for chunk in batched(iter_products(path, mapping, currency), batch_size):
+            if parsed is not None:
+                parsed.extend(chunk)
             for product in chunk:
                 if extract_from_title:
                     titles.append(product.title)
@@ -238,8 +244,15 @@ def load_products(
     with _atomic(store, summary, summary.rows, atomic_rows):
         path_ids = _write_path_categories(store, summary, taxonomy, paths, batch_size)
 
+        def raw_products() -> Iterator[RawProduct]:
+            if parsed is None:
+                yield from iter_products(path, mapping, currency)
+                return
+            while parsed:
+                yield parsed.popleft()
+
         def records() -> Iterator[ProductRecord]:
-            for raw in iter_products(path, mapping, currency):
+            for raw in raw_products():
                 record = _product_record(raw, taxonomy, path_ids)
                 yield record if vocabulary is None else with_title_facts(record, vocabulary)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from kgrec.embeddings import finetune, finetune_checkpoint
 from kgrec.embeddings.encoder_artifacts import (
     current_encoder,
     fitted_queries,
@@ -22,8 +24,9 @@ from kgrec.embeddings.finetune import (
     finetune_encoder,
     read_pairs,
 )
+from kgrec.embeddings.finetune_checkpoint import Checkpoint
 from kgrec.embeddings.text_encoder import HFTextEncoder, default_model_path
-from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.errors import ArtifactError, InputFileError, InvalidArgumentError
 from tests.helpers import write
 
 # Made-up products and queries (not from any real catalogue or search log).
@@ -133,3 +136,54 @@ def test_a_bad_pairs_line_is_named(tmp_path: Path) -> None:
         read_pairs(path)
     with pytest.raises(InputFileError, match=r"two.tsv:1"):
         read_pairs(write(tmp_path / "two.tsv", "pail\tp5\n"))
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_encoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after its second checkpoint, a re-run resumes at that step and ends with the
+    weights of a run that was never stopped; the checkpoint is itself a usable encoder."""
+    config = FinetuneConfig(epochs=2, batch_size=8, lr=1e-4, seed=1, checkpoint_every=2)
+    whole = finetune_encoder(_pairs(), PRODUCTS, tmp_path / "a", config=config, checkpoint=tmp_path / "ca")
+    assert whole.path is not None and not (tmp_path / "ca").exists()
+
+    real = finetune_checkpoint.write_checkpoint
+    written: list[int] = []
+
+    def write_then_stop(root: Path, state: Checkpoint, *args: Any) -> Path:
+        folder = real(root, state, *args)
+        written.append(state.step)
+        if len(written) == 2:
+            raise _Interrupted
+        return folder
+
+    monkeypatch.setattr(finetune, "write_checkpoint", write_then_stop)
+    home, saved = tmp_path / "b", tmp_path / "cb"
+    with pytest.raises(_Interrupted):
+        finetune_encoder(_pairs(), PRODUCTS, home, config=config, checkpoint=saved)
+    assert written == [2, 4] and current_encoder(home) is None
+    partial = saved / "latest"
+    assert set(fitted_queries(partial)) == set(QUERIES)
+    HFTextEncoder(partial).encode(["pail"])
+    monkeypatch.setattr(finetune, "write_checkpoint", real)
+    resumed = finetune_encoder(_pairs(), PRODUCTS, home, config=config, checkpoint=saved)
+    assert resumed.path is not None and resumed.losses[:4] == whole.losses[:4]
+    np.testing.assert_allclose(
+        HFTextEncoder(resumed.path).encode(["pail", "lamp globe"]),
+        HFTextEncoder(whole.path).encode(["pail", "lamp globe"]),
+        atol=1e-5,
+    )
+    other = FinetuneConfig(epochs=2, batch_size=8, lr=3e-5, seed=1, checkpoint_every=2)
+    with pytest.raises(InvalidArgumentError, match=r"checkpoint_every|checkpoint"):
+        FinetuneConfig(checkpoint_every=-1)
+    monkeypatch.setattr(finetune, "write_checkpoint", write_then_stop)
+    written.clear()
+    with pytest.raises(_Interrupted):
+        finetune_encoder(_pairs(), PRODUCTS, tmp_path / "c", config=config, checkpoint=tmp_path / "cc")
+    with pytest.raises(ArtifactError, match="other pairs or settings"):
+        finetune_encoder(_pairs(), PRODUCTS, tmp_path / "c", config=other, checkpoint=tmp_path / "cc")

@@ -21,6 +21,7 @@ from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
 
 DEFAULTS = FinetuneConfig()
+CHECKPOINT = "finetune-checkpoint"
 app = typer.Typer()
 
 
@@ -71,6 +72,13 @@ def finetune_cmd(
     negative_depth: Annotated[
         int, typer.Option(help="With bm25: how many of its top non-relevant hits each query cycles through")
     ] = DEFAULTS.negative_depth,
+    checkpoint_every: Annotated[
+        int,
+        typer.Option(
+            help="Save a resumable checkpoint in KGREC_HOME/finetune-checkpoint every this many steps "
+            "(0: none); a re-run of the same command resumes from it"
+        ),
+    ] = 100,
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune the BERT encoder, save it as a versioned encoder (now current), and re-encode
@@ -83,6 +91,7 @@ def finetune_cmd(
         seed=seed,
         hard_negatives=hard_negatives,
         negative_depth=negative_depth,
+        checkpoint_every=checkpoint_every,
     )
     settings = Settings()
     rows = read_pairs(require_file(pairs))
@@ -97,6 +106,7 @@ def finetune_cmd(
             base_model=base,
             source=str(pairs),
             progress=not as_json,
+            checkpoint=settings.home / CHECKPOINT if checkpoint_every else None,
         )
 
     if products is not None:

@@ -84,6 +84,7 @@ class FinetuneResult:
     seconds: float
     steps_per_second: float
     losses: list[float] = field(default_factory=list)
+    of_steps: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +93,7 @@ class FinetuneResult:
             "pairs": self.pairs,
             "queries": self.queries,
             "steps": self.steps,
+            "of_steps": self.of_steps or self.steps,
             "seconds": round(self.seconds, 1),
             "steps_per_second": round(self.steps_per_second, 3),
             "loss_first": round(self.losses[0], 4) if self.losses else None,
@@ -250,10 +252,14 @@ def finetune_encoder(
     source: str = "",
     progress: bool = False,
     checkpoint: Path | None = None,
+    stop_after: float | None = None,
 ) -> FinetuneResult:
     """Trains, then writes the encoder artifact (atomically) and makes it current. With
     `checkpoint` and `config.checkpoint_every`, the state is saved there every that many steps
-    and a run of the same pairs and config resumes from it (see finetune_checkpoint.py)."""
+    and a run of the same pairs and config resumes from it (see finetune_checkpoint.py). With
+    `checkpoint` and `stop_after` seconds, training stops at the first step past that time and
+    saves a checkpoint (result: no path, `steps` done of `of_steps`), so a long run can be cut
+    into time-boxed pieces."""
     rng = random.Random(config.seed)
     torch.manual_seed(config.seed)
     chosen = list(pairs)
@@ -300,6 +306,17 @@ def finetune_encoder(
         saved.restore(optimizer, schedule)
     started = time.perf_counter()
     steps = [batch for batches in epochs for batch in batches]
+
+    def save_checkpoint(number: int, checkpoint: Path) -> float:
+        seconds = earlier + time.perf_counter() - started
+        write_checkpoint(
+            checkpoint,
+            _Checkpoint(checkpoint, number, losses, seconds, optimizer.state_dict(), schedule.state_dict()),
+            lambda folder: _save_model(trainer, folder),
+            {**manifest, "steps": number, "of_steps": total, "seconds": round(seconds, 1)},
+        )
+        return seconds
+
     with tqdm(total=total, initial=done, desc="fine-tuning", unit="steps", disable=not progress) as bar:
         for number, batch in enumerate(steps[done:], start=done + 1):
             loss = trainer.loss(batch)
@@ -310,21 +327,16 @@ def finetune_encoder(
             losses.append(loss.item())
             bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
             bar.update(1)
-            if (
-                checkpoint is not None
-                and config.checkpoint_every
-                and number % config.checkpoint_every == 0
-                and number < total
-            ):
-                seconds = earlier + time.perf_counter() - started
-                write_checkpoint(
-                    checkpoint,
-                    _Checkpoint(
-                        checkpoint, number, losses, seconds, optimizer.state_dict(), schedule.state_dict()
-                    ),
-                    lambda folder: _save_model(trainer, folder),
-                    {**manifest, "steps": number, "of_steps": total, "seconds": round(seconds, 1)},
+            if checkpoint is None or number == total:
+                continue
+            if stop_after is not None and time.perf_counter() - started >= stop_after:
+                seconds = save_checkpoint(number, checkpoint)
+                rate = (number - done) / max(seconds - earlier, 1e-9)
+                return FinetuneResult(
+                    None, len(examples), len(queries), number, seconds, rate, losses, of_steps=total
                 )
+            if config.checkpoint_every and number % config.checkpoint_every == 0:
+                save_checkpoint(number, checkpoint)
     seconds = earlier + time.perf_counter() - started
     trainer.model.eval()
     manifest = {

@@ -117,7 +117,7 @@ def test_the_encoder_artifact_round_trips(trained: tuple[Path, Path]) -> None:
 
 
 def test_bm25_negatives_are_keyword_matches_not_graded_relevant() -> None:
-    """"Zenith ... gal." products match the words of a bucket query; the judged-low one comes
+    """ "Zenith ... gal." products match the words of a bucket query; the judged-low one comes
     first, then the unjudged, never the relevant one or a product sharing no word."""
     texts = dict(PRODUCTS)
     judged = [Pair("zenith 5 gal bucket", "p5", 3.0), Pair("zenith 5 gal bucket", "p9", 1.0)]
@@ -187,3 +187,16 @@ def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_encoder(
         finetune_encoder(_pairs(), PRODUCTS, tmp_path / "c", config=config, checkpoint=tmp_path / "cc")
     with pytest.raises(ArtifactError, match="other pairs or settings"):
         finetune_encoder(_pairs(), PRODUCTS, tmp_path / "c", config=other, checkpoint=tmp_path / "cc")
+
+
+@pytest.mark.slow
+def test_a_time_boxed_piece_stops_with_a_checkpoint_and_the_next_finishes(tmp_path: Path) -> None:
+    config = FinetuneConfig(epochs=1, batch_size=8, lr=1e-4, seed=1)
+    saved = tmp_path / "checkpoint"
+    piece = finetune_encoder(_pairs(), PRODUCTS, tmp_path, config=config, checkpoint=saved, stop_after=0)
+    assert piece.path is None and piece.steps == 1 and piece.of_steps is not None and piece.of_steps > 1
+    assert (saved / "latest" / "trainer_state.pt").is_file() and current_encoder(tmp_path) is None
+    rest = finetune_encoder(_pairs(), PRODUCTS, tmp_path, config=config, checkpoint=saved)
+    assert rest.path is not None and current_encoder(tmp_path) == rest.path
+    assert rest.losses[0] == piece.losses[0] and len(rest.losses) == rest.steps == piece.of_steps
+    assert not saved.exists()

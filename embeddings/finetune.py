@@ -13,6 +13,7 @@ normalisation as at serving time, so the trained model drops into `HFTextEncoder
 from __future__ import annotations
 
 import random
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,8 @@ import torch
 from tqdm import tqdm
 
 from kgrec.embeddings.encoder_artifacts import encoder_name, write_encoder
+from kgrec.embeddings.finetune_checkpoint import Checkpoint as _Checkpoint
+from kgrec.embeddings.finetune_checkpoint import read_checkpoint, write_checkpoint
 from kgrec.embeddings.lexical import Bm25Index
 from kgrec.embeddings.text_encoder import default_model_path
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
@@ -52,6 +55,7 @@ class FinetuneConfig:
     seed: int = 7
     hard_negatives: str = "judged"
     negative_depth: int = 10
+    checkpoint_every: int = 0
 
     def __post_init__(self) -> None:
         if self.hard_negatives not in HARD_NEGATIVES:
@@ -60,6 +64,8 @@ class FinetuneConfig:
             )
         if self.negative_depth < 1:
             raise InvalidArgumentError("negative-depth", "must be at least 1")
+        if self.checkpoint_every < 0:
+            raise InvalidArgumentError("checkpoint-every", "must be 0 (no checkpoints) or more")
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise InvalidArgumentError(name, f"must be at least 1, got {getattr(self, name)}")
@@ -78,6 +84,7 @@ class FinetuneResult:
     seconds: float
     steps_per_second: float
     losses: list[float] = field(default_factory=list)
+    of_steps: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +93,7 @@ class FinetuneResult:
             "pairs": self.pairs,
             "queries": self.queries,
             "steps": self.steps,
+            "of_steps": self.of_steps or self.steps,
             "seconds": round(self.seconds, 1),
             "steps_per_second": round(self.steps_per_second, 3),
             "loss_first": round(self.losses[0], 4) if self.losses else None,
@@ -153,9 +161,7 @@ def _examples(
     pairs: Sequence[Pair], texts: Mapping[str, str], rng: random.Random, config: FinetuneConfig
 ) -> list[_Example]:
     by_query = _by_query(pairs, texts)
-    mined = (
-        bm25_negatives(by_query, texts, config.negative_depth) if config.hard_negatives == "bm25" else {}
-    )
+    mined = bm25_negatives(by_query, texts, config.negative_depth) if config.hard_negatives == "bm25" else {}
     out = []
     for query, judged in sorted(by_query.items()):
         negatives = mined.get(query) or [texts[p.product_id] for p in judged if p.grade < RELEVANT_GRADE]
@@ -245,8 +251,15 @@ def finetune_encoder(
     base_model: Path | None = None,
     source: str = "",
     progress: bool = False,
+    checkpoint: Path | None = None,
+    stop_after: float | None = None,
 ) -> FinetuneResult:
-    """Trains, then writes the encoder artifact (atomically) and makes it current."""
+    """Trains, then writes the encoder artifact (atomically) and makes it current. With
+    `checkpoint` and `config.checkpoint_every`, the state is saved there every that many steps
+    and a run of the same pairs and config resumes from it (see finetune_checkpoint.py). With
+    `checkpoint` and `stop_after` seconds, training stops at the first step past that time and
+    saves a checkpoint (result: no path, `steps` done of `of_steps`), so a long run can be cut
+    into time-boxed pieces."""
     rng = random.Random(config.seed)
     torch.manual_seed(config.seed)
     chosen = list(pairs)
@@ -258,33 +271,8 @@ def finetune_encoder(
             "pairs", f"need at least 2 pairs graded >= {RELEVANT_GRADE} whose products are in the catalogue"
         )
     path = base_model or default_model_path()
-    trainer = _Trainer(path, config)
-    trainer.model.train()
-    epochs = [_batches(examples, config.batch_size, rng) for _ in range(config.epochs)]
-    total = sum(len(b) for b in epochs)
-    optimizer = torch.optim.AdamW(trainer.model.parameters(), lr=config.lr)
-    warmup = max(1, int(total * config.warmup_share))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(total - warmup, 1)))
-    )
-    losses: list[float] = []
-    started = time.perf_counter()
-    with tqdm(total=total, desc="fine-tuning", unit="steps", disable=not progress) as bar:
-        for batches in epochs:
-            for batch in batches:
-                loss = trainer.loss(batch)
-                optimizer.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]
-                optimizer.step()
-                schedule.step()
-                losses.append(loss.item())
-                bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
-                bar.update(1)
-    seconds = time.perf_counter() - started
-    trainer.model.eval()
     queries = sorted({e.query for e in examples})
-    manifest = {
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    manifest: dict[str, Any] = {
         "base_model": path.name if base_model else "all-MiniLM-L6-v2",
         "objective": f"in-batch negatives + {config.hard_negatives} hard negatives, weighted by (grade-1)/2",
         "pairs_file": source,
@@ -299,21 +287,87 @@ def finetune_encoder(
             "hard_negatives": config.hard_negatives,
             "negative_depth": config.negative_depth,
         },
+        "queries": queries,
+    }
+    saved = read_checkpoint(checkpoint, manifest) if checkpoint is not None else None
+    trainer = _Trainer(saved.folder if saved else path, config)
+    trainer.model.train()
+    epochs = [_batches(examples, config.batch_size, rng) for _ in range(config.epochs)]
+    total = sum(len(b) for b in epochs)
+    optimizer = torch.optim.AdamW(trainer.model.parameters(), lr=config.lr)
+    warmup = max(1, int(total * config.warmup_share))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(total - warmup, 1)))
+    )
+    losses: list[float] = saved.losses if saved else []
+    done = saved.step if saved else 0
+    earlier = saved.seconds if saved else 0.0
+    if saved:
+        saved.restore(optimizer, schedule)
+    started = time.perf_counter()
+    steps = [batch for batches in epochs for batch in batches]
+
+    def save_checkpoint(number: int, checkpoint: Path) -> float:
+        seconds = earlier + time.perf_counter() - started
+        write_checkpoint(
+            checkpoint,
+            _Checkpoint(checkpoint, number, losses, seconds, optimizer.state_dict(), schedule.state_dict()),
+            lambda folder: _save_model(trainer, folder),
+            {**manifest, "steps": number, "of_steps": total, "seconds": round(seconds, 1)},
+        )
+        return seconds
+
+    with tqdm(total=total, initial=done, desc="fine-tuning", unit="steps", disable=not progress) as bar:
+        for number, batch in enumerate(steps[done:], start=done + 1):
+            loss = trainer.loss(batch)
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            schedule.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{sum(losses[-20:]) / len(losses[-20:]):.3f}")
+            bar.update(1)
+            if checkpoint is None or number == total:
+                continue
+            if stop_after is not None and time.perf_counter() - started >= stop_after:
+                seconds = save_checkpoint(number, checkpoint)
+                rate = (number - done) / max(seconds - earlier, 1e-9)
+                return FinetuneResult(
+                    None, len(examples), len(queries), number, seconds, rate, losses, of_steps=total
+                )
+            if config.checkpoint_every and number % config.checkpoint_every == 0:
+                save_checkpoint(number, checkpoint)
+    seconds = earlier + time.perf_counter() - started
+    trainer.model.eval()
+    manifest = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        **manifest,
         "steps": total,
         "seconds": round(seconds, 1),
         "loss_first": losses[0],
         "loss_last": losses[-1],
-        "queries": queries,
+        "resumed_at_step": done or None,
     }
 
-    def save(folder: Path) -> None:
-        trainer.model.save_pretrained(str(folder))
-        trainer.tokenizer.save_pretrained(str(folder))
-
-    written = write_encoder(home, encoder_name("minilm"), save, manifest)
-    return FinetuneResult(
-        written, len(examples), len(queries), total, seconds, total / max(seconds, 1e-9), losses
+    written = write_encoder(
+        home, encoder_name("minilm"), lambda folder: _save_model(trainer, folder), manifest
     )
+    if checkpoint is not None:
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    return FinetuneResult(
+        written,
+        len(examples),
+        len(queries),
+        total,
+        seconds,
+        (total - done) / max(seconds - earlier, 1e-9),
+        losses,
+    )
+
+
+def _save_model(trainer: _Trainer, folder: Path) -> None:
+    trainer.model.save_pretrained(str(folder))
+    trainer.tokenizer.save_pretrained(str(folder))
 
 
 def _whole_queries(pairs: Sequence[Pair], limit: int, rng: random.Random) -> list[Pair]:

@@ -112,6 +112,33 @@ def test_finetune_refuses_a_bad_pairs_file_with_exit_2(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "file not found" in missing.stderr
 
 
+@pytest.mark.slow
+def test_finetune_in_time_boxed_pieces_resumes_with_the_same_command(tmp_path: Path) -> None:
+    """Made-up products and pairs: `--stop-after 0` stops after one step with a checkpoint; the
+    same command again finishes from it and writes the encoder."""
+    env = {"KGREC_HOME": str(tmp_path / "home")}
+    products = write(
+        tmp_path / "products.csv",
+        "id,title\np1,Acme Copper Pipe Coupling\np2,Acme Cordless Drill\np3,Bolton Garden Hose\n"
+        "p4,Bolton Door Knob\np5,Zenith Plastic Bucket\n",
+    )
+    pairs = write(
+        tmp_path / "pairs.tsv",
+        "couplingg\tp1\t3\ndriller\tp2\t3\nwatering tube\tp3\t3\ndoor handle\tp4\t3\npail\tp5\t3\n" * 2,
+    )
+    command = ["finetune", "--pairs", str(pairs), "--products", str(products), "--batch-size", "2"]
+    piece = runner.invoke(app, [*command, "--stop-after", "0", "--json"], env=env)
+    assert piece.exit_code == 0, piece.output
+    first = json.loads(piece.stdout)
+    assert first["encoder"] is None and first["steps"] == 1 and first["of_steps"] > 1
+    assert (tmp_path / "home" / "finetune-checkpoint" / "latest").is_symlink()
+    rest = runner.invoke(app, [*command, "--json"], env=env)
+    assert rest.exit_code == 0, rest.output
+    done = json.loads(rest.stdout)
+    assert done["encoder"] and done["steps"] == first["of_steps"]
+    assert not (tmp_path / "home" / "finetune-checkpoint").exists()
+
+
 def test_evaluate_interactions_with_neo4j_down_exits_3(tmp_path: Path) -> None:
     env = {"KGREC_HOME": str(tmp_path), "KGREC_NEO4J_URI": "bolt://127.0.0.1:1", "KGREC_NEO4J_PASSWORD": "x"}
     events = write(tmp_path / "events.csv", "user_id,item_id,kind,timestamp\nu1,p1,view,1\n")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from kgrec.embeddings import finetune, finetune_checkpoint
 from kgrec.embeddings.encoder_artifacts import (
     current_encoder,
     fitted_queries,
@@ -22,8 +24,9 @@ from kgrec.embeddings.finetune import (
     finetune_encoder,
     read_pairs,
 )
+from kgrec.embeddings.finetune_checkpoint import Checkpoint
 from kgrec.embeddings.text_encoder import HFTextEncoder, default_model_path
-from kgrec.graph.errors import InputFileError, InvalidArgumentError
+from kgrec.graph.errors import ArtifactError, InputFileError, InvalidArgumentError
 from tests.helpers import write
 
 # Made-up products and queries (not from any real catalogue or search log).
@@ -114,7 +117,7 @@ def test_the_encoder_artifact_round_trips(trained: tuple[Path, Path]) -> None:
 
 
 def test_bm25_negatives_are_keyword_matches_not_graded_relevant() -> None:
-    """"Zenith ... gal." products match the words of a bucket query; the judged-low one comes
+    """ "Zenith ... gal." products match the words of a bucket query; the judged-low one comes
     first, then the unjudged, never the relevant one or a product sharing no word."""
     texts = dict(PRODUCTS)
     judged = [Pair("zenith 5 gal bucket", "p5", 3.0), Pair("zenith 5 gal bucket", "p9", 1.0)]
@@ -133,3 +136,67 @@ def test_a_bad_pairs_line_is_named(tmp_path: Path) -> None:
         read_pairs(path)
     with pytest.raises(InputFileError, match=r"two.tsv:1"):
         read_pairs(write(tmp_path / "two.tsv", "pail\tp5\n"))
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_encoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stopped after its second checkpoint, a re-run resumes at that step and ends with the
+    weights of a run that was never stopped; the checkpoint is itself a usable encoder."""
+    config = FinetuneConfig(epochs=2, batch_size=8, lr=1e-4, seed=1, checkpoint_every=2)
+    whole = finetune_encoder(_pairs(), PRODUCTS, tmp_path / "a", config=config, checkpoint=tmp_path / "ca")
+    assert whole.path is not None and not (tmp_path / "ca").exists()
+
+    real = finetune_checkpoint.write_checkpoint
+    written: list[int] = []
+
+    def write_then_stop(root: Path, state: Checkpoint, *args: Any) -> Path:
+        folder = real(root, state, *args)
+        written.append(state.step)
+        if len(written) == 2:
+            raise _Interrupted
+        return folder
+
+    monkeypatch.setattr(finetune, "write_checkpoint", write_then_stop)
+    home, saved = tmp_path / "b", tmp_path / "cb"
+    with pytest.raises(_Interrupted):
+        finetune_encoder(_pairs(), PRODUCTS, home, config=config, checkpoint=saved)
+    assert written == [2, 4] and current_encoder(home) is None
+    partial = saved / "latest"
+    assert set(fitted_queries(partial)) == set(QUERIES)
+    HFTextEncoder(partial).encode(["pail"])
+    monkeypatch.setattr(finetune, "write_checkpoint", real)
+    resumed = finetune_encoder(_pairs(), PRODUCTS, home, config=config, checkpoint=saved)
+    assert resumed.path is not None and resumed.losses[:4] == whole.losses[:4]
+    np.testing.assert_allclose(
+        HFTextEncoder(resumed.path).encode(["pail", "lamp globe"]),
+        HFTextEncoder(whole.path).encode(["pail", "lamp globe"]),
+        atol=1e-5,
+    )
+    other = FinetuneConfig(epochs=2, batch_size=8, lr=3e-5, seed=1, checkpoint_every=2)
+    with pytest.raises(InvalidArgumentError, match=r"checkpoint_every|checkpoint"):
+        FinetuneConfig(checkpoint_every=-1)
+    monkeypatch.setattr(finetune, "write_checkpoint", write_then_stop)
+    written.clear()
+    with pytest.raises(_Interrupted):
+        finetune_encoder(_pairs(), PRODUCTS, tmp_path / "c", config=config, checkpoint=tmp_path / "cc")
+    with pytest.raises(ArtifactError, match="other pairs or settings"):
+        finetune_encoder(_pairs(), PRODUCTS, tmp_path / "c", config=other, checkpoint=tmp_path / "cc")
+
+
+@pytest.mark.slow
+def test_a_time_boxed_piece_stops_with_a_checkpoint_and_the_next_finishes(tmp_path: Path) -> None:
+    config = FinetuneConfig(epochs=1, batch_size=8, lr=1e-4, seed=1)
+    saved = tmp_path / "checkpoint"
+    piece = finetune_encoder(_pairs(), PRODUCTS, tmp_path, config=config, checkpoint=saved, stop_after=0)
+    assert piece.path is None and piece.steps == 1 and piece.of_steps is not None and piece.of_steps > 1
+    assert (saved / "latest" / "trainer_state.pt").is_file() and current_encoder(tmp_path) is None
+    rest = finetune_encoder(_pairs(), PRODUCTS, tmp_path, config=config, checkpoint=saved)
+    assert rest.path is not None and current_encoder(tmp_path) == rest.path
+    assert rest.losses[0] == piece.losses[0] and len(rest.losses) == rest.steps == piece.of_steps
+    assert not saved.exists()

@@ -21,6 +21,7 @@ from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
 
 DEFAULTS = FinetuneConfig()
+CHECKPOINT = "finetune-checkpoint"
 app = typer.Typer()
 
 
@@ -71,6 +72,20 @@ def finetune_cmd(
     negative_depth: Annotated[
         int, typer.Option(help="With bm25: how many of its top non-relevant hits each query cycles through")
     ] = DEFAULTS.negative_depth,
+    checkpoint_every: Annotated[
+        int,
+        typer.Option(
+            help="Save a resumable checkpoint in KGREC_HOME/finetune-checkpoint every this many steps "
+            "(0: none); a re-run of the same command resumes from it"
+        ),
+    ] = 100,
+    stop_after: Annotated[
+        float | None,
+        typer.Option(
+            help="Stop after about this many seconds of training, with a checkpoint to resume from "
+            "(time-boxed pieces of a long run)"
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Fine-tune the BERT encoder, save it as a versioned encoder (now current), and re-encode
@@ -83,6 +98,7 @@ def finetune_cmd(
         seed=seed,
         hard_negatives=hard_negatives,
         negative_depth=negative_depth,
+        checkpoint_every=checkpoint_every,
     )
     settings = Settings()
     rows = read_pairs(require_file(pairs))
@@ -97,6 +113,8 @@ def finetune_cmd(
             base_model=base,
             source=str(pairs),
             progress=not as_json,
+            checkpoint=settings.home / CHECKPOINT if checkpoint_every or stop_after else None,
+            stop_after=stop_after,
         )
 
     if products is not None:
@@ -109,10 +127,20 @@ def finetune_cmd(
             result = tune(graph)
             reencoded = (
                 reencode_artifact(graph, settings.home, text_encoder(settings), progress=not as_json).name
-                if current_name(settings.home)
+                if current_name(settings.home) and result.path is not None
                 else None
             )
     payload = {**result.as_dict(), "reencoded_artifact": reencoded}
+    if result.path is None:
+        emit(
+            payload,
+            as_json,
+            [
+                f"stopped after {result.steps} of {result.of_steps} steps ({result.seconds:.0f}s of training "
+                f"so far); checkpoint in {settings.home / CHECKPOINT}: run the same command again to resume"
+            ],
+        )
+        return
     lines = [
         f"fine-tuned on {result.pairs} pairs ({result.queries} queries), {result.steps} steps in "
         f"{result.seconds:.0f}s ({result.steps_per_second:.2f} steps/s); loss "

@@ -70,7 +70,8 @@ class RecommendationRequestBody(BaseModel):
         ge=0.0,
         le=1.0,
         description=f"0 = relevance order, 1 = widest coverage; omitted: the shop's tuned default "
-        f"(`kgrec evaluate --apply`), else {DEFAULT_QUERY_DIVERSITY} for a query alone and "
+        f"(`kgrec evaluate --apply`; a query alone keeps {DEFAULT_QUERY_DIVERSITY} unless a query "
+        f"evaluation tuned its own), else {DEFAULT_QUERY_DIVERSITY} for a query alone and "
         f"{DEFAULT_DIVERSITY} otherwise",
     )
     strategy: Strategy | None = Field(

@@ -153,6 +153,7 @@ def evaluate_homedepot(
             latency[suffix.lstrip("+")] = _encode_latency_ms(tuned_encoder, measured)
             report_extra[f"encoder{suffix}"] = str(folder)
         systems = [r.summary(recommender.catalog.pids) for r in results]
+        chosen = choose_default(systems)
         report: dict[str, Any] = {
             "name": "homedepot",
             "protocol": (
@@ -167,7 +168,11 @@ def evaluate_homedepot(
             "systems": systems,
             "versus_fused": versus(results),
             "versus_bm25": versus(results, "bm25"),
-            "defaults": {**choose_default(systems), "fusion_weights": asdict(recommender.weights)},
+            "defaults": {
+                **chosen,
+                "query_diversity": chosen["diversity"],
+                "fusion_weights": asdict(recommender.weights),
+            },
             "fusion_weight_sweep": sweep.rows,
             "fusion_weights_tuned_on": f"{len(split.tuning)} train queries, none of them measured",
             "encode_latency_ms": latency,

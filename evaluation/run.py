@@ -22,7 +22,6 @@ from kgrec.evaluation.baselines import neighbour_settings, tune_baselines
 from kgrec.evaluation.harness import (
     WEIGHT_AXES,
     Evaluator,
-    choose_default,
     single_source_starts,
     versus,
 )
@@ -110,16 +109,6 @@ def _region_kind(recommender: Recommender, wanted: str) -> str:
     return "taxonomy" if len(set(recommender.catalog.regions["taxonomy"].ids)) >= 5 else "community"
 
 
-def _suggested_default(
-    systems: list[dict[str, Any]], evaluator: Evaluator, options: RunOptions
-) -> dict[str, Any]:
-    """The sweep's choice; without a diversity sweep, the default the run served, kept."""
-    if options.diversity_sweep:
-        return choose_default(systems)
-    strategy, diversity = evaluator.default_setting()
-    return {"strategy": strategy, "diversity": diversity, "reason": "kept: the run had no diversity sweep"}
-
-
 def _train_and_evaluate(
     store: MemoryGraphStore,
     work: Path,
@@ -182,6 +171,13 @@ def _train_and_evaluate(
         progress=options.progress,
     )
     tuned = recommender.with_weights(sweep.best)
+    tuned_validation = (
+        [(validation.recommender.with_weights(sweep.best), validation.cases)] if validation else []
+    )
+    choice = Evaluator(tuned, cases, region_kind=region_kind, seed=options.seed).choose_diversity(
+        cases=tune_cases, validation=tuned_validation, progress=options.progress
+    )
+    tuned = tuned.with_defaults(choice.strategy, choice.diversity)
     evaluator = Evaluator(
         tuned,
         cases,
@@ -198,7 +194,13 @@ def _train_and_evaluate(
         "cases": len(cases),
         "systems": systems,
         "versus_fused": versus(results),
-        "defaults": {**_suggested_default(systems, evaluator, options), "fusion_weights": asdict(sweep.best)},
+        "defaults": {
+            "strategy": choice.strategy,
+            "diversity": choice.diversity,
+            "reason": choice.reason,
+            "fusion_weights": asdict(sweep.best),
+            "diversity_tuning": choice.as_dict(),
+        },
         "fusion_weight_sweep": sweep.rows,
         "fusion_weights_tuned_on": (
             f"{len(tune_cases)} held-out tuning cases, disjoint from the test cases"

@@ -73,7 +73,8 @@ class Recommender:
         self.weights = weights or (tuned.weights if tuned else FusionWeights())
         self.default_strategy = tuned.strategy if tuned else DEFAULT_STRATEGY
         self.default_diversity = tuned.diversity if tuned else DEFAULT_DIVERSITY
-        self.default_query_diversity = tuned.diversity if tuned else DEFAULT_QUERY_DIVERSITY
+        query_diversity = tuned.query_diversity if tuned else None
+        self.default_query_diversity = DEFAULT_QUERY_DIVERSITY if query_diversity is None else query_diversity
         self._events_lock = threading.Lock()
         self._locales: dict[str, GraphProjection] = {}
         self._explainers: dict[str, Explainer] = {}
@@ -97,6 +98,13 @@ class Recommender:
         """The same recommender (same index, same cache) scoring with other weights; `self` is unchanged."""
         other = copy.copy(self)
         other.weights = weights
+        return other
+
+    def with_defaults(self, strategy: str, diversity: float) -> Recommender:
+        """The same recommender serving other defaults to requests with a shopper or history
+        (query-only requests keep theirs); `self` is unchanged."""
+        other = copy.copy(self)
+        other.default_strategy, other.default_diversity = strategy, diversity
         return other
 
     def record_event(self, user: str, item: str, kind: str, ts: int) -> bool:

@@ -2,7 +2,9 @@
 
 The best fusion weights differ from shop to shop (grocery baskets want popularity, a music
 catalogue wants co-listening; docs/evaluation.md), so the harness's choice for this shop's
-data, when there is one, beats the built-in defaults.
+data, when there is one, beats the built-in defaults. The diversity a history evaluation chose
+serves requests with a shopper or history; query-only requests keep the built-in query
+diversity unless a query evaluation (homedepot) chose theirs (`query_diversity`).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ class TunedDefaults:
     diversity: float
     weights: FusionWeights
     source: str
+    query_diversity: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "strategy": self.strategy,
             "diversity": self.diversity,
+            "query_diversity": self.query_diversity,
             "fusion_weights": asdict(self.weights),
             "source": self.source,
         }
@@ -38,7 +42,14 @@ class TunedDefaults:
 def _from_dict(chosen: dict[str, Any], source: str) -> TunedDefaults:
     known = {f.name for f in fields(FusionWeights)}
     weights = FusionWeights(**{k: float(v) for k, v in chosen["fusion_weights"].items() if k in known})
-    return TunedDefaults(str(chosen["strategy"]), float(chosen["diversity"]), weights, source)
+    query = chosen.get("query_diversity")
+    return TunedDefaults(
+        str(chosen["strategy"]),
+        float(chosen["diversity"]),
+        weights,
+        source,
+        None if query is None else float(query),
+    )
 
 
 def from_report(report: dict[str, Any]) -> TunedDefaults:

@@ -84,7 +84,7 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
         (["--preset", "movielens"], "preset: unknown preset 'movielens'"),
         (["--split", "shuffled"], "split: unknown split 'shuffled'"),
         (["--validation-cases", "-1"], "validation-cases: must be 0 or more"),
-        (["--preset", "giftcards", "--apply", "--no-diversity-sweep"], "apply: --apply needs the diversity"),
+        (["--preset", "homedepot", "--apply", "--no-diversity-sweep"], "apply: --apply needs the diversity"),
         (["--cases", "0"], "cases: must be at least 1"),
         (["--interactions", "nope.csv"], "file not found"),
         (["--preset", "instacart", "--data-dir", "."], "not an Instacart-style folder: missing products.csv"),
@@ -153,6 +153,7 @@ def test_evaluate_apply_writes_the_chosen_defaults_for_serving(tmp_path: Path) -
     env = {"KGREC_HOME": str(tmp_path / "home"), "KGREC_NEO4J_PASSWORD": "x"}
     args = ["evaluate", "--preset", "giftcards", "--data-dir", str(data), "--out", str(tmp_path / "out")]
     small = ["--cases", "30", "--tune-cases", "20", "--validation-cases", "20", "--epochs", "2"]
+    small += ["--no-diversity-sweep"]
     result = runner.invoke(app, [*args, *small, "--apply", "--json"], env=env)
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -172,6 +173,12 @@ def test_evaluate_apply_writes_the_chosen_defaults_for_serving(tmp_path: Path) -
         payload["defaults"]["diversity"],
     )
     assert asdict(tuned.weights) == payload["defaults"]["fusion_weights"]
+    # The served default is the one chosen on the tuning cases, and the one the run measured.
+    assert tuned.query_diversity is None
+    assert payload["defaults"]["diversity_tuning"]["diversity"] == tuned.diversity
+    systems = json.loads((tmp_path / "out" / "report.json").read_text())["systems"]
+    served = next(s for s in systems if s["name"] == "default")
+    assert (served["strategy"], served["diversity"]) == (tuned.strategy, tuned.diversity)
 
 
 def test_load_bulk_needs_files_and_a_local_server(tmp_path: Path) -> None:

@@ -122,7 +122,11 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     fused = next(s for s in report["systems"] if s["name"] == "fused")["metrics"]
     random = next(s for s in report["systems"] if s["name"] == "random")["metrics"]
     assert fused["ndcg@10"] > random["ndcg@10"]
-    assert set(report["defaults"]) >= {"strategy", "diversity", "fusion_weights"}
+    assert set(report["defaults"]) >= {"strategy", "diversity", "fusion_weights", "diversity_tuning"}
+    tuning = report["defaults"]["diversity_tuning"]
+    assert tuning["cases"] == 40  # the 20 tuning and 20 validation cases, none of the 40 test cases
+    default = next(s for s in report["systems"] if s["name"] == "default")
+    assert (default["strategy"], default["diversity"]) == (tuning["strategy"], tuning["diversity"])
     assert report["fusion_weights_tuned_on"].startswith("20 held-out tuning cases")
     tuned_on = report["fusion_weights_tuned_on"]
     assert "and 20 validation cases from the training part (basket completion" in tuned_on

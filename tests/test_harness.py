@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kgrec.evaluation.harness import Evaluator, choose_default, single_source_starts, weight_grid
+from kgrec.evaluation.harness import (
+    DIVERSITY_GRID,
+    Evaluator,
+    choose_default,
+    pick_diversity,
+    single_source_starts,
+    weight_grid,
+)
 from kgrec.evaluation.run import preset_folder
 from kgrec.evaluation.splits import EvalCase
 from kgrec.graph.errors import InvalidArgumentError
@@ -138,3 +145,50 @@ def test_the_suggested_default_never_deepens_the_filter_bubble() -> None:
     # Equal share is allowed; with no setting left the rule keeps the relevance order.
     assert choose_default([fused, _summary("dpp@0.2", "dpp", 0.099, 5.2, 0.50)])["system"] == "dpp@0.2"
     assert choose_default([fused, deeper, too_costly])["strategy"] == "none"
+
+
+def _setting(strategy: str, diversity: float, ndcg: float, coverage: float, bubble: float) -> dict[str, Any]:
+    return {
+        "strategy": strategy,
+        "diversity": diversity,
+        "ndcg@10": ndcg,
+        "coverage@10": coverage,
+        "filter_bubble@10": bubble,
+    }
+
+
+def test_the_default_diversity_keeps_its_share_of_fused_ndcg_without_deepening_the_bubble() -> None:
+    fused = _setting("none", 0.0, 0.100, 5.0, 0.50)
+    kept = _setting("xquad", 0.5, 0.0975, 5.9, 0.45)
+    deeper = _setting("xquad", 0.6, 0.0980, 6.4, 0.55)
+    too_costly = _setting("xquad", 0.8, 0.0960, 7.1, 0.30)
+    rows = [kept, deeper, too_costly]
+    chosen = pick_diversity(fused, rows, keep=0.97, cases=12)
+    # 0.8 is the widest but keeps only 96 % of fused; 0.6 keeps 98 % but deepens the bubble.
+    assert (chosen.strategy, chosen.diversity) == ("xquad", 0.5)
+    assert chosen.as_dict()["settings"] == rows and chosen.as_dict()["cases"] == 12
+    assert pick_diversity(fused, rows, keep=0.95, cases=12).diversity == 0.8
+    nothing = pick_diversity(fused, [deeper, too_costly], keep=0.97, cases=12)
+    assert (nothing.strategy, nothing.diversity) == ("none", 0.0)
+
+
+class UnreadCase:
+    """A test case that fails the test when anything reads it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"a test case was read ({name}) while choosing the default diversity")
+
+
+def test_the_default_diversity_is_chosen_on_tuning_and_validation_cases_only(tmp_path: Path) -> None:
+    rec = build(tmp_path)
+    evaluator = Evaluator(rec, [UnreadCase()])  # type: ignore[list-item]
+    validation = [(rec, CASES[1:])]
+    choice = evaluator.choose_diversity(cases=CASES[:1], validation=validation, keep=0.97)
+    assert choice.cases == len(CASES)
+    assert [(r["strategy"], r["diversity"]) for r in choice.rows] == list(DIVERSITY_GRID)
+    fused = evaluator._on_groups("none", 0.0, [(rec, CASES[:1]), *validation])
+    assert choice.fused["ndcg@10"] == round(float(np.mean(fused.per_case["ndcg@10"])), 5)
+    setting = (choice.strategy, choice.diversity)
+    chosen = next(r for r in choice.rows if (r["strategy"], r["diversity"]) == setting)
+    assert chosen["ndcg@10"] >= 0.97 * choice.fused["ndcg@10"]
+    assert chosen["filter_bubble@10"] <= choice.fused["filter_bubble@10"]

@@ -149,8 +149,16 @@ def test_the_shops_tuned_defaults_apply_when_a_request_leaves_them_out(
     save_tuned(home, TunedDefaults("calibrated", 0.35, weights, "test"))
     tuned = Recommender.load(plain.store, home, ENCODER, pseudonym_key=b"k")
     assert tuned.weights == weights
-    result = tuned.recommend(RecommendationRequest(query="dog bed")).as_dict()
-    assert (result["strategy"], result["diversity"]) == ("calibrated", 0.35)
+    personal = tuned.recommend(RecommendationRequest(query="dog bed", user_id="u1")).as_dict()
+    assert (personal["strategy"], personal["diversity"]) == ("calibrated", 0.35)
+    # A diversity tuned on shoppers' histories leaves a query alone at the query default...
+    searched = tuned.recommend(RecommendationRequest(query="dog bed")).as_dict()
+    assert (searched["strategy"], searched["diversity"]) == ("calibrated", DEFAULT_QUERY_DIVERSITY)
+    # ...unless a query evaluation tuned one too.
+    save_tuned(home, TunedDefaults("calibrated", 0.35, weights, "test", query_diversity=0.15))
+    by_queries = Recommender.load(plain.store, home, ENCODER, pseudonym_key=b"k")
+    result = by_queries.recommend(RecommendationRequest(query="dog bed")).as_dict()
+    assert (result["strategy"], result["diversity"]) == ("calibrated", 0.15)
     explicit = tuned.recommend(
         RecommendationRequest(query="dog bed", strategy="dpp", diversity=0.0)
     ).as_dict()

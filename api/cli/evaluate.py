@@ -75,7 +75,11 @@ def evaluate_cmd(
         typer.Option(help="homedepot: rank among the judged products plus random others up to N"),
     ] = None,
     diversity_sweep: Annotated[
-        bool, typer.Option(help="Run the 20 diversity settings too (off: quicker, no --apply suggestion)")
+        bool,
+        typer.Option(
+            help="Run the 20 diversity settings on the test cases too, for the trade-off plots "
+            "(off: quicker; homedepot then has no --apply suggestion)"
+        ),
     ] = True,
     validation_cases: Annotated[
         int,
@@ -87,7 +91,12 @@ def evaluate_cmd(
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     apply: Annotated[
-        bool, typer.Option("--apply", help="Serve with the chosen defaults (written to KGREC_HOME)")
+        bool,
+        typer.Option(
+            "--apply",
+            help="Serve with the tuned defaults: fusion weights and the default strategy and "
+            "diversity (written to KGREC_HOME/tuned_defaults.json)",
+        ),
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
@@ -113,8 +122,10 @@ def evaluate_cmd(
         raise InvalidArgumentError(
             "queries", "--queries, --finetuned, --no-title-attributes and --catalogue are for homedepot"
         )
-    if apply and not diversity_sweep:
-        raise InvalidArgumentError("apply", "--apply needs the diversity sweep: drop --no-diversity-sweep")
+    if apply and by_queries and not diversity_sweep:
+        raise InvalidArgumentError(
+            "apply", "--apply needs the diversity sweep for homedepot: drop --no-diversity-sweep"
+        )
     get_split(split)
     limit_blas_threads()
     settings = Settings()

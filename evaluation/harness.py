@@ -90,19 +90,11 @@ class DiversityChoice:
     keep: float
     cases: int
     fused: dict[str, Any]
-    rows: list[dict[str, Any]]
+    settings: list[dict[str, Any]]
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "strategy": self.strategy,
-            "diversity": self.diversity,
-            "keep": self.keep,
-            "cases": self.cases,
-            "fused": self.fused,
-            "settings": self.rows,
-            "reason": self.reason,
-        }
+        return asdict(self)
 
 
 def pick_diversity(
@@ -288,6 +280,15 @@ class Evaluator:
                 self._score(result, case, run(case))
         return result
 
+    def _groups(
+        self,
+        cases: Sequence[EvalCase] | None,
+        validation: Sequence[tuple[Recommender, Sequence[EvalCase]]],
+    ) -> list[tuple[Recommender, Sequence[EvalCase]]]:
+        """The tuning cases (the test cases when there are none) on this recommender first, then
+        each validation group on its own."""
+        return [(self.rec, list(cases) if cases else self.cases), *validation]
+
     def _tuning_ndcg(
         self, weights: FusionWeights, groups: Sequence[tuple[Recommender, Sequence[EvalCase]]]
     ) -> NDArray[np.float64]:
@@ -309,7 +310,7 @@ class Evaluator:
         tuning set; the test cases when there is none) plus each `validation` group on its own
         recommender, never on the test cases. Each recommender scores with its own weights (the
         tuned ones): the diversity is measured against the list it re-ranks."""
-        groups = [(self.rec, list(cases) if cases else self.cases), *validation]
+        groups = self._groups(cases, validation)
         rows = []
         settings = [("none", 0.0), *grid]
         for strategy, diversity in tqdm(settings, desc="default diversity", disable=not progress):
@@ -338,7 +339,7 @@ class Evaluator:
         errors of the case-by-case difference (the one-standard-error rule): a few hundred
         tuning cases must not talk the weights out of their defaults on noise. Axes in
         `KG_VECTOR_AXES` are judged on `cases` alone (the KG saw the validation cases' events)."""
-        groups = [(self.rec, list(cases) if cases else self.cases), *validation]
+        groups = self._groups(cases, validation)
         tuning_only = slice(0, len(groups[0][1]))
         tried: dict[FusionWeights, NDArray[np.float64]] = {}
         rows: list[dict[str, Any]] = []

@@ -185,10 +185,10 @@ def test_the_default_diversity_is_chosen_on_tuning_and_validation_cases_only(tmp
     validation = [(rec, CASES[1:])]
     choice = evaluator.choose_diversity(cases=CASES[:1], validation=validation, keep=0.97)
     assert choice.cases == len(CASES)
-    assert [(r["strategy"], r["diversity"]) for r in choice.rows] == list(DIVERSITY_GRID)
+    assert [(r["strategy"], r["diversity"]) for r in choice.settings] == list(DIVERSITY_GRID)
     fused = evaluator._on_groups("none", 0.0, [(rec, CASES[:1]), *validation])
     assert choice.fused["ndcg@10"] == round(float(np.mean(fused.per_case["ndcg@10"])), 5)
     setting = (choice.strategy, choice.diversity)
-    chosen = next(r for r in choice.rows if (r["strategy"], r["diversity"]) == setting)
+    chosen = next(r for r in choice.settings if (r["strategy"], r["diversity"]) == setting)
     assert chosen["ndcg@10"] >= 0.97 * choice.fused["ndcg@10"]
     assert chosen["filter_bubble@10"] <= choice.fused["filter_bubble@10"]

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from kgrec.evaluation import metrics as m
 from kgrec.evaluation.splits import EvalCase
+from kgrec.graph.errors import InvalidArgumentError
 from kgrec.recommender.collaborative import (
     InteractionMatrix,
     ItemItemModel,
@@ -33,6 +34,15 @@ GRIDS: dict[str, list[dict[str, float]]] = {
     "ease": [{"l2": lam} for lam in (25.0, 50.0, 100.0, 250.0, 500.0)],
     "rp3beta": [{"alpha": a, "beta": b} for a in (0.5, 1.0) for b in (0.0, 0.2, 0.4, 0.6)],
 }
+
+
+def check_grids(grids: Mapping[str, Sequence[dict[str, float]]]) -> None:
+    """Only the baselines of `FITS`, each with at least one grid point."""
+    for name, points in grids.items():
+        if name not in FITS:
+            raise InvalidArgumentError("baseline-grids", f"unknown baseline {name!r}; use {', '.join(FITS)}")
+        if not points:
+            raise InvalidArgumentError("baseline-grids", f"{name}: give at least one grid point")
 
 
 @dataclass(slots=True)
@@ -71,15 +81,18 @@ def tune_baselines(
     popularity: NDArray[np.float32],
     tune_cases: Sequence[EvalCase],
     *,
+    grids: Mapping[str, Sequence[dict[str, float]]] = GRIDS,
     k: int = 10,
     progress: bool = False,
 ) -> dict[str, TunedBaseline]:
-    """Each model refitted for every grid point; the best NDCG@k on `tune_cases` wins."""
+    """Each model refitted for every point of its grid (`GRIDS` unless given); the best NDCG@k
+    on `tune_cases` wins."""
+    check_grids(grids)
     data = InteractionMatrix.from_histories(histories, items)
     out: dict[str, TunedBaseline] = {}
-    grid = [(name, params) for name, points in GRIDS.items() for params in points]
+    grid = [(name, params) for name, points in grids.items() for params in points]
     best: dict[str, tuple[float, dict[str, float], Ranker, ItemItemModel]] = {}
-    sweeps: dict[str, list[dict[str, Any]]] = {name: [] for name in GRIDS}
+    sweeps: dict[str, list[dict[str, Any]]] = {name: [] for name in grids}
     for name, params in tqdm(grid, desc="baseline grid", disable=not progress):
         model = FITS[name](data, **params)
         rank = model_ranker(model, popularity, k)

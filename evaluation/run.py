@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kgrec.embeddings.artifacts import Artifact
 from kgrec.embeddings.build import build_embeddings
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.embeddings.training import TrainingConfig
-from kgrec.evaluation.baselines import neighbour_settings, tune_baselines
+from kgrec.evaluation.baselines import (
+    GRIDS,
+    TunedBaseline,
+    check_grids,
+    neighbour_settings,
+    tune_baselines,
+)
 from kgrec.evaluation.harness import (
     WEIGHT_AXES,
     Evaluator,
@@ -38,6 +45,9 @@ from kgrec.graph.interaction_parsing import iter_interactions
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
+from kgrec.recommender.catalog_index import product_popularity
+from kgrec.recommender.collaborative.neighbours import NeighbourLists
+from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.regions import REGION_KINDS
 from kgrec.recommender.service import Recommender
 
@@ -56,7 +66,9 @@ QUERY_PRESETS: dict[str, str] = {"homedepot": "homedepot_search"}
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """What every evaluation run shares, whatever its data."""
+    """What every evaluation run shares, whatever its data. `baseline_grids`: the baselines'
+    hyper-parameter grids (a smaller one tunes faster, e.g. in a smoke run); `kg_eval_sample`:
+    the triples the KG model's link prediction is measured on (the training summary's metrics)."""
 
     cases: int = 300
     tune: int = 150
@@ -65,6 +77,8 @@ class RunOptions:
     progress: bool = False
     validation: int = VALIDATION_CASES
     diversity_sweep: bool = True
+    baseline_grids: Mapping[str, Sequence[dict[str, float]]] = field(default_factory=lambda: GRIDS)
+    kg_eval_sample: int = field(default_factory=lambda: TrainingConfig().eval_sample)
 
     def check(self) -> None:
         if self.cases < 1:
@@ -75,6 +89,9 @@ class RunOptions:
             raise InvalidArgumentError("epochs", "must be at least 1")
         if self.validation < 0:
             raise InvalidArgumentError("validation-cases", "must be 0 or more")
+        if self.kg_eval_sample < 1:
+            raise InvalidArgumentError("kg-eval-sample", "must be at least 1")
+        check_grids(self.baseline_grids)
 
 
 def get_preset(name: str) -> PresetEntry:
@@ -109,6 +126,35 @@ def _region_kind(recommender: Recommender, wanted: str) -> str:
     return "taxonomy" if len(set(recommender.catalog.regions["taxonomy"].ids)) >= 5 else "community"
 
 
+def tuned_recommender(
+    store: MemoryGraphStore,
+    home: Path,
+    encoder: TextEncoder,
+    tune_cases: Sequence[EvalCase],
+    options: RunOptions,
+) -> tuple[Recommender, dict[str, TunedBaseline]]:
+    """The baselines tuned on `tune_cases`, and the recommender over the trained `home` whose
+    collaborative lists use their hyper-parameters. The lists are built once, with those, before
+    the recommender opens them (building them at load with the defaults would be thrown away),
+    and EASE's dense inverse is the tuned baseline's, not fitted again."""
+    projection = GraphProjection.load(store)
+    histories = {u: [e.item for e in events] for u, events in projection.user_history.items()}
+    items = list(projection.product_ids)
+    popularity = product_popularity(projection)
+    baselines = tune_baselines(
+        histories, items, popularity, tune_cases, grids=options.baseline_grids, progress=options.progress
+    )
+    settings = neighbour_settings(baselines)
+    artifact = Artifact.open_current(home)
+    artifact.require_encoder(encoder.name, encoder.dim)
+    ease = baselines["ease"].model if "ease" in baselines else None
+    NeighbourLists.build(projection, items, popularity, settings, ease=ease).save(artifact.path)
+    recommender = Recommender(
+        store, artifact, encoder, projection, pseudonym_key=EVAL_KEY, neighbour_settings=settings
+    )
+    return recommender, baselines
+
+
 def _train_and_evaluate(
     store: MemoryGraphStore,
     work: Path,
@@ -133,20 +179,10 @@ def _train_and_evaluate(
             "split", "the split left no test cases: the file has too few users or baskets"
         )
     load_interactions(store, train_interactions, pseudonym_key=EVAL_KEY, progress=options.progress)
-    config = TrainingConfig(epochs=options.epochs, seed=options.seed)
+    config = TrainingConfig(epochs=options.epochs, seed=options.seed, eval_sample=options.kg_eval_sample)
     summary = build_embeddings(store, work / "home", config, encoder, progress=options.progress)
-    recommender = Recommender.load(store, work / "home", encoder, pseudonym_key=EVAL_KEY)
+    recommender, baselines = tuned_recommender(store, work / "home", encoder, tune_cases or cases, options)
     region_kind = _region_kind(recommender, regions)
-    histories = {u: [e.item for e in events] for u, events in recommender.projection.user_history.items()}
-    baselines = tune_baselines(
-        histories,
-        recommender.catalog.pids,
-        recommender.catalog.popularity,
-        tune_cases or cases,
-        progress=options.progress,
-    )
-    ease = baselines["ease"].model if "ease" in baselines else None
-    recommender.collaborative.use_settings(neighbour_settings(baselines), ease=ease)
     validation = (
         build_validation(
             store,

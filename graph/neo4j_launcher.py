@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 ADMIN_ENTRY_POINT = "org.neo4j.server.startup.Neo4jAdminCommand"
+# How often start and stop look at the server (a start takes seconds; each look costs little).
+POLL_SECONDS = 0.1
 JVM_FLAGS = (
     "--add-opens=java.base/java.nio=ALL-UNNAMED",
     "--add-opens=java.base/java.io=ALL-UNNAMED",
@@ -269,10 +271,11 @@ class LocalNeo4j:
                 tail = (self.home / "logs" / "console.log").read_text(errors="replace")[-3000:]
                 self.pid_file.unlink(missing_ok=True)
                 raise LauncherError(f"Neo4j exited during start-up (code {process.returncode}):\n{tail}")
-            if self._bolt_ready():
+            # A cheap look at the port first; Bolt's `RETURN 1` once something listens.
+            if _port_in_use(self.bolt_port) and self._bolt_ready():
                 log.info("Neo4j is up on %s (pid %d)", self.bolt_uri, process.pid)
                 return True
-            time.sleep(1.0)
+            time.sleep(POLL_SECONDS)
         self.stop()
         raise LauncherError(f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f}s")
 
@@ -291,7 +294,7 @@ class LocalNeo4j:
                     break
             except ChildProcessError:
                 pass
-            time.sleep(0.3)
+            time.sleep(POLL_SECONDS)
         else:
             if Path(f"/proc/{pid}").exists():
                 os.kill(pid, signal.SIGKILL)

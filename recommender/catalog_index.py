@@ -39,6 +39,16 @@ def _scaled_popularity(raw: NDArray[np.float64]) -> NDArray[np.float32]:
     return (np.log1p(raw) / np.log1p(top) if top > 0 else raw).astype(np.float32)
 
 
+def _raw_popularity(projection: GraphProjection, pids: list[str]) -> NDArray[np.float64]:
+    return np.array([projection.popularity.get(p, 0.0) for p in pids], np.float64)
+
+
+def product_popularity(projection: GraphProjection) -> NDArray[np.float32]:
+    """The served popularity of `projection.product_ids`, without building the whole index
+    (an evaluation tunes its baselines on it before the recommender is built)."""
+    return _scaled_popularity(_raw_popularity(projection, list(projection.product_ids)))
+
+
 class CatalogIndex:
     def __init__(self, projection: GraphProjection, artifact: Artifact, *, taxonomy_depth: int = 2) -> None:
         self.projection = projection
@@ -70,7 +80,7 @@ class CatalogIndex:
         del text
         self.lexical = Bm25Index([projection.name("Product", p) for p in self.pids])
         self.price = np.array([projection.product_price.get(p, np.nan) for p in self.pids], dtype=np.float64)
-        self._raw_popularity = np.array([projection.popularity.get(p, 0.0) for p in self.pids], np.float64)
+        self._raw_popularity = _raw_popularity(projection, self.pids)
         self.popularity = _scaled_popularity(self._raw_popularity)
         self._categories(artifact)
         self.regions = self._regions(artifact, taxonomy_depth)

@@ -11,6 +11,7 @@ import csv
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 from neo4j import GraphDatabase
 
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
-from kgrec.graph.bulk_import import bulk_load
+from kgrec.graph.bulk_import import BulkSummary, bulk_load
 from kgrec.graph.errors import DatabaseNotEmptyError
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.neo4j_launcher import LocalNeo4j
@@ -70,10 +71,11 @@ def load_everything(store: LoadTarget, work: Path) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
+    """Started by the tests that use it (`start` is a no-op when it runs): the fresh-home test
+    needs its ports free, and nothing starts it again only to stop it at the module's end."""
     local = make_test_server(
         tmp_path_factory.mktemp("bulk-neo4j-home"), port_offset=2, heap="512m", pagecache="128m"
     )
-    local.start()
     yield local
     local.stop()
 
@@ -121,25 +123,40 @@ def snapshot(store: Neo4jGraphStore) -> dict[str, Any]:
     }
 
 
-def test_bulk_import_leaves_the_graph_the_transactional_loader_leaves(
-    server: LocalNeo4j, tmp_path: Path
-) -> None:
+@dataclass(frozen=True)
+class Imported:
+    transactional: dict[str, Any]
+    bulk: dict[str, Any]
+    summary: BulkSummary
+    csv_dir: Path
+
+
+@pytest.fixture(scope="module")
+def imported(server: LocalNeo4j, tmp_path_factory: pytest.TempPathFactory) -> Imported:
+    """Everything loaded by the transactional loader and snapshotted, then the database emptied
+    and the same files bulk-imported: one import, which the tests below only read."""
+    work = tmp_path_factory.mktemp("bulk")
+    server.start()
     with store_on(server) as store:
         store.clear()
-        load_everything(store, tmp_path / "a")
+        load_everything(store, work / "a")
         transactional = snapshot(store)
         store.clear()
 
     summary = bulk_load(
         server,
         lambda: store_on(server),
-        lambda staging: load_everything(staging, tmp_path / "b"),
-        work_dir=tmp_path / "csv",
+        lambda staging: load_everything(staging, work / "b"),
+        work_dir=work / "csv",
         max_memory="256m",
     )
     with store_on(server) as store:
         bulk = snapshot(store)
+    return Imported(transactional, bulk, summary, work / "csv")
 
+
+def test_bulk_import_leaves_the_graph_the_transactional_loader_leaves(imported: Imported) -> None:
+    transactional, bulk = imported.transactional, imported.bulk
     assert transactional["labels"]["Product"] > 1_000 and transactional["types"]["INTERACTED"] > 1_000
     assert transactional["labels"]["AttributeValue"] > 0 and transactional["labels"]["User"] > 100
     assert bulk["labels"] == transactional["labels"]
@@ -147,15 +164,18 @@ def test_bulk_import_leaves_the_graph_the_transactional_loader_leaves(
     assert bulk["indexes"] == transactional["indexes"]
     assert bulk["nodes"] == transactional["nodes"]
     assert bulk["rels"] == transactional["rels"]
-    assert summary.nodes["Product"] == transactional["labels"]["Product"]
-    assert not list((tmp_path / "csv").glob("bulk-*")), "the CSVs are removed after the import"
+    assert imported.summary.nodes["Product"] == transactional["labels"]["Product"]
+    assert not list(imported.csv_dir.glob("bulk-*")), "the CSVs are removed after the import"
 
 
-def test_bulk_import_refuses_a_database_that_holds_anything(server: LocalNeo4j, tmp_path: Path) -> None:
+def test_bulk_import_refuses_a_database_that_holds_anything(
+    server: LocalNeo4j, imported: Imported, tmp_path: Path
+) -> None:
+    """The database holds the import above."""
+    server.start()
     with store_on(server) as store:
-        store.clear()
-        load_taxonomy(store, EN)
         before = store.stats().nodes
+    assert before["Product"] > 1_000
     staged: list[object] = []
 
     with pytest.raises(DatabaseNotEmptyError, match=r"already holds \d+ nodes.*kgrec load"):
@@ -165,12 +185,11 @@ def test_bulk_import_refuses_a_database_that_holds_anything(server: LocalNeo4j, 
     assert server.running_pid() is not None
     with store_on(server) as store:
         assert store.stats().nodes == before
-        store.clear()
 
 
 def test_bulk_import_into_a_never_started_home_needs_no_stop(server: LocalNeo4j, tmp_path: Path) -> None:
     """A first install: the home was never started, so its database is empty without looking."""
-    server.stop()  # the fresh home takes its ports
+    server.stop()  # the fresh home takes its ports; a later test that needs the server starts it
     fresh = make_test_server(tmp_path / "fresh-home", port_offset=2, heap="512m", pagecache="128m")
     try:
         summary = bulk_load(
@@ -188,4 +207,3 @@ def test_bulk_import_into_a_never_started_home_needs_no_stop(server: LocalNeo4j,
             assert store.stats().nodes == summary.nodes
     finally:
         fresh.stop()
-        server.start()

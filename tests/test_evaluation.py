@@ -22,6 +22,19 @@ from kgrec.graph.neo4j_store import Neo4jGraphStore
 from tests.conftest import shared_data
 
 ENCODER = HashingTextEncoder(dim=32)
+# Test-size runs: two points of each baseline's grid (each EASE point is a dense inverse) and a
+# small link-prediction sample; these tests check the report and the protocol, not the figures.
+SMALL_GRIDS = {
+    "itemknn": [{"shrink": 10.0, "top_k": 50}, {"shrink": 50.0, "top_k": 200}],
+    "ease": [{"l2": 100.0}, {"l2": 500.0}],
+    "rp3beta": [{"alpha": 0.5, "beta": 0.2}, {"alpha": 1.0, "beta": 0.6}],
+}
+
+
+def small_run(*, cases: int, epochs: int) -> RunOptions:
+    return RunOptions(
+        cases=cases, tune=20, epochs=epochs, validation=20, baseline_grids=SMALL_GRIDS, kg_eval_sample=200
+    )
 
 
 def test_instacart_orders_become_sessions_and_test_orders_stay_out_of_training(tmp_path: Path) -> None:
@@ -96,7 +109,7 @@ def test_lastfm_follows_the_kgcn_split(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:
-    options = RunOptions(cases=40, tune=20, epochs=1, validation=20)
+    options = small_run(cases=40, epochs=1)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
     assert names[:9] == [
@@ -110,9 +123,10 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
         "fused",
         "default",
     ]
+    assert set(report["baselines_tuned"]) == set(GRIDS)
     for name, tuned in report["baselines_tuned"].items():
-        assert tuned["params"] in GRIDS[name]
-        assert len(tuned["sweep"]) == len(GRIDS[name])
+        assert tuned["params"] in SMALL_GRIDS[name]
+        assert [row["params"] for row in tuned["sweep"]] == SMALL_GRIDS[name]
         assert name in report["versus_fused"]
     assert {"xquad@0.8", "mmr@0.2", "dpp@1.0", "calibrated@0.6"} <= set(names)
     for system in report["systems"]:
@@ -139,7 +153,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
-    options = RunOptions(cases=30, tune=20, epochs=5, validation=20)
+    options = small_run(cases=30, epochs=5)
     report = evaluate_preset("lastfm", shared_data("lastfm_kg"), tmp_path, ENCODER, options)
     auc = report["ctr_auc"]
     assert set(auc) == {"random", "popularity", "kg", "fused"}
@@ -164,7 +178,7 @@ def test_any_loaded_catalogue_evaluates_against_an_interactions_file(
         tmp_path / "out",
         ENCODER,
         split="leave-last",
-        options=RunOptions(cases=40, tune=20, epochs=1, validation=20),
+        options=small_run(cases=40, epochs=1),
     )
     assert report["cases"] == 40
     assert "leave-last" in report["protocol"]

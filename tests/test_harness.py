@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from kgrec.evaluation.baselines import neighbour_settings
 from kgrec.evaluation.harness import (
     DIVERSITY_GRID,
     Evaluator,
@@ -18,11 +19,12 @@ from kgrec.evaluation.harness import (
     single_source_starts,
     weight_grid,
 )
-from kgrec.evaluation.run import preset_folder
+from kgrec.evaluation.run import RunOptions, preset_folder, tuned_recommender
 from kgrec.evaluation.splits import EvalCase
 from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.collaborative.neighbours import SOURCES, NeighbourSettings
 from kgrec.recommender.fusion import FusionWeights
-from tests.synthetic import build
+from tests.synthetic import ENCODER, build
 
 CASES = [
     EvalCase("a", "a", ["10-0"], {"10-1"}),
@@ -192,3 +194,32 @@ def test_the_default_diversity_is_chosen_on_tuning_and_validation_cases_only(tmp
     chosen = next(r for r in choice.settings if (r["strategy"], r["diversity"]) == setting)
     assert chosen["ndcg@10"] >= 0.97 * choice.fused["ndcg@10"]
     assert chosen["filter_bubble@10"] <= choice.fused["filter_bubble@10"]
+
+
+def test_an_evaluation_builds_its_neighbour_lists_once_with_the_tuned_settings(tmp_path: Path) -> None:
+    """The same lists as building at load with the defaults and rebuilding with the tuned ones."""
+    loaded = build(tmp_path)
+    grids = {
+        "itemknn": [{"shrink": 0.0, "top_k": 50}],
+        "ease": [{"l2": 25.0}],
+        "rp3beta": [{"alpha": 1.0, "beta": 0.0}],
+    }
+    options = RunOptions(baseline_grids=grids)
+    tuned, baselines = tuned_recommender(loaded.store, tmp_path / "home", ENCODER, CASES, options)
+    settings = neighbour_settings(baselines)
+    assert settings != NeighbourSettings()
+    assert tuned.collaborative.settings == tuned.collaborative.lists.settings == settings
+    loaded.collaborative.use_settings(settings, ease=baselines["ease"].model)
+    assert set(tuned.collaborative.lists.lists) == set(loaded.collaborative.lists.lists) == set(SOURCES)
+    for source, matrix in loaded.collaborative.lists.lists.items():
+        assert np.allclose(tuned.collaborative.lists.lists[source].toarray(), matrix.toarray(), atol=1e-6)
+    assert tuned.catalog.popularity.tolist() == loaded.catalog.popularity.tolist()
+
+
+@pytest.mark.parametrize(
+    ("grids", "message"),
+    [({"svd": [{"k": 8.0}]}, "unknown baseline 'svd'"), ({"ease": []}, "ease: give at least one")],
+)
+def test_baseline_grids_name_known_baselines_with_points(grids: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        RunOptions(baseline_grids=grids).check()

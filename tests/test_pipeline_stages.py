@@ -202,6 +202,14 @@ def test_the_tail_widens_beyond_the_regions_the_head_shows(rec: Recommender) -> 
     assert int(codes[head]) in shown
     assert int(codes[picks.chosen[head]]) not in shown
     assert picks.chosen[:head].tolist() == list(range(head))
+    # Served with explanations, every promoted item names a region no item above it shows.
+    result = rec.recommend(RecommendationRequest(history=[c.pids[-1]], diversity=0.6, strategy="xquad"))
+    promoted = [i for i, item in enumerate(result.items) if item.promoted_from_rank is not None]
+    assert promoted
+    for i in promoted:
+        item = result.items[i]
+        assert item.region.id not in {above.region.id for above in result.items[:i]}
+        assert item.explanations[0].kind == "diversity" and item.region.name in item.explanations[0].text
 
 
 def test_region_target_weighs_a_region_by_the_square_root_of_its_relevance(rec: Recommender) -> None:

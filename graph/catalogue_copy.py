@@ -11,6 +11,13 @@ from kgrec.graph.records import CategoryRecord, ProductRecord
 from kgrec.graph.store import GraphStore
 
 BATCH = 1000
+# How both stores' `iter_product_texts` write an attribute: "key: value".
+ATTRIBUTE_SEPARATOR = ": "
+
+
+def _key_value(attribute: str) -> tuple[str, str]:
+    key, value = attribute.split(ATTRIBUTE_SEPARATOR, 1)
+    return key, value
 
 
 def copy_catalogue(source: GraphStore, target: GraphStore) -> tuple[int, int]:
@@ -46,7 +53,7 @@ def copy_catalogue(source: GraphStore, target: GraphStore) -> tuple[int, int]:
                     price=p.price,
                     brand=p.brand,
                     category_id=p.category_id,
-                    attributes=dict(a.split("=", 1) for a in p.attributes if "=" in a),
+                    attributes=dict(_key_value(a) for a in p.attributes if ATTRIBUTE_SEPARATOR in a),
                 )
                 for p in chunk
             ]

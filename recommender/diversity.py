@@ -18,6 +18,10 @@ from kgrec.recommender.rerankers import get_reranker
 RERANK_POOL = 100
 HEAD_SHARE = 0.5
 HISTORY_REGION_DAMPING = 0.25
+# A region's weight grows with the square root of its relevance mass in the pool: a region of
+# many middling candidates does not drown one with a few good ones, and the list reaches more
+# regions for the same accuracy (docs/evaluation.md, session 8).
+REGION_MASS_POWER = 0.5
 
 
 def protected_head(k: int, diversity: float) -> int:
@@ -41,9 +45,9 @@ def region_target(
 ) -> dict[int, float] | None:
     """Region weights to cover, a distribution (they sum to 1). `calibrated` (Steck 2018) matches
     the shopper's own region mix, half and half with the pool's. Every other strategy weighs
-    regions by the pool's relevance with the shopper's history regions damped: diversity then
-    widens the list beyond what the shopper already knows instead of deepening their bubble
-    (issue 12)."""
+    regions by the square root of the pool's relevance in them, with the shopper's history
+    regions damped: diversity then widens the list beyond what the shopper already knows
+    instead of deepening their bubble (issue 12)."""
     if not history.rows.size:
         return None
     user = history_region_weights(history, codes.tolist())
@@ -51,10 +55,19 @@ def region_target(
     for row, score in zip(pool_rows.tolist(), relevance.tolist(), strict=True):
         mass[int(codes[row])] += max(score, 0.0) + 1e-6
     if strategy != "calibrated":
-        damped = {r: m * (HISTORY_REGION_DAMPING if r in user else 1.0) for r, m in mass.items()}
+        damped = {
+            r: m**REGION_MASS_POWER * (HISTORY_REGION_DAMPING if r in user else 1.0) for r, m in mass.items()
+        }
         return _as_distribution(damped)
     user_share, pool_share = _as_distribution(dict(user)), _as_distribution(dict(mass))
     return {r: 0.5 * user_share.get(r, 0.0) + 0.5 * pool_share.get(r, 0.0) for r in user_share | pool_share}
+
+
+def _beyond_the_head(target: dict[int, float], head_regions: NDArray[np.int64]) -> dict[int, float]:
+    """The target less the regions the protected head already shows: xQuAD's selected set starts
+    with the head, so the tail's coverage bonus goes only to regions the list still lacks."""
+    covered = set(head_regions.tolist())
+    return {r: w for r, w in target.items() if r not in covered}
 
 
 def _as_distribution(weights: dict[int, float]) -> dict[int, float]:
@@ -88,8 +101,13 @@ def diversify(
     pool_rows = rows[pool]
     target = region_target(history, pool_rows, relevance[pool], regions.codes, plan.strategy)
     head = min(protected_head(k, diversity), pool.size)
+    if plan.strategy == "xquad" and target is not None:
+        target = _beyond_the_head(target, regions.codes[pool_rows[:head]])
     picked = np.zeros(0, dtype=np.int64)
-    if k > head and pool.size > head:
+    if target == {}:
+        # Every region the pool reaches is in the head already: nothing left to widen.
+        picked = np.arange(min(k, pool.size) - head, dtype=np.int64)
+    elif k > head and pool.size > head:
         picked = get_reranker(plan.strategy)(
             relevance[pool][head:],
             kg[pool_rows[head:]],

@@ -12,6 +12,7 @@ import pytest
 
 from kgrec.evaluation.baselines import neighbour_settings
 from kgrec.evaluation.harness import (
+    CHOICE_METRICS,
     DIVERSITY_GRID,
     Evaluator,
     choose_default,
@@ -174,6 +175,41 @@ def test_the_default_diversity_keeps_its_share_of_fused_ndcg_without_deepening_t
     assert (nothing.strategy, nothing.diversity) == ("none", 0.0)
 
 
+def _grouped(
+    strategy: str,
+    diversity: float,
+    tuning: tuple[float, float, float],
+    validation: tuple[float, float, float],
+) -> dict[str, Any]:
+    """A setting measured on 150 tuning and 600 validation cases: (NDCG, coverage, bubble) each."""
+    groups = [
+        {"name": name, "cases": n, "ndcg@10": v[0], "coverage@10": v[1], "filter_bubble@10": v[2]}
+        for name, n, v in (("tuning", 150, tuning), ("validation", 600, validation))
+    ]
+    pooled = [sum(g["cases"] * g[key] for g in groups) / 750 for key in CHOICE_METRICS]
+    return {**_setting(strategy, diversity, *pooled), "groups": groups}
+
+
+def test_the_default_diversity_keeps_the_floor_on_each_group_of_cases() -> None:
+    fused = _grouped("none", 0.0, (0.100, 5.0, 0.30), (0.200, 8.0, 0.20))
+    # Pooled, 0.8 keeps 98.7 % of fused (the 600 validation cases lose almost nothing), but the
+    # 150 tuning cases keep only 92 %: the pooled floor would pick it, the per-group one must not.
+    wide = _grouped("xquad", 0.8, (0.092, 6.5, 0.20), (0.1990, 8.3, 0.15))
+    narrow = _grouped("xquad", 0.3, (0.098, 5.5, 0.25), (0.1984, 8.1, 0.18))
+    # Pooled, 0.5's bubble is below fused's, but the tuning cases' is above theirs.
+    deeper = _grouped("xquad", 0.5, (0.099, 6.0, 0.40), (0.1990, 8.2, 0.10))
+    assert wide["ndcg@10"] >= 0.97 * fused["ndcg@10"]
+    assert deeper["filter_bubble@10"] <= fused["filter_bubble@10"]
+    chosen = pick_diversity(fused, [wide, narrow, deeper], keep=0.97, cases=750)
+    assert (chosen.strategy, chosen.diversity) == ("xquad", 0.3)
+    assert "tuning 98.0%" in chosen.reason and "validation 99.2%" in chosen.reason
+    # Each group weighs the same in the coverage that ranks the eligible settings.
+    small_wide = _grouped("xquad", 0.2, (0.099, 7.0, 0.25), (0.1990, 8.0, 0.18))
+    many_wide = _grouped("xquad", 0.4, (0.099, 5.2, 0.25), (0.1990, 8.6, 0.18))
+    assert many_wide["coverage@10"] > small_wide["coverage@10"]
+    assert pick_diversity(fused, [small_wide, many_wide], keep=0.97, cases=750).diversity == 0.2
+
+
 class UnreadCase:
     """A test case that fails the test when anything reads it."""
 
@@ -192,8 +228,13 @@ def test_the_default_diversity_is_chosen_on_tuning_and_validation_cases_only(tmp
     assert choice.fused["ndcg@10"] == round(float(np.mean(fused.per_case["ndcg@10"])), 5)
     setting = (choice.strategy, choice.diversity)
     chosen = next(r for r in choice.settings if (r["strategy"], r["diversity"]) == setting)
-    assert chosen["ndcg@10"] >= 0.97 * choice.fused["ndcg@10"]
-    assert chosen["filter_bubble@10"] <= choice.fused["filter_bubble@10"]
+    assert [(g["name"], g["cases"]) for g in chosen["groups"]] == [
+        ("tuning", 1),
+        ("validation", len(CASES) - 1),
+    ]
+    for group, base in zip(chosen["groups"], choice.fused["groups"], strict=True):
+        assert group["ndcg@10"] >= 0.97 * base["ndcg@10"]
+        assert group["filter_bubble@10"] <= base["filter_bubble@10"]
 
 
 def test_an_evaluation_builds_its_neighbour_lists_once_with_the_tuned_settings(tmp_path: Path) -> None:

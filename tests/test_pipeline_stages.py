@@ -187,6 +187,45 @@ def test_diversify_keeps_the_head_and_reranks_the_tail(rec: Recommender) -> None
     assert [wide.relevance_rank(int(i)) for i in wide.chosen[2:5]] == [3, 7, 13]
 
 
+def test_the_tail_widens_beyond_the_regions_the_head_shows(rec: Recommender) -> None:
+    c = rec.catalog
+    rows = np.arange(len(c.pids), dtype=np.int64)
+    relevance = np.linspace(1.0, 0.0, rows.size).astype(np.float32)
+    history = history_of(rec, [c.pids[-1]]).history
+    codes = c.regions["taxonomy"].codes
+    plan = RecommendationRequest(diversity=0.6).plan("xquad", 0)
+    head = protected_head(plan.k, plan.diversity)
+    picks = diversify(relevance, rows, c.kg, c.regions["taxonomy"], history, plan)
+    shown = {int(codes[i]) for i in picks.chosen[:head].tolist()}
+    # The most relevant tail item shares the head's region: xQuAD's selected set starts with the
+    # head, so the first re-ranked pick must come from a region the head does not show.
+    assert int(codes[head]) in shown
+    assert int(codes[picks.chosen[head]]) not in shown
+    assert picks.chosen[:head].tolist() == list(range(head))
+    # Served with explanations, every promoted item names a region no item above it shows.
+    result = rec.recommend(RecommendationRequest(history=[c.pids[-1]], diversity=0.6, strategy="xquad"))
+    promoted = [i for i, item in enumerate(result.items) if item.promoted_from_rank is not None]
+    assert promoted
+    for i in promoted:
+        item = result.items[i]
+        assert item.region.id not in {above.region.id for above in result.items[:i]}
+        assert item.explanations[0].kind == "diversity" and item.region.name in item.explanations[0].text
+
+
+def test_region_target_weighs_a_region_by_the_square_root_of_its_relevance(rec: Recommender) -> None:
+    c = rec.catalog
+    codes = c.regions["taxonomy"].codes
+    history = history_of(rec, ["30-0"]).history
+    own = int(codes[c.row["30-0"]])
+    other = next(row for row in range(codes.size) if int(codes[row]) not in (int(codes[0]), own))
+    pool = np.array([0, 1, 2, 3, other])
+    assert len({int(codes[r]) for r in pool[:4]}) == 1
+    # Four candidates of relevance 1 in one region against one in another: 2 : 1 (the square
+    # roots), not 4 : 1, so a region of many middling candidates does not drown the others.
+    target = region_target(history, pool, np.ones(5, np.float32), codes, "xquad")
+    assert target == pytest.approx({int(codes[0]): 2 / 3, int(codes[other]): 1 / 3})
+
+
 def test_region_target_widens_beyond_the_history_except_when_calibrating(rec: Recommender) -> None:
     c = rec.catalog
     codes = c.regions["taxonomy"].codes

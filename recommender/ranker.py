@@ -2,7 +2,7 @@
 
 The linear fusion adds its components with one weight each, so it cannot use what matters only
 together ("popularity helps when the history is short", "the candidate's aisle holds much of the
-basket"). A shop's evaluation (`kgrec evaluate ... --apply`) trains a lambdarank model over the
+basket"). A shop's evaluation (`kgrec evaluate ... --apply`) trains a ranking model over the
 evidence the pipeline already has for each candidate (the collaborative sources and their ranks,
 co-occurrence, popularity, the linear score) and over graph features the simple baselines lack
 (the share of the history in the candidate's category, its parent, its region, its brand; how many
@@ -143,7 +143,7 @@ def candidate_features(
 
 @dataclass(frozen=True, slots=True)
 class LearnedRanker:
-    """A trained lambdarank model over `FEATURES`, and where it came from."""
+    """A trained ranking model over `FEATURES`, and where it came from."""
 
     booster: lgb.Booster
     source: str

@@ -384,12 +384,12 @@ class Evaluator:
             (SystemResult(name, None, None), fn) for name, fn in self.baselines().items()
         ]
         systems.append((SystemResult("fused", "none", 0.0), self._recommended("none", 0.0)))
+        strategy, diversity = self.default_setting()
+        systems.append((SystemResult("default", strategy, diversity), self._recommended(strategy, diversity)))
         if self.rec.ranker is not None:
             # The linear fusion the learned ranker re-scores, measured on the same cases.
             linear = self._recommended("none", 0.0, self.rec.with_ranker(None))
             systems.append((SystemResult("fused_linear", "none", 0.0), linear))
-        strategy, diversity = self.default_setting()
-        systems.append((SystemResult("default", strategy, diversity), self._recommended(strategy, diversity)))
         for strategy in STRATEGIES if diversity_sweep else ():
             for d in DIVERSITIES:
                 systems.append((SystemResult(f"{strategy}@{d}", strategy, d), self._recommended(strategy, d)))

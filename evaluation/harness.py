@@ -322,6 +322,11 @@ class Evaluator:
         result = self._on_groups("none", 0.0, weighted)
         return np.asarray(result.per_case["ndcg@10"], dtype=np.float64)
 
+    def fused_ndcg(self, recommender: Recommender, cases: Sequence[EvalCase]) -> float:
+        """Mean NDCG@10 of `recommender`'s fused lists (no diversity) on `cases`."""
+        result = self._on_groups("none", 0.0, [(recommender, cases)])
+        return float(np.mean(result.per_case["ndcg@10"]))
+
     def choose_diversity(
         self,
         grid: Sequence[tuple[str, float]] = DIVERSITY_GRID,
@@ -409,6 +414,10 @@ class Evaluator:
         systems.append((SystemResult("fused", "none", 0.0), self._recommended("none", 0.0)))
         strategy, diversity = self.default_setting()
         systems.append((SystemResult("default", strategy, diversity), self._recommended(strategy, diversity)))
+        if self.rec.ranker is not None:
+            # The linear fusion the learned ranker re-scores, measured on the same cases.
+            linear = self._recommended("none", 0.0, self.rec.with_ranker(None))
+            systems.append((SystemResult("fused_linear", "none", 0.0), linear))
         for strategy in STRATEGIES if diversity_sweep else ():
             for d in DIVERSITIES:
                 systems.append((SystemResult(f"{strategy}@{d}", strategy, d), self._recommended(strategy, d)))

@@ -36,6 +36,7 @@ from kgrec.evaluation.presets.base import PreparedData, PresetEntry
 from kgrec.evaluation.presets.giftcards import giftcards_preset
 from kgrec.evaluation.presets.instacart import instacart_preset
 from kgrec.evaluation.presets.lastfm import lastfm_preset
+from kgrec.evaluation.ranker_training import fit_ranker
 from kgrec.evaluation.report import write_report
 from kgrec.evaluation.splits import EvalCase, split_interactions
 from kgrec.evaluation.validation import VALIDATION_CASES, build_validation, write_interactions
@@ -48,6 +49,8 @@ from kgrec.graph.store import GraphStore
 from kgrec.recommender.catalog_index import product_popularity
 from kgrec.recommender.collaborative.neighbours import NeighbourLists
 from kgrec.recommender.projection import GraphProjection
+from kgrec.recommender.ranker import FILE as RANKER_FILE
+from kgrec.recommender.ranker import save_ranker
 from kgrec.recommender.regions import REGION_KINDS
 from kgrec.recommender.service import Recommender
 
@@ -210,6 +213,20 @@ def _train_and_evaluate(
     tuned_validation = (
         [(validation.recommender.with_weights(sweep.best), validation.cases)] if validation else []
     )
+    judge = Evaluator(tuned, cases, region_kind=region_kind, seed=options.seed)
+    learned = fit_ranker(
+        tuned,
+        tune_cases,
+        tuned_validation,
+        lambda candidate: judge.fused_ndcg(candidate, tune_cases),
+        seed=options.seed,
+        source=f"{name}: trained on {len(validation.cases) if validation else 0} validation cases",
+        progress=options.progress,
+    )
+    if learned.kept and learned.ranker is not None:
+        tuned = tuned.with_ranker(learned.ranker)
+        tuned_validation = [(r.with_ranker(learned.ranker), c) for r, c in tuned_validation]
+        learned.report["file"] = str(save_ranker(out / RANKER_FILE, learned.ranker))
     choice = Evaluator(tuned, cases, region_kind=region_kind, seed=options.seed).choose_diversity(
         cases=tune_cases, validation=tuned_validation, progress=options.progress
     )
@@ -237,6 +254,7 @@ def _train_and_evaluate(
             "fusion_weights": asdict(sweep.best),
             "diversity_tuning": choice.as_dict(),
         },
+        "ranker": learned.report,
         "fusion_weight_sweep": sweep.rows,
         "fusion_weights_tuned_on": (
             f"{len(tune_cases)} held-out tuning cases, disjoint from the test cases"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +28,18 @@ from kgrec.recommender.collaborative.source import CollaborativeSource
 from kgrec.recommender.diversity import diversify
 from kgrec.recommender.explain import Explainer
 from kgrec.recommender.filters import allowed_rows, excluded_items
-from kgrec.recommender.fusion import FusionWeights, fused_relevance
+from kgrec.recommender.fusion import FusionWeights, Scores, fused_relevance
 from kgrec.recommender.history import History, build_history
 from kgrec.recommender.localized_names import localized_names
 from kgrec.recommender.messages import translations
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.query import QueryEncoder, QueryVectors, query_vectors
+from kgrec.recommender.ranker import LearnedRanker, candidate_features, group_codes, load_ranker
 from kgrec.recommender.request import (
     DEFAULT_DIVERSITY,
     DEFAULT_QUERY_DIVERSITY,
     DEFAULT_STRATEGY,
+    Filters,
     RecommendationRequest,
 )
 from kgrec.recommender.response import Recommendation, Stopwatch, build_response, explained_items
@@ -56,9 +60,12 @@ class Recommender:
         tuned: TunedDefaults | None = None,
         neighbours_dir: Path | None = None,
         neighbour_settings: NeighbourSettings | None = None,
+        ranker: LearnedRanker | None = None,
     ) -> None:
         """`neighbours_dir`: where the neighbour lists live (the artifact's folder unless given:
-        an evaluation's validation recommender builds its own there, with `neighbour_settings`)."""
+        an evaluation's validation recommender builds its own there, with `neighbour_settings`).
+        `ranker`: the learned second stage for history requests (recommender/ranker.py); None:
+        the linear fusion ranks every request."""
         self.store = store
         self.artifact = artifact
         self.projection = projection
@@ -70,6 +77,7 @@ class Recommender:
         self.explainer = Explainer(projection)
         self.queries = QueryEncoder(encoder)
         self.pseudonym_key = pseudonym_key
+        self.ranker = ranker
         self.weights = weights or (tuned.weights if tuned else FusionWeights())
         self.default_strategy = tuned.strategy if tuned else DEFAULT_STRATEGY
         self.default_diversity = tuned.diversity if tuned else DEFAULT_DIVERSITY
@@ -92,6 +100,7 @@ class Recommender:
             GraphProjection.load(store),
             pseudonym_key=pseudonym_key,
             tuned=load_tuned(home),
+            ranker=load_ranker(home),
         )
 
     def with_weights(self, weights: FusionWeights) -> Recommender:
@@ -99,6 +108,17 @@ class Recommender:
         other = copy.copy(self)
         other.weights = weights
         return other
+
+    def with_ranker(self, ranker: LearnedRanker | None) -> Recommender:
+        """The same recommender ranking history requests with `ranker` (None: the linear fusion)."""
+        other = copy.copy(self)
+        other.ranker = ranker
+        return other
+
+    @cached_property
+    def group_codes(self) -> dict[str, NDArray[np.int64]]:
+        """The catalogue's category, brand and region codes the ranker's features read."""
+        return group_codes(self.catalog)
 
     def with_defaults(self, strategy: str, diversity: float) -> Recommender:
         """The same recommender serving other defaults to requests with a shopper or history
@@ -152,7 +172,7 @@ class Recommender:
         found = gather_candidates(signals, allowed, regions)
         rows = eligible_rows(found, catalog, excluded_items(history, request.filters), allowed)
         clock.lap("retrieve")
-        scores = fused_relevance(signals, rows, found, self.weights)
+        scores = self._second_stage(signals, rows, found, fused_relevance(signals, rows, found, self.weights))
         clock.lap("fuse")
         picks = diversify(scores.relevance, rows, catalog.kg, regions, history, plan)
         clock.lap("rerank")
@@ -162,6 +182,27 @@ class Recommender:
         return build_response(
             items, signals, regions, plan, artifact=self.artifact.name, timings=clock.total()
         )
+
+    def _second_stage(
+        self, signals: Signals, rows: NDArray[np.int64], found: Candidates, scores: Scores
+    ) -> Scores:
+        """The learned ranker's relevance for a history request without a query, where there is
+        a ranker; the linear fusion's otherwise (query requests keep it: the search protocol's)."""
+        if self.ranker is None or signals.query is not None or not signals.history.rows.size or not rows.size:
+            return scores
+        features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
+        return replace(scores, relevance=self.ranker.score(features))
+
+    def pool_features(self, history: Sequence[str]) -> tuple[list[str], NDArray[np.float32]]:
+        """The candidate pool a history-only request is ranked from (no filters), and the
+        ranker's features of each candidate: what the ranker is trained on."""
+        hist = self._history(None, history)
+        signals = self._signals(None, hist)
+        found = gather_candidates(signals, None, self.catalog.regions["taxonomy"])
+        rows = eligible_rows(found, self.catalog, excluded_items(hist, Filters()), None)
+        scores = fused_relevance(signals, rows, found, self.weights)
+        features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
+        return [self.catalog.pids[i] for i in rows.tolist()], features
 
     def projection_for(self, locale: str | None) -> GraphProjection:
         """The projection naming categories and regions in `locale` (read from the graph once per

@@ -179,6 +179,10 @@ def test_evaluate_apply_writes_the_chosen_defaults_for_serving(tmp_path: Path) -
     systems = json.loads((tmp_path / "out" / "report.json").read_text())["systems"]
     served = next(s for s in systems if s["name"] == "default")
     assert (served["strategy"], served["diversity"]) == (tuned.strategy, tuned.diversity)
+    # The learned ranker serves where the run kept one, and the run then measured both lists.
+    ranker = json.loads((tmp_path / "out" / "report.json").read_text())["ranker"]
+    assert (tmp_path / "home" / "ranker.json").is_file() == ranker["kept"]
+    assert ("fused_linear" in {s["name"] for s in systems}) == ranker["kept"]
 
 
 def test_load_bulk_needs_files_and_a_local_server(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from kgrec.evaluation.run import (
 from kgrec.evaluation.splits import SPLITS, get_split
 from kgrec.evaluation.validation import VALIDATION_CASES
 from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender.ranker import install_ranker
 from kgrec.recommender.tuning import from_report, save_tuned
 
 app = typer.Typer()
@@ -95,7 +96,8 @@ def evaluate_cmd(
         typer.Option(
             "--apply",
             help="Serve with the tuned defaults: fusion weights and the default strategy and "
-            "diversity (written to KGREC_HOME/tuned_defaults.json)",
+            "diversity (written to KGREC_HOME/tuned_defaults.json), and the learned ranker for "
+            "history requests where the run kept one (KGREC_HOME/ranker.json)",
         ),
     ] = False,
     as_json: JsonFlag = False,
@@ -163,6 +165,9 @@ def evaluate_cmd(
             report = evaluate_preset(name, folder, target, lambda: text_encoder(settings), options)
     if apply:
         report["applied"] = str(save_tuned(settings.home, from_report(report)))
+        if not by_queries:
+            trained = report.get("ranker", {}).get("file")
+            report["applied_ranker"] = install_ranker(settings.home, Path(trained) if trained else None)
     _print(report, target, as_json)
 
 

@@ -1,0 +1,194 @@
+"""The learned second stage: a LightGBM ranker re-scores a history request's candidate pool.
+
+The linear fusion adds its components with one weight each, so it cannot use what matters only
+together ("popularity helps when the history is short", "the candidate's aisle holds much of the
+basket"). A shop's evaluation (`kgrec evaluate ... --apply`) trains a ranking model over the
+evidence the pipeline already has for each candidate (the collaborative sources and their ranks,
+co-occurrence, popularity, the linear score) and over graph features the simple baselines lack
+(the share of the history in the candidate's category, its parent, its region, its brand; how many
+history items list it as a neighbour), and saves it beside the artifacts (`ranker.json`).
+`Recommender.load` reads it; history requests without a query are then ranked by it, query
+requests keep the linear fusion. The KG vectors are left out of the features: they were trained
+on events that the training cases hide (evaluation/validation.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import lightgbm as lgb
+import numpy as np
+from numpy.typing import NDArray
+
+from kgrec.graph.atomic_write import write_text_atomically
+from kgrec.graph.errors import ArtifactError
+
+if TYPE_CHECKING:
+    from kgrec.recommender.candidates import Candidates
+    from kgrec.recommender.catalog_index import CatalogIndex
+    from kgrec.recommender.fusion import FusionWeights, Scores
+    from kgrec.recommender.signals import Signals
+
+FILE = "ranker.json"
+SOURCES = ("walk", "ease", "itemknn", "knowledge")
+GROUPS = ("category", "parent", "brand", "taxonomy", "community")
+FEATURES: tuple[str, ...] = (
+    *SOURCES,
+    *(f"{s}_rank" for s in SOURCES),
+    "collaborative",
+    "cooccurrence",
+    "popularity",
+    "popularity_rank",
+    "linear",
+    "linear_rank",
+    "history_length",
+    "pool_size",
+    *(f"{g}_share" for g in GROUPS),
+    "neighbour_of_history",
+    "neighbour_of_history_share",
+)
+Matrix = NDArray[np.float32]
+
+
+def _rank_share(values: NDArray[np.floating]) -> Matrix:
+    """Each value's place among the candidates, 0 for the best, 1 for the last."""
+    order = np.argsort(-np.asarray(values, dtype=np.float64), kind="stable")
+    ranks = np.empty(order.size, dtype=np.float32)
+    ranks[order] = np.arange(order.size, dtype=np.float32)
+    return ranks / np.float32(max(order.size - 1, 1))
+
+
+def group_codes(catalog: CatalogIndex) -> dict[str, NDArray[np.int64]]:
+    """Per catalogue row, a dense code of its category, the category's parent, its brand and its
+    taxonomy and community regions (-1: none)."""
+    g = catalog.projection
+    values = {
+        "category": [g.product_category.get(p) for p in catalog.pids],
+        "brand": [g.product_brand.get(p) for p in catalog.pids],
+    }
+    values["parent"] = [g.category_parent.get(c) if c else None for c in values["category"]]
+    out: dict[str, NDArray[np.int64]] = {}
+    for name, ids in values.items():
+        codes = {v: i for i, v in enumerate(sorted({v for v in ids if v}))}
+        out[name] = np.array([codes[v] if v else -1 for v in ids], dtype=np.int64)
+    out["taxonomy"] = catalog.regions["taxonomy"].codes
+    out["community"] = catalog.regions["community"].codes
+    return out
+
+
+def _history_share(codes: NDArray[np.int64], signals: Signals, rows: NDArray[np.int64]) -> Matrix:
+    """The share of the history's weight that falls in each candidate's group."""
+    history = signals.history
+    hist_codes = codes[history.rows]
+    known = hist_codes >= 0
+    if not known.any():
+        return np.zeros(rows.size, np.float32)
+    mass = np.bincount(hist_codes[known], weights=history.weights[known], minlength=int(codes.max()) + 1)
+    table = mass / float(history.weights.sum())
+    cand = codes[rows]
+    out: Matrix = np.where(cand >= 0, table[np.maximum(cand, 0)], 0.0).astype(np.float32)
+    return out
+
+
+def _neighbour_counts(signals: Signals, rows: NDArray[np.int64]) -> Matrix:
+    """How many history items hold each candidate in their neighbour lists (ItemKNN's, else the walk's)."""
+    lists = signals.neighbours
+    matrix = None if lists is None else lists.lists.get("itemknn", lists.lists.get("walk"))
+    if matrix is None or not signals.history.rows.size:
+        return np.zeros(rows.size, np.float32)
+    block = matrix[signals.history.rows][:, rows]
+    out: Matrix = np.asarray((block > 0).sum(axis=0), dtype=np.float32).ravel()
+    return out
+
+
+def candidate_features(
+    signals: Signals,
+    rows: NDArray[np.int64],
+    candidates: Candidates,
+    scores: Scores,
+    weights: FusionWeights,
+    codes: dict[str, NDArray[np.int64]],
+) -> Matrix:
+    """One row of `FEATURES` per candidate of a history request."""
+    n = rows.size
+    collab = signals.collaborative
+    columns: list[NDArray[np.floating]] = []
+    per_source = [collab[s][rows] if s in collab else np.zeros(n) for s in SOURCES]
+    columns += per_source
+    columns += [_rank_share(v) for v in per_source]
+    co = candidates.of("cooccurrence")
+    components = scores.components
+    # The linear score without its KG-vector part (see the module docstring).
+    linear = weights.collaborative * components.collaborative + (
+        weights.popularity_without_query * components.popularity
+    )
+    columns += [
+        components.collaborative,
+        np.array([co.get(i, 0.0) for i in rows.tolist()], dtype=np.float32),
+        components.popularity,
+        _rank_share(components.popularity),
+        linear,
+        _rank_share(linear),
+        np.full(n, np.log1p(signals.history.rows.size), np.float32),
+        np.full(n, np.log1p(n), np.float32),
+    ]
+    columns += [_history_share(codes[g], signals, rows) for g in GROUPS]
+    counts = _neighbour_counts(signals, rows)
+    columns += [counts, counts / max(signals.history.rows.size, 1)]
+    return np.column_stack(columns).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedRanker:
+    """A trained ranking model over `FEATURES`, and where it came from."""
+
+    booster: lgb.Booster
+    source: str
+
+    def score(self, features: Matrix) -> Matrix:
+        """Each candidate's relevance on 0..1 (min-max over the pool: the re-rankers and the
+        region targets expect non-negative scores)."""
+        raw = np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float64)
+        low, high = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 0.0)
+        out: Matrix = ((raw - low) / (high - low) if high > low else np.ones_like(raw)).astype(np.float32)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"features": list(FEATURES), "source": self.source, "model": self.booster.model_to_string()}
+
+
+def save_ranker(path: Path, ranker: LearnedRanker) -> Path:
+    """Atomic: a serving process reading the file never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomically(path, json.dumps(ranker.as_dict()))
+
+
+def read_ranker(path: Path) -> LearnedRanker:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["features"] != list(FEATURES):
+            raise ValueError(f"its features {data['features']} are not this version's {list(FEATURES)}")
+        return LearnedRanker(lgb.Booster(model_str=data["model"]), str(data.get("source", "")))
+    except (ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
+        raise ArtifactError(
+            f"{path} is not a valid ranker file ({exc}); delete it or re-run --apply"
+        ) from exc
+
+
+def load_ranker(home: Path) -> LearnedRanker | None:
+    """The shop's ranker beside its artifacts; None where there is none (linear fusion only)."""
+    path = home / FILE
+    return read_ranker(path) if path.is_file() else None
+
+
+def install_ranker(home: Path, trained: Path | None) -> str | None:
+    """Serve the ranker an evaluation trained (`trained`, checked by reading it), or, where it kept
+    none, stop serving an older one: a ranker learned over other weights must not outlive them."""
+    target = home / FILE
+    if trained is None:
+        target.unlink(missing_ok=True)
+        return None
+    return str(save_ranker(target, read_ranker(trained)))

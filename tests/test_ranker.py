@@ -1,0 +1,143 @@
+"""The learned second stage: what it can learn that the linear fusion cannot, where it learns it
+from, and how a shop serves it (SYNTHETIC feature matrices and the synthetic catalogue)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from kgrec.evaluation.harness import Evaluator
+from kgrec.evaluation.ranker_training import RankingData, fit_ranker, train_ranker
+from kgrec.evaluation.splits import EvalCase
+from kgrec.graph.errors import ArtifactError
+from kgrec.recommender.ranker import FEATURES, FILE, install_ranker, load_ranker, read_ranker, save_ranker
+from kgrec.recommender.request import RecommendationRequest
+from kgrec.recommender.service import Recommender
+from tests.synthetic import ENCODER, KEY, build
+
+COLUMN = {name: i for i, name in enumerate(FEATURES)}
+CASES = [
+    EvalCase("a", "a", ["10-0"], {"10-1"}),
+    EvalCase("b", "b", ["20-0", "20-1"], {"20-2"}),
+    EvalCase("c", "c", ["30-0"], {"40-0"}),
+]
+
+
+def _requests(n: int, seed: int, relevant: Any) -> RankingData:
+    """SYNTHETIC requests of 20 candidates with random popularity and category share; the one
+    relevant candidate is `relevant(features, short_history)`."""
+    rng = np.random.default_rng(seed)
+    data = RankingData()
+    for i in range(n):
+        features = np.zeros((20, len(FEATURES)), np.float32)
+        features[:, COLUMN["popularity"]] = rng.uniform(0.0, 0.5, 20)
+        features[:, COLUMN["category_share"]] = rng.uniform(0.0, 0.5, 20)
+        short = i % 2 == 0
+        features[:, COLUMN["history_length"]] = np.log1p(2 if short else 30)
+        labels = np.zeros(20, np.float32)
+        labels[relevant(features, short)] = 1.0
+        data.features.append(features)
+        data.labels.append(labels)
+        data.groups.append(20)
+    return data
+
+
+def _interaction(features: np.ndarray, short: bool) -> int:
+    """Short histories want the popular candidate, long ones the one in the history's category."""
+    features[0, COLUMN["popularity"]], features[0, COLUMN["category_share"]] = 0.9, 0.1
+    features[1, COLUMN["popularity"]], features[1, COLUMN["category_share"]] = 0.1, 0.9
+    return 0 if short else 1
+
+
+def _hit_rate(scores: list[np.ndarray], data: RankingData) -> float:
+    return float(np.mean([labels[int(np.argmax(s))] for s, labels in zip(scores, data.labels, strict=True)]))
+
+
+def test_the_ranker_learns_an_interaction_no_linear_mix_can_express() -> None:
+    train, stop, test = (_requests(n, seed, _interaction) for n, seed in ((200, 1), (100, 2), (100, 3)))
+    ranker = train_ranker(train, stop, seed=7, source="synthetic")
+    learned = _hit_rate([ranker.score(f) for f in test.features], test)
+    pop, cat = COLUMN["popularity"], COLUMN["category_share"]
+    linear = max(
+        _hit_rate([a * f[:, pop] + (1 - a) * f[:, cat] for f in test.features], test)
+        for a in np.linspace(0.0, 1.0, 21)
+    )
+    assert learned >= 0.95
+    assert linear <= 0.6
+
+
+def _least_popular(features: np.ndarray, short: bool) -> int:
+    return int(np.argmin(features[:, COLUMN["popularity"]]))
+
+
+def test_a_saved_ranker_scores_as_the_trained_one_and_a_bad_file_is_named(tmp_path: Path) -> None:
+    ranker = train_ranker(
+        _requests(100, 1, _least_popular), _requests(50, 2, _least_popular), seed=7, source="s"
+    )
+    path = save_ranker(tmp_path / FILE, ranker)
+    probe = _requests(1, 3, _least_popular).features[0]
+    loaded = load_ranker(tmp_path)
+    assert loaded is not None and loaded.source == "s"
+    np.testing.assert_allclose(loaded.score(probe), ranker.score(probe), rtol=1e-6)
+    assert load_ranker(tmp_path / "elsewhere") is None
+    path.write_text('{"features": ["walk"], "model": ""}', encoding="utf-8")
+    with pytest.raises(ArtifactError, match=FILE):
+        read_ranker(path)
+
+
+class UnreadCase:
+    """A test case that fails the test when anything reads it."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"a test case was read ({name}) while training the ranker")
+
+
+def test_the_ranker_is_trained_on_validation_cases_and_judged_on_tuning_cases_only(tmp_path: Path) -> None:
+    rec = build(tmp_path)
+    judge = Evaluator(rec, [UnreadCase()])  # type: ignore[list-item]
+    judged: list[Recommender] = []
+
+    def ndcg_of(candidate: Recommender) -> float:
+        judged.append(candidate)
+        return judge.fused_ndcg(candidate, CASES[:1])
+
+    fit = fit_ranker(rec, CASES[:1], [(rec, CASES[1:])], ndcg_of, seed=7, source="synthetic")
+    assert fit.ranker is not None
+    assert fit.report["trained_on"].startswith("2 validation cases")
+    assert fit.report["stopped_on"] == "1 tuning cases"
+    assert [c.ranker for c in judged] == [None, fit.ranker]
+    assert fit.kept == (fit.report["tuning_ndcg@10"]["ranker"] > fit.report["tuning_ndcg@10"]["linear"])
+    assert fit_ranker(rec, [], [(rec, CASES)], ndcg_of, seed=7, source="s").ranker is None
+
+
+def test_history_requests_follow_the_saved_ranker_and_query_requests_do_not(tmp_path: Path) -> None:
+    rec = build(tmp_path)
+    home = tmp_path / "home"  # where tests.synthetic.build writes the artifact
+    history = RecommendationRequest(history=["10-0"], k=5, diversity=0.0, strategy="none", explain=True)
+    query = RecommendationRequest(query="wooden train", k=5, diversity=0.0, strategy="none")
+    plain = Recommender.load(rec.store, home, ENCODER, pseudonym_key=KEY)
+    assert plain.ranker is None
+    assert plain.recommend(history).ids == rec.recommend(history).ids
+
+    # A ranker that wants the least popular candidate first: far from the linear order.
+    trained = tmp_path / "trained.json"
+    save_ranker(
+        trained,
+        train_ranker(_requests(100, 1, _least_popular), _requests(50, 2, _least_popular), seed=7, source="s"),
+    )
+    assert install_ranker(home, trained) == str(home / FILE)
+    served = Recommender.load(rec.store, home, ENCODER, pseudonym_key=KEY)
+    assert served.ranker is not None
+    pids, features = served.pool_features(["10-0"])
+    expected = [pids[i] for i in np.argsort(-served.ranker.score(features), kind="stable")[:5]]
+    answer = served.recommend(history)
+    assert answer.ids == expected != plain.recommend(history).ids
+    assert all(item.explanations for item in answer.items)
+    assert served.recommend(query).ids == plain.recommend(query).ids
+
+    install_ranker(home, None)
+    assert not (home / FILE).exists()
+    assert Recommender.load(rec.store, home, ENCODER, pseudonym_key=KEY).ranker is None

@@ -322,10 +322,10 @@ class Evaluator:
         result = self._on_groups("none", 0.0, weighted)
         return np.asarray(result.per_case["ndcg@10"], dtype=np.float64)
 
-    def fused_ndcg(self, recommender: Recommender, cases: Sequence[EvalCase]) -> float:
-        """Mean NDCG@10 of `recommender`'s fused lists (no diversity) on `cases`."""
+    def fused_ndcg(self, recommender: Recommender, cases: Sequence[EvalCase]) -> NDArray[np.float64]:
+        """NDCG@10 of `recommender`'s fused lists (no diversity) on each of `cases`."""
         result = self._on_groups("none", 0.0, [(recommender, cases)])
-        return float(np.mean(result.per_case["ndcg@10"]))
+        return np.asarray(result.per_case["ndcg@10"], dtype=np.float64)
 
     def choose_diversity(
         self,
@@ -397,7 +397,7 @@ class Evaluator:
                         (replace(current, **{name: v}) for v in values),
                         key=lambda w: (float(tried[w][judged].mean()), w == current),
                     )
-                    if _clearly_better(tried[challenger][judged], tried[current][judged], min_gain_se):
+                    if clearly_better(tried[challenger][judged], tried[current][judged], min_gain_se):
                         best = challenger
         return WeightSweep(rows, best)
 
@@ -449,7 +449,7 @@ def _means(result: SystemResult, sizes: Sequence[int], names: Sequence[str]) -> 
     return {**pooled, "groups": groups}
 
 
-def _clearly_better(new: NDArray[np.float64], old: NDArray[np.float64], min_gain_se: float) -> bool:
+def clearly_better(new: NDArray[np.float64], old: NDArray[np.float64], min_gain_se: float) -> bool:
     """`new` beats `old` on the mean by more than `min_gain_se` standard errors of their paired
     difference (any gain when 0)."""
     diff = new - old

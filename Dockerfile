@@ -3,6 +3,8 @@ FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
     KGREC_DATA_DIR=/app/data
+# libgomp1: the OpenMP runtime LightGBM (the learned ranker) links against; slim lacks it.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY graph ./graph
 COPY embeddings ./embeddings

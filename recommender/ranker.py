@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import lightgbm as lgb
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,6 +26,8 @@ from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.graph.errors import ArtifactError
 
 if TYPE_CHECKING:
+    import lightgbm as lgb
+
     from kgrec.recommender.candidates import Candidates
     from kgrec.recommender.catalog_index import CatalogIndex
     from kgrec.recommender.fusion import FusionWeights, Scores
@@ -167,6 +168,10 @@ def save_ranker(path: Path, ranker: LearnedRanker) -> Path:
 
 
 def read_ranker(path: Path) -> LearnedRanker:
+    """Imports LightGBM only here: a shop without a ranker file serves without it (and without
+    the OpenMP runtime it links against)."""
+    import lightgbm as lgb
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data["features"] != list(FEATURES):

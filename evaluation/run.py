@@ -141,11 +141,15 @@ def tuned_recommender(
     the recommender opens them (building them at load with the defaults would be thrown away),
     and EASE's dense inverse is the tuned baseline's, not fitted again."""
     projection = GraphProjection.load(store)
-    histories = {u: [e.item for e in events] for u, events in projection.user_history.items()}
     items = list(projection.product_ids)
     popularity = product_popularity(projection)
     baselines = tune_baselines(
-        histories, items, popularity, tune_cases, grids=options.baseline_grids, progress=options.progress
+        projection.item_histories(),
+        items,
+        popularity,
+        tune_cases,
+        grids=options.baseline_grids,
+        progress=options.progress,
     )
     settings = neighbour_settings(baselines)
     artifact = Artifact.open_current(home)

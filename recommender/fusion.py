@@ -80,6 +80,11 @@ def rescaled(values: Vector, share: float) -> Vector:
     return out
 
 
+def evidence_at(evidence: Mapping[int, float], rows: NDArray[np.int64]) -> Vector:
+    """A candidate source's evidence for each of `rows` (0 where it found nothing)."""
+    return np.array([evidence.get(i, 0.0) for i in rows.tolist()], dtype=np.float32)
+
+
 def positive(values: NDArray[np.floating]) -> Vector:
     """Cosines below zero carry no evidence of relevance."""
     out: Vector = np.clip(np.asarray(values, dtype=np.float32), 0.0, 1.0)
@@ -111,7 +116,7 @@ def score_components(
     text_score, kg_score, hist_score = zeros, zeros, zeros
     if query is not None:
         text_cos = rescaled(positive(c.text_rows(rows) @ query.text_vector), weights.dense_rescale)
-        lex = np.array([lexical.get(i, 0.0) for i in rows.tolist()], dtype=np.float32)
+        lex = evidence_at(lexical, rows)
         text_score = (1 - weights.lexical_share) * text_cos + weights.lexical_share * lex
         q_kg = query.kg_vector
         kg_score = positive(c.kg[rows] @ (q_kg / max(float(np.linalg.norm(q_kg)), 1e-9)))
@@ -119,7 +124,7 @@ def score_components(
         sims = positive(c.kg[rows] @ c.kg[history.rows].T)
         similar = (sims * history.weights[None, :]).sum(axis=1) / history.weights.sum()
         similar = np.maximum(similar, sims.max(axis=1) * 0.5)
-        co_vec = np.array([cooccurrence.get(i, 0.0) for i in rows.tolist()], dtype=np.float32)
+        co_vec = evidence_at(cooccurrence, rows)
         share = weights.cooccurrence_share
         hist_score = ((1 - share) * similar + share * co_vec).astype(np.float32)
     collab = zeros if collaborative is None else collaborative[rows].astype(np.float32)

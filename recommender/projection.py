@@ -131,6 +131,10 @@ class GraphProjection:
         self.popularity[item] += weight
         return True
 
+    def item_histories(self) -> dict[str, list[str]]:
+        """Each shopper's items in the order taken: what the item-item models are fitted on."""
+        return {user: [e.item for e in events] for user, events in self.user_history.items()}
+
     def co_interacted(
         self, items: list[str], weights: list[float], *, max_users: int = 200
     ) -> dict[str, float]:

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.graph.errors import ArtifactError
+from kgrec.recommender.fusion import evidence_at
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -120,7 +121,6 @@ def candidate_features(
     per_source = [collab[s][rows] if s in collab else np.zeros(n) for s in SOURCES]
     columns += per_source
     columns += [_rank_share(v) for v in per_source]
-    co = candidates.of("cooccurrence")
     components = scores.components
     # The linear score without its KG-vector part (see the module docstring).
     linear = weights.collaborative * components.collaborative + (
@@ -128,7 +128,7 @@ def candidate_features(
     )
     columns += [
         components.collaborative,
-        np.array([co.get(i, 0.0) for i in rows.tolist()], dtype=np.float32),
+        evidence_at(candidates.of("cooccurrence"), rows),
         components.popularity,
         _rank_share(components.popularity),
         linear,

@@ -35,6 +35,7 @@ from kgrec.recommender.messages import translations
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.query import QueryEncoder, QueryVectors, query_vectors
 from kgrec.recommender.ranker import LearnedRanker, candidate_features, group_codes, load_ranker
+from kgrec.recommender.regions import ProductRegions
 from kgrec.recommender.request import (
     DEFAULT_DIVERSITY,
     DEFAULT_QUERY_DIVERSITY,
@@ -167,10 +168,8 @@ class Recommender:
         clock.lap("encode")
         history = self._history(request.user_id, request.history)
         signals = self._signals(query, history)
-        allowed = allowed_rows(request.filters, catalog)
         regions = catalog.regions[plan.region_kind]
-        found = gather_candidates(signals, allowed, regions)
-        rows = eligible_rows(found, catalog, excluded_items(history, request.filters), allowed)
+        found, rows = self._candidates(signals, request.filters, regions)
         clock.lap("retrieve")
         scores = self._second_stage(signals, rows, found, fused_relevance(signals, rows, found, self.weights))
         clock.lap("fuse")
@@ -182,6 +181,16 @@ class Recommender:
         return build_response(
             items, signals, regions, plan, artifact=self.artifact.name, timings=clock.total()
         )
+
+    def _candidates(
+        self, signals: Signals, filters: Filters, regions: ProductRegions
+    ) -> tuple[Candidates, NDArray[np.int64]]:
+        """The retrieval stage: every source's candidates, then those the request may show. The
+        ranker's training pools come from here too, so they are the pools it re-scores."""
+        allowed = allowed_rows(filters, self.catalog)
+        found = gather_candidates(signals, allowed, regions)
+        rows = eligible_rows(found, self.catalog, excluded_items(signals.history, filters), allowed)
+        return found, rows
 
     def _second_stage(
         self, signals: Signals, rows: NDArray[np.int64], found: Candidates, scores: Scores
@@ -196,10 +205,8 @@ class Recommender:
     def pool_features(self, history: Sequence[str]) -> tuple[list[str], NDArray[np.float32]]:
         """The candidate pool a history-only request is ranked from (no filters), and the
         ranker's features of each candidate: what the ranker is trained on."""
-        hist = self._history(None, history)
-        signals = self._signals(None, hist)
-        found = gather_candidates(signals, None, self.catalog.regions["taxonomy"])
-        rows = eligible_rows(found, self.catalog, excluded_items(hist, Filters()), None)
+        signals = self._signals(None, self._history(None, history))
+        found, rows = self._candidates(signals, Filters(), self.catalog.regions["taxonomy"])
         scores = fused_relevance(signals, rows, found, self.weights)
         features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
         return [self.catalog.pids[i] for i in rows.tolist()], features

@@ -90,8 +90,7 @@ class NeighbourLists:
         twice. Ignored when it covers another item list."""
         settings = settings or NeighbourSettings()
         started = time.perf_counter()
-        histories = {u: [e.item for e in events] for u, events in projection.user_history.items()}
-        data = InteractionMatrix.from_histories(histories, items)
+        data = InteractionMatrix.from_histories(projection.item_histories(), items)
         k = settings.neighbours
         walk = fit_rp3beta(data, alpha=settings.walk_alpha, beta=settings.walk_beta, top_k=k)
         lists = {

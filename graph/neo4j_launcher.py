@@ -164,6 +164,9 @@ class LocalNeo4j:
             "server.memory.pagecache.size": self.pagecache,
             "dbms.security.auth_enabled": "true",
             "dbms.usage_report.enabled": "false",
+            # Bolt's event loops otherwise wait 5 s for a quiet spell, twice (external and local
+            # connector), before a stop can finish: by then every connection is already closed.
+            "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
         }
         text = "".join(f"{k}={v}\n" for k, v in settings.items())
         (self.home / "conf" / "neo4j.conf").write_text(text, encoding="utf-8")

@@ -155,7 +155,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_lastfm_reports_click_through_auc(tmp_path: Path) -> None:
-    options = small_run(cases=10, epochs=5)
+    options = small_run(cases=10, epochs=2)
     report = evaluate_preset("lastfm", shared_data("lastfm_kg"), tmp_path, ENCODER, options)
     auc = report["ctr_auc"]
     assert set(auc) == {"random", "popularity", "kg", "fused"}

@@ -107,7 +107,8 @@ def tune_baselines(
 
 def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
     """kgrec's own walk, EASE and ItemKNN lists with the hyper-parameters the tuning cases chose
-    for the baselines, and at least as many neighbours per item as ItemKNN's grid point kept."""
+    for the baselines: ItemKNN's lists are the tuned baseline's own (same shrink, same neighbours
+    per item), the others keep at least as many neighbours per item."""
     defaults = NeighbourSettings()
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}
@@ -118,5 +119,6 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
         walk_beta=walk.get("beta", defaults.walk_beta),
         ease_l2=ease.get("l2", defaults.ease_l2),
         itemknn_shrink=knn.get("shrink", defaults.itemknn_shrink),
+        itemknn_top_k=int(knn.get("top_k", defaults.itemknn_top_k)),
         neighbours=max(defaults.neighbours, int(knn.get("top_k", defaults.neighbours))),
     )

@@ -506,6 +506,7 @@ WEIGHT_AXES: dict[str, tuple[float, ...]] = {
     "history": (0.0, 0.3, 0.8, 1.5),
     "cooccurrence_share": (0.0, 0.5, 0.8),
     "popularity_without_query": (0.0, 0.1, 0.3, 0.6, 1.0),
+    "history_weighting": (0.0, 0.5, 1.0),
     "history_position_half_life": (2.0, 5.0, 20.0, 1000.0),
 }
 
@@ -520,7 +521,7 @@ def single_source_starts(base: FusionWeights) -> list[FusionWeights]:
         history=0.0,
         knowledge_walk=0.0,
         popularity_without_query=0.0,
-        history_position_half_life=1000.0,
+        history_weighting=0.0,
     )
     shares = {"walk_weight": 0.0, "ease_weight": 0.0, "itemknn_weight": 0.0}
     alone = [replace(plain, **{**shares, name: 1.0}) for name in shares]

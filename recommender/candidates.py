@@ -192,12 +192,14 @@ def gather_candidates(
 def eligible_rows(
     candidates: Candidates, catalog: CatalogIndex, excluded: set[str], allowed: NDArray[np.bool_] | None
 ) -> NDArray[np.int64]:
-    """The candidates a request may show, in row order (deterministic)."""
-    if not excluded and allowed is None:
-        return np.array(sorted(candidates.rows), dtype=np.int64)
-    return np.array(
+    """The candidates a request may show, the more popular first (then by row: deterministic).
+    Every ranking of them is a stable sort, so equal scores go to the more popular item, as in
+    the baselines' lists."""
+    rows = np.array(
         sorted(
             i for i in candidates.rows if catalog.pids[i] not in excluded and (allowed is None or allowed[i])
         ),
         dtype=np.int64,
     )
+    ordered: NDArray[np.int64] = rows[np.argsort(-catalog.popularity[rows], kind="stable")]
+    return ordered

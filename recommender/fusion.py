@@ -44,6 +44,7 @@ class FusionWeights:
     popularity_without_query: float = 0.1
     recency_half_life_days: float = 30.0
     history_position_half_life: float = 5.0
+    history_weighting: float = 1.0
     collaborative: float = 1.0
     walk_weight: float = 1.0
     ease_weight: float = 1.0

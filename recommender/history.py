@@ -37,9 +37,12 @@ def build_history(
     pseudonym_key: bytes,
     half_life_days: float,
     position_half_life: float = 5.0,
+    weighting: float = 1.0,
 ) -> History:
     """Known events weigh by kind, count and recency; request ids by position (newest most).
-    Unknown request ids are listed in `ignored`, an unknown user in `notes`."""
+    `weighting` is the share of that weighting in each item's weight, the rest 1 per item: at 0
+    every item weighs the same, as in the item-item baselines (their order stays the weighted
+    one). Unknown request ids are listed in `ignored`, an unknown user in `notes`."""
     notes: list[str] = []
     ignored: list[str] = []
     items: list[tuple[str, float]] = []
@@ -71,7 +74,7 @@ def build_history(
             merged[pid] = merged.get(pid, 0.0) + w
     ordered = sorted(merged.items(), key=lambda kv: -kv[1])
     rows = np.array([row[p] for p, _ in ordered], dtype=np.int64)
-    weights = np.array([w for _, w in ordered], dtype=np.float32)
+    weights = np.array([(1 - weighting) + weighting * w for _, w in ordered], dtype=np.float32)
     return History(rows, weights, [p for p, _ in ordered], purchased, user, notes, ignored)
 
 

@@ -252,6 +252,7 @@ class Recommender:
             pseudonym_key=self.pseudonym_key,
             half_life_days=self.weights.recency_half_life_days,
             position_half_life=self.weights.history_position_half_life,
+            weighting=self.weights.history_weighting,
         )
 
     def score_items(self, history: Sequence[str], item_ids: Sequence[str]) -> NDArray[np.float32]:

@@ -36,21 +36,22 @@ def product_rows() -> list[tuple[str, str, str, str, float]]:
     return rows
 
 
-def build(tmp_path: Path) -> Recommender:
+# Two shoppers who both bought trains 10-0 and 10-1; one of them also bought puzzle 20-0.
+EVENTS = [("ann", "10-0"), ("ann", "10-1"), ("bob", "10-0"), ("bob", "10-1"), ("bob", "20-0")]
+
+
+def build(tmp_path: Path, events: list[tuple[str, str]] | None = None) -> Recommender:
+    """`events`: (shopper, product) purchases, in order (`EVENTS` unless given)."""
     store = MemoryGraphStore()
     load_taxonomy(store, write(tmp_path / "taxonomy.csv", TAXONOMY), taxonomy="shop")
     products = "id,title,category_id,brand,price\n" + "".join(
         f"{pid},{title},{category},{brand},{price}\n" for pid, title, category, brand, price in product_rows()
     )
     load_products(store, write(tmp_path / "products.csv", products), taxonomy="shop")
-    # Two shoppers who both bought trains 10-0 and 10-1; one of them also bought puzzle 20-0.
-    events = "user_id,item_id,kind,timestamp\n" + "".join(
-        f"{user},{item},purchase,{1_700_000_000 + n}\n"
-        for n, (user, item) in enumerate(
-            [("ann", "10-0"), ("ann", "10-1"), ("bob", "10-0"), ("bob", "10-1"), ("bob", "20-0")]
-        )
+    rows = "user_id,item_id,kind,timestamp\n" + "".join(
+        f"{user},{item},purchase,{1_700_000_000 + n}\n" for n, (user, item) in enumerate(events or EVENTS)
     )
-    load_interactions(store, write(tmp_path / "events.csv", events), pseudonym_key=KEY)
+    load_interactions(store, write(tmp_path / "events.csv", rows), pseudonym_key=KEY)
     projection = GraphProjection.load(store)
     home = tmp_path / "home"
     write_artifact(home, "synthetic", _payload(projection))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kgrec.recommender.collaborative import InteractionMatrix, fit_ease
+from kgrec.recommender.collaborative import neighbours as neighbours_module
 from kgrec.recommender.collaborative import source as source_module
 from kgrec.recommender.collaborative.neighbours import NeighbourLists, NeighbourSettings
 from kgrec.recommender.collaborative.source import CollaborativeSource
@@ -114,6 +116,16 @@ def test_itemknn_list_is_the_shrunk_cosine_of_the_shoppers_sets() -> None:
     assert knn[milk, bread] == pytest.approx(2 / 3)
     assert knn[milk, jam] == pytest.approx(1 / (np.sqrt(2) + 1))
     assert knn[jam, ITEMS.index("tea")] == 0.0 and knn[milk, ITEMS.index("new-jam")] == 0.0
+
+
+def test_lists_of_another_build_version_are_rebuilt(tmp_path: Path) -> None:
+    g = shop()
+    NeighbourLists.build(g, ITEMS, popularity(g)).save(tmp_path)
+    manifest = json.loads((tmp_path / neighbours_module.MANIFEST).read_text(encoding="utf-8"))
+    assert NeighbourLists.load(tmp_path, ITEMS) is not None
+    del manifest["version"]  # lists built before ItemKNN kept the baseline's own pruning
+    (tmp_path / neighbours_module.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    assert NeighbourLists.load(tmp_path, ITEMS) is None
 
 
 def test_an_artifact_without_an_itemknn_list_is_rebuilt(tmp_path: Path) -> None:

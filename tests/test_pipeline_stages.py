@@ -19,7 +19,7 @@ from kgrec.recommender.candidates import (
 from kgrec.recommender.diversity import diversify, protected_head, region_target
 from kgrec.recommender.filters import allowed_rows, excluded_items
 from kgrec.recommender.fusion import FusionWeights, fused_relevance
-from kgrec.recommender.history import build_history
+from kgrec.recommender.history import History, build_history
 from kgrec.recommender.query import query_vectors
 from kgrec.recommender.request import Filters, RecommendationRequest
 from kgrec.recommender.service import Recommender
@@ -71,6 +71,28 @@ def test_history_weighs_the_newest_request_item_most_and_lists_unknown_ids(rec: 
     assert history.weights[0] == 1.0 and history.weights[1] == pytest.approx(0.5 ** (2 / 5))
     assert history.ignored == ["nope"]
     assert history.user is None
+
+
+@pytest.mark.parametrize("user", [None, "bob"])
+def test_without_history_weighting_every_item_weighs_the_same_in_the_weighted_order(
+    rec: Recommender, user: str | None
+) -> None:
+    def history(weighting: float) -> History:
+        items = ["20-1", "30-2", "20-1", "40-0"]
+        return build_history(
+            rec.projection,
+            rec.catalog.row,
+            user_id=user,
+            history=items,
+            pseudonym_key=KEY,
+            half_life_days=30,
+            weighting=weighting,
+        )
+
+    weighted, even, half = history(1.0), history(0.0), history(0.5)
+    assert len(set(weighted.weights.tolist())) > 1
+    assert even.items == weighted.items and even.weights.tolist() == [1.0] * len(even.items)
+    assert np.allclose(half.weights, 0.5 + 0.5 * weighted.weights)
 
 
 def test_a_known_shoppers_events_join_the_history_and_purchases_are_excluded(rec: Recommender) -> None:

@@ -40,6 +40,8 @@ ALWAYS_BUILT = ("walk", "itemknn", "knowledge")
 FILE = "neighbours.npz"
 MANIFEST = "neighbours.json"
 EASE_MAX_ITEMS = 15_000
+# Lists of another version are rebuilt at load (2: ItemKNN no longer pruned on the source side).
+VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,21 +51,24 @@ class NeighbourSettings:
     walk_beta: float = 0.3
     ease_l2: float = 100.0
     itemknn_shrink: float = 50.0
+    itemknn_top_k: int = 100
 
 
-def _pruned_rows(model: ItemItemModel, k: int) -> sp.csr_matrix:
-    """The model's weights over the whole catalogue, each source item keeping its top `k`."""
-    n = len(model.items)
+def _as_lists(model: ItemItemModel, k: int) -> sp.csr_matrix:
+    """The model's weights over the whole catalogue, as sparse rows. A sparse model is kept as
+    its fit pruned it (ItemKNN keeps each target's top neighbours, the walks each source's top
+    items): pruning it again on the other side would make the lists rank otherwise than the
+    baseline they are tuned as. A dense model (EASE) keeps each source item's top `k`."""
     if model.covered is None:
-        full = sp.csr_matrix(model.weights)
-    else:
-        block = np.asarray(model.weights)
-        cols = np.argpartition(-block, min(k, block.shape[1]) - 1, axis=1)[:, :k]
-        rows = np.repeat(np.arange(block.shape[0]), cols.shape[1])
-        values = block[rows, cols.ravel()]
-        full = sp.csr_matrix(
-            (values, (model.covered[rows], model.covered[cols.ravel()])), shape=(n, n), dtype=np.float64
-        )
+        return sp.csr_matrix(model.weights, dtype=np.float64)
+    n = len(model.items)
+    block = np.asarray(model.weights)
+    cols = np.argpartition(-block, min(k, block.shape[1]) - 1, axis=1)[:, :k]
+    rows = np.repeat(np.arange(block.shape[0]), cols.shape[1])
+    values = block[rows, cols.ravel()]
+    full = sp.csr_matrix(
+        (values, (model.covered[rows], model.covered[cols.ravel()])), shape=(n, n), dtype=np.float64
+    )
     return keep_top_k_per_column(full.T, k).T.tocsr()
 
 
@@ -93,15 +98,16 @@ class NeighbourLists:
         data = InteractionMatrix.from_histories(projection.item_histories(), items)
         k = settings.neighbours
         walk = fit_rp3beta(data, alpha=settings.walk_alpha, beta=settings.walk_beta, top_k=k)
+        itemknn = fit_itemknn(data, shrink=settings.itemknn_shrink, top_k=settings.itemknn_top_k)
         lists = {
-            "walk": _pruned_rows(walk, k),
-            "itemknn": _pruned_rows(fit_itemknn(data, shrink=settings.itemknn_shrink, top_k=k), k),
-            "knowledge": _pruned_rows(fit_knowledge_walk(projection, items, popularity, top_k=k), k),
+            "walk": _as_lists(walk, k),
+            "itemknn": _as_lists(itemknn, k),
+            "knowledge": _as_lists(fit_knowledge_walk(projection, items, popularity, top_k=k), k),
         }
         taken = int((data.item_degree() > 0).sum())
         if 0 < taken <= EASE_MAX_ITEMS:
             fitted = ease if ease is not None and ease.items == data.items else None
-            lists["ease"] = _pruned_rows(fitted or fit_ease(data, l2=settings.ease_l2), k)
+            lists["ease"] = _as_lists(fitted or fit_ease(data, l2=settings.ease_l2), k)
         else:
             log.info("EASE skipped: %d items with interactions (limit %d)", taken, EASE_MAX_ITEMS)
         log.info("neighbour lists for %d items in %.1f s", len(items), time.perf_counter() - started)
@@ -116,6 +122,7 @@ class NeighbourLists:
             arrays[f"{name}_data"] = matrix.data.astype(np.float32)
         np.savez_compressed(directory / FILE, **arrays)
         manifest = {
+            "version": VERSION,
             "items": self.items,
             "sources": sorted(self.lists),
             "interactions": self.interactions,
@@ -127,11 +134,14 @@ class NeighbourLists:
 
     @classmethod
     def load(cls, directory: Path, items: Sequence[str]) -> NeighbourLists | None:
-        """None when the artifact has none, lacks a source, or was built for another catalogue order."""
+        """None when the artifact has none, lacks a source, was built for another catalogue order
+        or by another version of the build."""
         if not (directory / FILE).is_file() or not (directory / MANIFEST).is_file():
             return None
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-        if manifest["items"] != list(items) or not set(ALWAYS_BUILT) <= set(manifest["sources"]):
+        if manifest.get("version") != VERSION or manifest["items"] != list(items):
+            return None
+        if not set(ALWAYS_BUILT) <= set(manifest["sources"]):
             return None
         n = len(items)
         with np.load(directory / FILE) as arrays:

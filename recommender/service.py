@@ -72,7 +72,10 @@ class Recommender:
         self.projection = projection
         self.catalog = CatalogIndex(projection, artifact)
         self.collaborative = CollaborativeSource(
-            projection, self.catalog.pids, self.catalog.popularity, neighbours_dir or artifact.path,
+            projection,
+            self.catalog.pids,
+            self.catalog.popularity,
+            neighbours_dir or artifact.path,
             neighbour_settings,
         )
         self.explainer = Explainer(projection)
@@ -200,16 +203,19 @@ class Recommender:
         if self.ranker is None or signals.query is not None or not signals.history.rows.size or not rows.size:
             return scores
         features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
-        return replace(scores, relevance=self.ranker.score(features))
+        return replace(scores, relevance=self.ranker.score(features, scores.relevance))
 
-    def pool_features(self, history: Sequence[str]) -> tuple[list[str], NDArray[np.float32]]:
-        """The candidate pool a history-only request is ranked from (no filters), and the
-        ranker's features of each candidate: what the ranker is trained on."""
+    def pool_features(
+        self, history: Sequence[str]
+    ) -> tuple[list[str], NDArray[np.float32], NDArray[np.float32]]:
+        """The candidate pool a history-only request is ranked from (no filters), the ranker's
+        features of each candidate and its linear fused relevance: what the ranker is trained on."""
         signals = self._signals(None, self._history(None, history))
         found, rows = self._candidates(signals, Filters(), self.catalog.regions["taxonomy"])
         scores = fused_relevance(signals, rows, found, self.weights)
         features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
-        return [self.catalog.pids[i] for i in rows.tolist()], features
+        relevance = np.asarray(scores.relevance, dtype=np.float32)
+        return [self.catalog.pids[i] for i in rows.tolist()], features, relevance
 
     def projection_for(self, locale: str | None) -> GraphProjection:
         """The projection naming categories and regions in `locale` (read from the graph once per

@@ -40,9 +40,7 @@ def _requests(n: int, seed: int, relevant: Any) -> RankingData:
         features[:, COLUMN["history_length"]] = np.log1p(2 if short else 30)
         labels = np.zeros(20, np.float32)
         labels[relevant(features, short)] = 1.0
-        data.features.append(features)
-        data.labels.append(labels)
-        data.groups.append(20)
+        data.add(features, labels, np.zeros(20, np.float32), f"shopper {i}")
     return data
 
 
@@ -59,8 +57,8 @@ def _hit_rate(scores: list[np.ndarray], data: RankingData) -> float:
 
 def test_the_ranker_learns_an_interaction_no_linear_mix_can_express() -> None:
     train, stop, test = (_requests(n, seed, _interaction) for n, seed in ((200, 1), (100, 2), (100, 3)))
-    ranker = train_ranker(train, stop, seed=7, source="synthetic")
-    learned = _hit_rate([ranker.score(f) for f in test.features], test)
+    ranker = train_ranker(train, stop, scale=0.0, seed=7, source="synthetic")
+    learned = _hit_rate([ranker.score(f, b) for f, b in zip(test.features, test.bases, strict=True)], test)
     pop, cat = COLUMN["popularity"], COLUMN["category_share"]
     linear = max(
         _hit_rate([a * f[:, pop] + (1 - a) * f[:, cat] for f in test.features], test)
@@ -76,13 +74,13 @@ def _least_popular(features: np.ndarray, short: bool) -> int:
 
 def test_a_saved_ranker_scores_as_the_trained_one_and_a_bad_file_is_named(tmp_path: Path) -> None:
     ranker = train_ranker(
-        _requests(100, 1, _least_popular), _requests(50, 2, _least_popular), seed=7, source="s"
+        _requests(100, 1, _least_popular), _requests(50, 2, _least_popular), scale=3.0, seed=7, source="s"
     )
     path = save_ranker(tmp_path / FILE, ranker)
-    probe = _requests(1, 3, _least_popular).features[0]
+    probe, linear = _requests(1, 3, _least_popular).features[0], np.linspace(0.0, 1.0, 20)
     loaded = load_ranker(tmp_path)
-    assert loaded is not None and loaded.source == "s"
-    np.testing.assert_allclose(loaded.score(probe), ranker.score(probe), rtol=1e-6)
+    assert loaded is not None and loaded.source == "s" and loaded.base_scale == 3.0
+    np.testing.assert_allclose(loaded.score(probe, linear), ranker.score(probe, linear), rtol=1e-6)
     assert load_ranker(tmp_path / "elsewhere") is None
     path.write_text('{"features": ["walk"], "model": ""}', encoding="utf-8")
     with pytest.raises(ArtifactError, match=FILE):
@@ -105,10 +103,12 @@ def test_the_ranker_is_trained_on_validation_cases_and_judged_on_tuning_cases_on
         judged.append(candidate)
         return judge.fused_ndcg(candidate, CASES[:1])
 
-    fit = fit_ranker(rec, CASES[:1], [(rec, CASES[1:])], ndcg_of, seed=7, source="synthetic")
+    # Shopper "f" falls among the held-back fifth (`held_back`), "b" and "c" do not.
+    validation = [*CASES[1:], EvalCase("f", "f", ["10-0"], {"10-1"})]
+    fit = fit_ranker(rec, CASES[:1], [(rec, validation)], ndcg_of, seed=7, source="synthetic")
     assert fit.ranker is not None
-    assert fit.report["trained_on"].startswith("2 validation cases")
-    assert fit.report["stopped_on"] == "1 tuning cases"
+    assert fit.report["trained_on"].startswith("3 validation cases")
+    assert fit.report["held_back"].startswith("1 requests")
     assert [c.ranker for c in judged] == [None, fit.ranker]
     linear, learned = (judge.fused_ndcg(c, CASES[:1]) for c in judged)
     assert fit.kept == clearly_better(learned, linear, KEEP_MIN_GAIN_SE)
@@ -128,13 +128,15 @@ def test_history_requests_follow_the_saved_ranker_and_query_requests_do_not(tmp_
     trained = tmp_path / "trained.json"
     save_ranker(
         trained,
-        train_ranker(_requests(100, 1, _least_popular), _requests(50, 2, _least_popular), seed=7, source="s"),
+        train_ranker(
+            _requests(100, 1, _least_popular), _requests(50, 2, _least_popular), scale=0.0, seed=7, source="s"
+        ),
     )
     assert install_ranker(home, trained) == str(home / FILE)
     served = Recommender.load(rec.store, home, ENCODER, pseudonym_key=KEY)
     assert served.ranker is not None
-    pids, features = served.pool_features(["10-0"])
-    expected = [pids[i] for i in np.argsort(-served.ranker.score(features), kind="stable")[:5]]
+    pids, features, relevance = served.pool_features(["10-0"])
+    expected = [pids[i] for i in np.argsort(-served.ranker.score(features, relevance), kind="stable")[:5]]
     answer = served.recommend(history)
     assert answer.ids == expected != plain.recommend(history).ids
     assert all(item.explanations for item in answer.items)

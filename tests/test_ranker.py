@@ -13,11 +13,14 @@ from numpy.typing import NDArray
 from kgrec.evaluation.harness import Evaluator, clearly_better
 from kgrec.evaluation.ranker_training import KEEP_MIN_GAIN_SE, RankingData, fit_ranker, train_ranker
 from kgrec.evaluation.splits import EvalCase
+from kgrec.evaluation.validation import build_validation, ranker_validations
 from kgrec.graph.errors import ArtifactError
+from kgrec.graph.interaction_parsing import RawInteraction
+from kgrec.graph.pseudonym import pseudonymise
 from kgrec.recommender.ranker import FEATURES, FILE, install_ranker, load_ranker, read_ranker, save_ranker
 from kgrec.recommender.request import RecommendationRequest
 from kgrec.recommender.service import Recommender
-from tests.synthetic import ENCODER, KEY, build
+from tests.synthetic import ENCODER, KEY, build, product_rows
 
 COLUMN = {name: i for i, name in enumerate(FEATURES)}
 CASES = [
@@ -145,3 +148,63 @@ def test_history_requests_follow_the_saved_ranker_and_query_requests_do_not(tmp_
     install_ranker(home, None)
     assert not (home / FILE).exists()
     assert Recommender.load(rec.store, home, ENCODER, pseudonym_key=KEY).ranker is None
+
+
+def test_trees_that_add_nothing_leave_the_linear_order() -> None:
+    """Boosted from the linear fusion's score: trees that cannot split (every candidate looks the
+    same) leave the linear order as it was; from nothing, they leave no order at all."""
+    flat = RankingData()
+    for i in range(40):
+        labels = np.zeros(20, np.float32)
+        labels[i % 20] = 1.0
+        flat.add(np.zeros((20, len(FEATURES)), np.float32), labels, np.zeros(20, np.float32), f"s{i}")
+    linear = np.random.default_rng(3).uniform(0.0, 5.0, 20)
+    boosted = train_ranker(flat, None, scale=10.0, seed=7, source="s", rounds=5)
+    scores = boosted.score(flat.features[0], linear)
+    assert list(np.argsort(-scores, kind="stable")) == list(np.argsort(-linear, kind="stable"))
+    assert (
+        np.ptp(
+            train_ranker(flat, None, scale=0.0, seed=7, source="s", rounds=5).score(flat.features[0], linear)
+        )
+        == 0
+    )
+
+
+def test_more_validation_splits_give_more_requests_each_fitted_without_its_own(tmp_path: Path) -> None:
+    """Leave-last on ten shoppers of five items: the first split draws every shopper, so the next
+    splits roll back to each shopper's next-to-last items; no case is drawn twice, and no split's
+    recommender holds its own cases' hidden items (nor anything after them)."""
+    rec = build(tmp_path)
+    items = [pid for pid, *_ in product_rows()]
+    train = [
+        RawInteraction(
+            n, f"u{u}", items[(3 * u + i) % len(items)], "purchase", 1_700_000_000 + 10 * i, None, None
+        )
+        for n, (u, i) in enumerate((u, i) for u in range(10) for i in range(5))
+    ]
+    first = build_validation(
+        rec.store, train, rec, ENCODER, tmp_path / "v", split="leave-last", seed=7, pseudonym_key=KEY
+    )
+    splits = ranker_validations(
+        rec.store,
+        train,
+        rec,
+        ENCODER,
+        tmp_path / "v",
+        first,
+        split="leave-last",
+        splits=3,
+        seed=7,
+        pseudonym_key=KEY,
+    )
+    assert len(splits) == 3 and len(first.cases) == 10
+    keys = [(c.user_id, tuple(sorted(c.hidden))) for v in splits for c in v.cases]
+    assert len(keys) == len(set(keys)) > len(first.cases)
+    by_user = {f"u{u}": [items[(3 * u + i) % len(items)] for i in range(5)] for u in range(10)}
+    for depth, validation in enumerate(splits, start=1):
+        histories = validation.recommender.projection.item_histories()
+        for case in validation.cases:
+            taken = by_user[case.user_id]
+            assert case.hidden == {taken[-depth]}
+            assert case.visible == taken[:-depth]
+            assert not set(taken[-depth:]) & set(histories[pseudonymise(case.user_id, KEY)])

@@ -227,6 +227,7 @@ def _train_and_evaluate(
     tuned_validation = (
         [(validation.recommender.with_weights(sweep.best), validation.cases)] if validation else []
     )
+    ranker_started = time.perf_counter()
     splits = (
         ranker_validations(
             store,
@@ -255,7 +256,10 @@ def _train_and_evaluate(
         source=f"{name}: trained on {sum(len(v.cases) for v in splits)} validation cases",
         progress=options.progress,
     )
-    learned.report["split_seconds"] = [round(v.seconds, 1) for v in splits]
+    learned.report["seconds"] = {
+        "splits": [round(v.seconds, 1) for v in splits],
+        "extra_splits_and_ranker": round(time.perf_counter() - ranker_started, 1),
+    }
     if learned.kept and learned.ranker is not None:
         tuned = tuned.with_ranker(learned.ranker)
         tuned_validation = [(r.with_ranker(learned.ranker), c) for r, c in tuned_validation]
@@ -280,6 +284,12 @@ def _train_and_evaluate(
         "cases": len(cases),
         "systems": systems,
         "versus_fused": versus(results),
+        # With a kept ranker: every system against the linear fusion it re-scores, too.
+        **(
+            {"versus_fused_linear": versus(results, "fused_linear")}
+            if any(r.name == "fused_linear" for r in results)
+            else {}
+        ),
         "defaults": {
             "strategy": choice.strategy,
             "diversity": choice.diversity,

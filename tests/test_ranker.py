@@ -110,7 +110,7 @@ def test_the_ranker_is_trained_on_validation_cases_and_judged_on_tuning_cases_on
     validation = [*CASES[1:], EvalCase("f", "f", ["10-0"], {"10-1"})]
     fit = fit_ranker(rec, CASES[:1], [(rec, validation)], ndcg_of, seed=7, source="synthetic")
     assert fit.ranker is not None
-    assert fit.report["trained_on"].startswith("3 validation cases")
+    assert fit.report["trained_on"].startswith("2 validation cases")  # "c": its hidden item is not ranked
     assert fit.report["held_back"].startswith("1 requests")
     assert [c.ranker for c in judged] == [None, fit.ranker]
     linear, learned = (judge.fused_ndcg(c, CASES[:1]) for c in judged)
@@ -144,6 +144,12 @@ def test_history_requests_follow_the_saved_ranker_and_query_requests_do_not(tmp_
     assert answer.ids == expected != plain.recommend(history).ids
     assert all(item.explanations for item in answer.items)
     assert served.recommend(query).ids == plain.recommend(query).ids
+    # Candidates only the KG vectors proposed (the garden tool 40-0 for a doll) are neither
+    # trained on nor ranked: they follow every ranked one.
+    ranked = set(served.pool_features(["30-0"])[0])
+    whole = served.recommend(RecommendationRequest(history=["30-0"], k=23, diversity=0.0, strategy="none"))
+    assert "40-0" in whole.ids and "40-0" not in ranked
+    assert set(whole.ids[: len(ranked)]) == ranked
 
     install_ranker(home, None)
     assert not (home / FILE).exists()

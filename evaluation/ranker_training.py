@@ -1,16 +1,19 @@
 """Training the learned second stage (recommender/ranker.py) on cases the test never sees.
 
-The ranker learns from the validation cases split off the training part, each scored by the
-validation recommender fitted without their hidden items (evaluation/validation.py); the
-tuning cases stop its boosting and then decide whether it serves at all: it is kept only
-where its lists beat the linear fusion's on them by more than one standard error of the paired
-difference (the weight ascent's rule: the cases that stopped the boosting favour it, and a
-gain within the noise of ~150 cases did not hold on the test cases, docs/evaluation.md).
-The test cases are never read.
+The ranker learns from the validation cases split off the training part, several splits of
+them (evaluation/validation.py `ranker_validations`), each scored by its own validation
+recommender fitted without its hidden items. A fifth of the shoppers' requests (by a hash of
+the shopper, so one shopper's requests from several splits stay together) are held back: they
+stop the boosting and choose how strongly the trees start from the linear fusion's score (or
+from nothing). The tuning cases, which the ranker never saw, then decide whether it serves at
+all: it is kept only where its lists beat the linear fusion's on them by more than one standard
+error of the paired difference (the weight ascent's rule: a gain within the noise of ~150 cases
+did not hold on the test cases, docs/evaluation.md). The test cases are never read.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +25,7 @@ from tqdm import tqdm
 
 from kgrec.evaluation.harness import clearly_better
 from kgrec.evaluation.splits import EvalCase
-from kgrec.recommender.ranker import FEATURES, LearnedRanker
+from kgrec.recommender.ranker import FEATURES, LearnedRanker, linear_base
 from kgrec.recommender.service import Recommender
 
 MAX_ROUNDS = 400
@@ -30,10 +33,14 @@ ROUNDS_WITHOUT_GAIN = 40
 # The ranker serves only where it beats the linear fusion on the tuning cases by this many
 # standard errors of the paired difference.
 KEEP_MIN_GAIN_SE = 1.0
-# Small trees, strongly regularised, slow: a few hundred requests of a few hundred candidates
-# each. XE-NDCG (Bruch 2019) rather than LambdaRank: on Gift Cards' validation cases (one hidden
-# item each) it was the only objective whose 5-fold cross-validated NDCG@10 rose above the
-# linear fusion's (docs/evaluation.md, session 8).
+# The share of shoppers whose requests stop the boosting and choose the start.
+HELD_BACK = 0.2
+# How strongly the trees start from the linear fusion's score (its per-pool min-max times this);
+# 0: trees from nothing. Chosen on the held-back requests.
+BASE_SCALES = (0.0, 3.0, 10.0)
+# Small trees, strongly regularised, slow. XE-NDCG (Bruch 2019) rather than LambdaRank: on Gift
+# Cards' validation cases (one hidden item each) it was the only objective whose 5-fold
+# cross-validated NDCG@10 rose above the linear fusion's (docs/evaluation.md, session 8).
 PARAMS: dict[str, Any] = {
     "objective": "rank_xendcg",
     "metric": "ndcg",
@@ -49,24 +56,52 @@ PARAMS: dict[str, Any] = {
     "deterministic": True,
     "verbosity": -1,
 }
+K = 10
 
 
 @dataclass(slots=True)
 class RankingData:
-    """Candidates of many requests: features, 1 for a hidden item, and each request's count."""
+    """Candidates of many requests: features, 1 for a hidden item, the linear fusion's score on
+    0..1 (`linear_base`), each request's candidate count and its shopper."""
 
     features: list[NDArray[np.float32]] = field(default_factory=list)
     labels: list[NDArray[np.float32]] = field(default_factory=list)
+    bases: list[NDArray[np.float32]] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
+    users: list[str] = field(default_factory=list)
 
-    def dataset(self, reference: lgb.Dataset | None = None) -> lgb.Dataset:
+    def dataset(self, scale: float, reference: lgb.Dataset | None = None) -> lgb.Dataset:
         return lgb.Dataset(
             np.vstack(self.features),
             np.concatenate(self.labels),
             group=self.groups,
+            init_score=scale * np.concatenate(self.bases).astype(np.float64),
             feature_name=list(FEATURES),
             reference=reference,
         )
+
+    def part(self, chosen: Callable[[str], bool]) -> RankingData:
+        """The requests of the shoppers `chosen` keeps."""
+        out = RankingData()
+        rows = zip(self.features, self.labels, self.bases, self.users, strict=True)
+        for features, labels, base, user in rows:
+            if chosen(user):
+                out.add(features, labels, base, user)
+        return out
+
+    def add(
+        self, features: NDArray[np.float32], labels: NDArray[np.float32], base: NDArray[np.float32], user: str
+    ) -> None:
+        self.features.append(features)
+        self.labels.append(labels)
+        self.bases.append(base)
+        self.groups.append(len(labels))
+        self.users.append(user)
+
+
+def held_back(user: str) -> bool:
+    """A stable fifth of the shoppers (the same whatever the run or the split)."""
+    return zlib.crc32(user.encode("utf-8")) % 100 < HELD_BACK * 100
 
 
 def ranking_data(
@@ -79,27 +114,74 @@ def ranking_data(
     with tqdm(total=total, desc="ranker features", disable=not progress) as bar:
         for recommender, cases in groups:
             for case in cases:
-                pids, features = recommender.pool_features(case.visible)
+                pids, features, relevance = recommender.pool_features(case.visible)
                 labels = np.array([p in case.hidden for p in pids], dtype=np.float32)
                 if labels.any():
-                    data.features.append(features)
-                    data.labels.append(labels)
-                    data.groups.append(len(pids))
+                    data.add(features, labels, linear_base(relevance), case.user_id)
                 bar.update(1)
     return data
 
 
-def train_ranker(train: RankingData, stop: RankingData, *, seed: int, source: str) -> LearnedRanker:
-    """A ranking model on `train`, boosted while NDCG@10 on `stop` still rises."""
-    training = train.dataset()
+def pool_ndcg(scores: Sequence[NDArray[np.floating]], data: RankingData) -> float:
+    """Mean NDCG@10 of ordering each request's pool by `scores` (ties in pool order)."""
+    values = []
+    discounts = 1.0 / np.log2(np.arange(2, K + 2))
+    for score, labels in zip(scores, data.labels, strict=True):
+        top = np.argsort(-np.asarray(score, dtype=np.float64), kind="stable")[:K]
+        ideal = discounts[: min(int(labels.sum()), K)].sum()
+        values.append(float((labels[top] * discounts[: top.size]).sum() / ideal))
+    return float(np.mean(values)) if values else 0.0
+
+
+def train_ranker(
+    train: RankingData,
+    stop: RankingData | None,
+    *,
+    scale: float,
+    seed: int,
+    source: str,
+    rounds: int = MAX_ROUNDS,
+) -> LearnedRanker:
+    """A ranking model on `train` boosted from `scale` times the linear fusion's score, for
+    `rounds` rounds, or while NDCG@10 on `stop` still rises."""
+    training = train.dataset(scale)
     booster = lgb.train(
         {**PARAMS, "seed": seed},
         training,
-        num_boost_round=MAX_ROUNDS,
-        valid_sets=[stop.dataset(reference=training)],
-        callbacks=[lgb.early_stopping(ROUNDS_WITHOUT_GAIN, verbose=False)],
+        num_boost_round=rounds,
+        valid_sets=[stop.dataset(scale, reference=training)] if stop is not None else None,
+        callbacks=[lgb.early_stopping(ROUNDS_WITHOUT_GAIN, verbose=False)] if stop is not None else None,
     )
-    return LearnedRanker(booster, source)
+    return LearnedRanker(booster, scale, source)
+
+
+def _rounds(ranker: LearnedRanker) -> int:
+    return int(ranker.booster.best_iteration or ranker.booster.current_iteration())
+
+
+def choose_ranker(
+    data: RankingData, *, seed: int, source: str
+) -> tuple[LearnedRanker | None, dict[str, Any]]:
+    """Each start (`BASE_SCALES`) trained on four fifths of the shoppers and stopped on the rest;
+    the best on those held back, retrained on all the requests for its number of rounds (None
+    where too few shoppers to hold some back). Whether it serves is the tuning cases' call."""
+    train, stop = data.part(lambda user: not held_back(user)), data.part(held_back)
+    if not train.groups or not stop.groups:
+        return None, {"held_back": "too few shoppers to hold some back"}
+    tried: dict[float, tuple[float, int]] = {}
+    for scale in BASE_SCALES:
+        ranker = train_ranker(train, stop, scale=scale, seed=seed, source=source)
+        scores = [ranker.score(f, b) for f, b in zip(stop.features, stop.bases, strict=True)]
+        tried[scale] = (pool_ndcg(scores, stop), _rounds(ranker))
+    scale, (_, rounds) = max(tried.items(), key=lambda item: item[1][0])
+    report = {
+        "held_back": f"{len(stop.groups)} requests of a fifth of the shoppers",
+        "held_back_ndcg@10": {"linear": round(pool_ndcg(stop.bases, stop), 5)}
+        | {f"from {s:g} x linear": round(v, 5) for s, (v, _) in tried.items()},
+        "base_scale": scale,
+        "rounds": rounds,
+    }
+    return train_ranker(data, None, scale=scale, seed=seed, source=source, rounds=rounds), report
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,32 +203,37 @@ def fit_ranker(
     source: str,
     progress: bool = False,
 ) -> RankerFit:
-    """Train on the `validation` groups, stop on the tuning cases, keep the ranker where
-    `ndcg_of` (the NDCG@10 of a recommender's list for each tuning case) is clearly higher with
-    it than with the linear fusion alone."""
+    """Train on the `validation` groups (stopped and started on a fifth of their shoppers), keep
+    the ranker where `ndcg_of` (the NDCG@10 of a recommender's list for each tuning case) is
+    clearly higher with it than with the linear fusion alone."""
     if not tune_cases or not validation:
         return RankerFit(None, False, {"kept": False, "reason": "needs tuning and validation cases"})
-    train = ranking_data(validation, progress=progress)
-    stop = ranking_data([(recommender, tune_cases)], progress=progress)
-    if not train.groups or not stop.groups:
-        return RankerFit(None, False, {"kept": False, "reason": "no hidden item among the candidates"})
-    ranker = train_ranker(train, stop, seed=seed, source=source)
+    data = ranking_data(validation, progress=progress)
+    counts = {
+        "trained_on": f"{len(data.groups)} validation cases with a hidden item among the candidates, "
+        f"from {len(validation)} splits",
+        "candidates": int(sum(data.groups)),
+    }
+    ranker, chosen = choose_ranker(data, seed=seed, source=source)
+    if ranker is None:
+        return RankerFit(None, False, {"kept": False, "reason": chosen["held_back"], **counts})
     linear_cases, learned_cases = ndcg_of(recommender), ndcg_of(recommender.with_ranker(ranker))
     kept = clearly_better(learned_cases, linear_cases, KEEP_MIN_GAIN_SE)
     linear, learned = float(linear_cases.mean()), float(learned_cases.mean())
+    diff = learned_cases - linear_cases
+    se = float(diff.std(ddof=1)) / np.sqrt(diff.size) if diff.size > 1 else 0.0
     gains = ranker.booster.feature_importance(importance_type="gain")
     by_gain = sorted(zip(FEATURES, gains, strict=True), key=lambda pair: -pair[1])
     report = {
         "kept": kept,
         "reason": (
             f"NDCG@10 on {len(tune_cases)} tuning cases: ranker {learned:.5f}, linear fusion {linear:.5f}"
-            f" (kept only for a gain above {KEEP_MIN_GAIN_SE:g} standard error of the paired difference)"
+            f" (kept only for a gain above {KEEP_MIN_GAIN_SE:g} standard error of the paired difference,"
+            f" {se:.5f})"
         ),
-        "trained_on": f"{len(train.groups)} validation cases with a hidden item among the candidates",
-        "stopped_on": f"{len(stop.groups)} tuning cases",
-        "candidates": int(sum(train.groups)),
-        "rounds": int(ranker.booster.best_iteration or ranker.booster.current_iteration()),
-        "tuning_ndcg@10": {"ranker": round(learned, 5), "linear": round(linear, 5)},
+        **counts,
+        **chosen,
+        "tuning_ndcg@10": {"ranker": round(learned, 5), "linear": round(linear, 5), "se": round(se, 5)},
         "feature_gain": {name: round(float(gain), 1) for name, gain in by_gain},
     }
     return RankerFit(ranker, kept, report)

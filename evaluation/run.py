@@ -39,7 +39,13 @@ from kgrec.evaluation.presets.lastfm import lastfm_preset
 from kgrec.evaluation.ranker_training import fit_ranker
 from kgrec.evaluation.report import write_report
 from kgrec.evaluation.splits import EvalCase, split_interactions
-from kgrec.evaluation.validation import VALIDATION_CASES, build_validation, write_interactions
+from kgrec.evaluation.validation import (
+    RANKER_SPLITS,
+    VALIDATION_CASES,
+    build_validation,
+    ranker_validations,
+    write_interactions,
+)
 from kgrec.graph.catalogue_copy import copy_catalogue
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
 from kgrec.graph.interaction_parsing import iter_interactions
@@ -79,6 +85,7 @@ class RunOptions:
     seed: int = 7
     progress: bool = False
     validation: int = VALIDATION_CASES
+    ranker_splits: int = RANKER_SPLITS
     diversity_sweep: bool = True
     baseline_grids: Mapping[str, Sequence[dict[str, float]]] = field(default_factory=lambda: GRIDS)
     kg_eval_sample: int = field(default_factory=lambda: TrainingConfig().eval_sample)
@@ -92,6 +99,8 @@ class RunOptions:
             raise InvalidArgumentError("epochs", "must be at least 1")
         if self.validation < 0:
             raise InvalidArgumentError("validation-cases", "must be 0 or more")
+        if self.ranker_splits < 1:
+            raise InvalidArgumentError("ranker-splits", "must be at least 1")
         if self.kg_eval_sample < 1:
             raise InvalidArgumentError("kg-eval-sample", "must be at least 1")
         check_grids(self.baseline_grids)
@@ -190,10 +199,11 @@ def _train_and_evaluate(
     summary = build_embeddings(store, work / "home", config, encoder, progress=options.progress)
     recommender, baselines = tuned_recommender(store, work / "home", encoder, tune_cases or cases, options)
     region_kind = _region_kind(recommender, regions)
+    train_rows = list(iter_interactions(train_interactions))
     validation = (
         build_validation(
             store,
-            list(iter_interactions(train_interactions)),
+            train_rows,
             recommender,
             encoder,
             work / "validation",
@@ -217,16 +227,39 @@ def _train_and_evaluate(
     tuned_validation = (
         [(validation.recommender.with_weights(sweep.best), validation.cases)] if validation else []
     )
+    ranker_started = time.perf_counter()
+    splits = (
+        ranker_validations(
+            store,
+            train_rows,
+            tuned,
+            encoder,
+            work / "validation",
+            validation,
+            split=split,
+            splits=options.ranker_splits,
+            cases=options.validation,
+            seed=options.seed,
+            pseudonym_key=EVAL_KEY,
+            progress=options.progress,
+        )
+        if validation
+        else []
+    )
     judge = Evaluator(tuned, cases, region_kind=region_kind, seed=options.seed)
     learned = fit_ranker(
         tuned,
         tune_cases,
-        tuned_validation,
+        [(v.recommender.with_weights(sweep.best), v.cases) for v in splits],
         lambda candidate: judge.fused_ndcg(candidate, tune_cases),
         seed=options.seed,
-        source=f"{name}: trained on {len(validation.cases) if validation else 0} validation cases",
+        source=f"{name}: trained on {sum(len(v.cases) for v in splits)} validation cases",
         progress=options.progress,
     )
+    learned.report["seconds"] = {
+        "splits": [round(v.seconds, 1) for v in splits],
+        "extra_splits_and_ranker": round(time.perf_counter() - ranker_started, 1),
+    }
     if learned.kept and learned.ranker is not None:
         tuned = tuned.with_ranker(learned.ranker)
         tuned_validation = [(r.with_ranker(learned.ranker), c) for r, c in tuned_validation]
@@ -251,6 +284,12 @@ def _train_and_evaluate(
         "cases": len(cases),
         "systems": systems,
         "versus_fused": versus(results),
+        # With a kept ranker: every system against the linear fusion it re-scores, too.
+        **(
+            {"versus_fused_linear": versus(results, "fused_linear")}
+            if any(r.name == "fused_linear" for r in results)
+            else {}
+        ),
         "defaults": {
             "strategy": choice.strategy,
             "diversity": choice.diversity,

@@ -12,14 +12,23 @@ The KG and text vectors are the whole training part's (training PyKEEN again per
 double its cost): the validation cases' hidden events are among their triples, so the harness
 judges the weights of components that read KG vectors on the tuning cases alone
 (`harness.KG_VECTOR_AXES`).
+
+The learned ranker needs far more labelled requests than a few hundred (docs/evaluation.md,
+session 8), so `ranker_validations` draws further splits with other seeds, each with its own
+recommender fitted without its own hidden items; where another seed draws the same cases
+(leave-last when every user is drawn), the next split is drawn from the previous one's
+remainder instead: each user's next-to-last events.
 """
 
 from __future__ import annotations
 
 import csv
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from tqdm import tqdm
 
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.evaluation.splits import EvalCase, Split, split_interactions
@@ -37,6 +46,10 @@ VALIDATION_CASES = 600
 MAX_HELD_SHARE = 0.2
 # Where a preset held out its own cases: hide a random part of training users' items.
 FALLBACK_SPLIT = "random"
+# Validation splits the learned ranker trains on (the first is the weight ascent's).
+RANKER_SPLITS = 4
+# A new seed drawing more than this share of cases already drawn rolls the events back instead.
+MOSTLY_DRAWN = 0.5
 
 
 @dataclass(slots=True)
@@ -46,6 +59,7 @@ class Validation:
     recommender: Recommender
     cases: list[EvalCase]
     description: str
+    seconds: float = 0.0
 
 
 def write_interactions(rows: Sequence[RawInteraction], path: Path) -> Path:
@@ -82,22 +96,17 @@ def validation_split(train: Sequence[RawInteraction], split: str | None, cases: 
     return inner
 
 
-def build_validation(
+def _fitted_on(
     store: GraphStore,
-    train: Sequence[RawInteraction],
+    inner: Split,
     fitted: Recommender,
     encoder: TextEncoder,
     work: Path,
-    *,
-    split: str | None,
-    cases: int = VALIDATION_CASES,
-    seed: int = 7,
     pseudonym_key: bytes,
 ) -> Validation:
-    """The validation cases of `train` (the training events, nothing else; `validation_split`),
-    and a recommender like `fitted` (same vectors, same neighbour settings) whose graph holds
-    the catalogue of `store` and the rest of `train`."""
-    inner = validation_split(train, split, cases, seed)
+    """A recommender like `fitted` (same vectors, same neighbour settings) whose graph holds the
+    catalogue of `store` and the events `inner` trains on, with `inner`'s cases."""
+    started = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
     inner_store = MemoryGraphStore()
     copy_catalogue(store, inner_store)
@@ -113,4 +122,64 @@ def build_validation(
         neighbours_dir=work / "neighbours",
         neighbour_settings=fitted.collaborative.settings,
     )
-    return Validation(recommender, inner.cases, inner.description)
+    return Validation(recommender, inner.cases, inner.description, time.perf_counter() - started)
+
+
+def build_validation(
+    store: GraphStore,
+    train: Sequence[RawInteraction],
+    fitted: Recommender,
+    encoder: TextEncoder,
+    work: Path,
+    *,
+    split: str | None,
+    cases: int = VALIDATION_CASES,
+    seed: int = 7,
+    pseudonym_key: bytes,
+) -> Validation:
+    """The validation cases of `train` (the training events, nothing else; `validation_split`),
+    and a recommender like `fitted` fitted on the rest of `train`."""
+    inner = validation_split(train, split, cases, seed)
+    return _fitted_on(store, inner, fitted, encoder, work, pseudonym_key)
+
+
+def _key(case: EvalCase) -> tuple[str, tuple[str, ...]]:
+    return case.user_id, tuple(sorted(case.hidden))
+
+
+def ranker_validations(
+    store: GraphStore,
+    train: Sequence[RawInteraction],
+    fitted: Recommender,
+    encoder: TextEncoder,
+    work: Path,
+    first: Validation,
+    *,
+    split: str | None,
+    splits: int = RANKER_SPLITS,
+    cases: int = VALIDATION_CASES,
+    seed: int = 7,
+    pseudonym_key: bytes,
+    progress: bool = False,
+) -> list[Validation]:
+    """`first` (the weight ascent's split, drawn with `seed`) and up to `splits` − 1 more, each
+    drawn from the training events with its own seed and fitted without its own hidden items; a
+    case drawn before is not used again. Where a seed mostly draws cases drawn before, the split
+    is drawn from the previous one's remainder instead (leave-last: each user's next-to-last
+    item). Only `train` is read, never a test case."""
+    out = [first]
+    drawn = {_key(case) for case in first.cases}
+    previous = validation_split(train, split, cases, seed).train
+    for index in tqdm(range(1, splits), desc="ranker validation splits", disable=not progress):
+        inner = validation_split(train, split, cases, seed + 10 * index)
+        fresh = [case for case in inner.cases if _key(case) not in drawn]
+        if len(fresh) < (1 - MOSTLY_DRAWN) * len(inner.cases):
+            inner = validation_split(previous, split, cases, seed + 10 * index)
+            fresh = [case for case in inner.cases if _key(case) not in drawn]
+        if not fresh:
+            break
+        drawn.update(_key(case) for case in fresh)
+        previous = inner.train
+        kept = Split(inner.train, fresh, inner.description)
+        out.append(_fitted_on(store, kept, fitted, encoder, work / f"split-{index}", pseudonym_key))
+    return out

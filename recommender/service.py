@@ -34,7 +34,14 @@ from kgrec.recommender.localized_names import localized_names
 from kgrec.recommender.messages import translations
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.query import QueryEncoder, QueryVectors, query_vectors
-from kgrec.recommender.ranker import LearnedRanker, candidate_features, group_codes, load_ranker
+from kgrec.recommender.ranker import (
+    RANKED_FLOOR,
+    LearnedRanker,
+    candidate_features,
+    group_codes,
+    load_ranker,
+    ranked_rows,
+)
 from kgrec.recommender.regions import ProductRegions
 from kgrec.recommender.request import (
     DEFAULT_DIVERSITY,
@@ -72,7 +79,10 @@ class Recommender:
         self.projection = projection
         self.catalog = CatalogIndex(projection, artifact)
         self.collaborative = CollaborativeSource(
-            projection, self.catalog.pids, self.catalog.popularity, neighbours_dir or artifact.path,
+            projection,
+            self.catalog.pids,
+            self.catalog.popularity,
+            neighbours_dir or artifact.path,
             neighbour_settings,
         )
         self.explainer = Explainer(projection)
@@ -196,20 +206,31 @@ class Recommender:
         self, signals: Signals, rows: NDArray[np.int64], found: Candidates, scores: Scores
     ) -> Scores:
         """The learned ranker's relevance for a history request without a query, where there is
-        a ranker; the linear fusion's otherwise (query requests keep it: the search protocol's)."""
+        a ranker; the linear fusion's otherwise (query requests keep it: the search protocol's).
+        Candidates only the KG vectors proposed are not ranked: they follow (`ranked_rows`)."""
         if self.ranker is None or signals.query is not None or not signals.history.rows.size or not rows.size:
             return scores
+        ranked = ranked_rows(found, rows)
+        if not ranked.any():
+            return scores
         features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
-        return replace(scores, relevance=self.ranker.score(features))
+        relevance = np.zeros(rows.size, np.float32)
+        learned = self.ranker.score(features[ranked], scores.relevance[ranked])
+        relevance[ranked] = RANKED_FLOOR + (1 - RANKED_FLOOR) * learned
+        return replace(scores, relevance=relevance)
 
-    def pool_features(self, history: Sequence[str]) -> tuple[list[str], NDArray[np.float32]]:
-        """The candidate pool a history-only request is ranked from (no filters), and the
-        ranker's features of each candidate: what the ranker is trained on."""
+    def pool_features(
+        self, history: Sequence[str]
+    ) -> tuple[list[str], NDArray[np.float32], NDArray[np.float32]]:
+        """The candidates of a history-only request (no filters) the ranker scores, the ranker's
+        features of each and its linear fused relevance: what the ranker is trained on."""
         signals = self._signals(None, self._history(None, history))
         found, rows = self._candidates(signals, Filters(), self.catalog.regions["taxonomy"])
         scores = fused_relevance(signals, rows, found, self.weights)
         features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
-        return [self.catalog.pids[i] for i in rows.tolist()], features
+        ranked = ranked_rows(found, rows)
+        relevance = np.asarray(scores.relevance, dtype=np.float32)[ranked]
+        return [self.catalog.pids[i] for i in rows[ranked].tolist()], features[ranked], relevance
 
     def projection_for(self, locale: str | None) -> GraphProjection:
         """The projection naming categories and regions in `locale` (read from the graph once per

@@ -13,11 +13,14 @@ from numpy.typing import NDArray
 from kgrec.evaluation.harness import Evaluator, clearly_better
 from kgrec.evaluation.ranker_training import KEEP_MIN_GAIN_SE, RankingData, fit_ranker, train_ranker
 from kgrec.evaluation.splits import EvalCase
+from kgrec.evaluation.validation import build_validation, ranker_validations
 from kgrec.graph.errors import ArtifactError
+from kgrec.graph.interaction_parsing import RawInteraction
+from kgrec.graph.pseudonym import pseudonymise
 from kgrec.recommender.ranker import FEATURES, FILE, install_ranker, load_ranker, read_ranker, save_ranker
 from kgrec.recommender.request import RecommendationRequest
 from kgrec.recommender.service import Recommender
-from tests.synthetic import ENCODER, KEY, build
+from tests.synthetic import ENCODER, KEY, build, product_rows
 
 COLUMN = {name: i for i, name in enumerate(FEATURES)}
 CASES = [
@@ -40,9 +43,7 @@ def _requests(n: int, seed: int, relevant: Any) -> RankingData:
         features[:, COLUMN["history_length"]] = np.log1p(2 if short else 30)
         labels = np.zeros(20, np.float32)
         labels[relevant(features, short)] = 1.0
-        data.features.append(features)
-        data.labels.append(labels)
-        data.groups.append(20)
+        data.add(features, labels, np.zeros(20, np.float32), f"shopper {i}")
     return data
 
 
@@ -59,8 +60,8 @@ def _hit_rate(scores: list[np.ndarray], data: RankingData) -> float:
 
 def test_the_ranker_learns_an_interaction_no_linear_mix_can_express() -> None:
     train, stop, test = (_requests(n, seed, _interaction) for n, seed in ((200, 1), (100, 2), (100, 3)))
-    ranker = train_ranker(train, stop, seed=7, source="synthetic")
-    learned = _hit_rate([ranker.score(f) for f in test.features], test)
+    ranker = train_ranker(train, stop, scale=0.0, seed=7, source="synthetic")
+    learned = _hit_rate([ranker.score(f, b) for f, b in zip(test.features, test.bases, strict=True)], test)
     pop, cat = COLUMN["popularity"], COLUMN["category_share"]
     linear = max(
         _hit_rate([a * f[:, pop] + (1 - a) * f[:, cat] for f in test.features], test)
@@ -76,13 +77,13 @@ def _least_popular(features: np.ndarray, short: bool) -> int:
 
 def test_a_saved_ranker_scores_as_the_trained_one_and_a_bad_file_is_named(tmp_path: Path) -> None:
     ranker = train_ranker(
-        _requests(100, 1, _least_popular), _requests(50, 2, _least_popular), seed=7, source="s"
+        _requests(100, 1, _least_popular), _requests(50, 2, _least_popular), scale=3.0, seed=7, source="s"
     )
     path = save_ranker(tmp_path / FILE, ranker)
-    probe = _requests(1, 3, _least_popular).features[0]
+    probe, linear = _requests(1, 3, _least_popular).features[0], np.linspace(0.0, 1.0, 20)
     loaded = load_ranker(tmp_path)
-    assert loaded is not None and loaded.source == "s"
-    np.testing.assert_allclose(loaded.score(probe), ranker.score(probe), rtol=1e-6)
+    assert loaded is not None and loaded.source == "s" and loaded.base_scale == 3.0
+    np.testing.assert_allclose(loaded.score(probe, linear), ranker.score(probe, linear), rtol=1e-6)
     assert load_ranker(tmp_path / "elsewhere") is None
     path.write_text('{"features": ["walk"], "model": ""}', encoding="utf-8")
     with pytest.raises(ArtifactError, match=FILE):
@@ -105,10 +106,12 @@ def test_the_ranker_is_trained_on_validation_cases_and_judged_on_tuning_cases_on
         judged.append(candidate)
         return judge.fused_ndcg(candidate, CASES[:1])
 
-    fit = fit_ranker(rec, CASES[:1], [(rec, CASES[1:])], ndcg_of, seed=7, source="synthetic")
+    # Shopper "f" falls among the held-back fifth (`held_back`), "b" and "c" do not.
+    validation = [*CASES[1:], EvalCase("f", "f", ["10-0"], {"10-1"})]
+    fit = fit_ranker(rec, CASES[:1], [(rec, validation)], ndcg_of, seed=7, source="synthetic")
     assert fit.ranker is not None
-    assert fit.report["trained_on"].startswith("2 validation cases")
-    assert fit.report["stopped_on"] == "1 tuning cases"
+    assert fit.report["trained_on"].startswith("2 validation cases")  # "c": its hidden item is not ranked
+    assert fit.report["held_back"].startswith("1 requests")
     assert [c.ranker for c in judged] == [None, fit.ranker]
     linear, learned = (judge.fused_ndcg(c, CASES[:1]) for c in judged)
     assert fit.kept == clearly_better(learned, linear, KEEP_MIN_GAIN_SE)
@@ -128,18 +131,86 @@ def test_history_requests_follow_the_saved_ranker_and_query_requests_do_not(tmp_
     trained = tmp_path / "trained.json"
     save_ranker(
         trained,
-        train_ranker(_requests(100, 1, _least_popular), _requests(50, 2, _least_popular), seed=7, source="s"),
+        train_ranker(
+            _requests(100, 1, _least_popular), _requests(50, 2, _least_popular), scale=0.0, seed=7, source="s"
+        ),
     )
     assert install_ranker(home, trained) == str(home / FILE)
     served = Recommender.load(rec.store, home, ENCODER, pseudonym_key=KEY)
     assert served.ranker is not None
-    pids, features = served.pool_features(["10-0"])
-    expected = [pids[i] for i in np.argsort(-served.ranker.score(features), kind="stable")[:5]]
+    pids, features, relevance = served.pool_features(["10-0"])
+    expected = [pids[i] for i in np.argsort(-served.ranker.score(features, relevance), kind="stable")[:5]]
     answer = served.recommend(history)
     assert answer.ids == expected != plain.recommend(history).ids
     assert all(item.explanations for item in answer.items)
     assert served.recommend(query).ids == plain.recommend(query).ids
+    # Candidates only the KG vectors proposed (the garden tool 40-0 for a doll) are neither
+    # trained on nor ranked: they follow every ranked one.
+    ranked = set(served.pool_features(["30-0"])[0])
+    whole = served.recommend(RecommendationRequest(history=["30-0"], k=23, diversity=0.0, strategy="none"))
+    assert "40-0" in whole.ids and "40-0" not in ranked
+    assert set(whole.ids[: len(ranked)]) == ranked
 
     install_ranker(home, None)
     assert not (home / FILE).exists()
     assert Recommender.load(rec.store, home, ENCODER, pseudonym_key=KEY).ranker is None
+
+
+def test_trees_that_add_nothing_leave_the_linear_order() -> None:
+    """Boosted from the linear fusion's score: trees that cannot split (every candidate looks the
+    same) leave the linear order as it was; from nothing, they leave no order at all."""
+    flat = RankingData()
+    for i in range(40):
+        labels = np.zeros(20, np.float32)
+        labels[i % 20] = 1.0
+        flat.add(np.zeros((20, len(FEATURES)), np.float32), labels, np.zeros(20, np.float32), f"s{i}")
+    linear = np.random.default_rng(3).uniform(0.0, 5.0, 20)
+    boosted = train_ranker(flat, None, scale=10.0, seed=7, source="s", rounds=5)
+    scores = boosted.score(flat.features[0], linear)
+    assert list(np.argsort(-scores, kind="stable")) == list(np.argsort(-linear, kind="stable"))
+    assert (
+        np.ptp(
+            train_ranker(flat, None, scale=0.0, seed=7, source="s", rounds=5).score(flat.features[0], linear)
+        )
+        == 0
+    )
+
+
+def test_more_validation_splits_give_more_requests_each_fitted_without_its_own(tmp_path: Path) -> None:
+    """Leave-last on ten shoppers of five items: the first split draws every shopper, so the next
+    splits roll back to each shopper's next-to-last items; no case is drawn twice, and no split's
+    recommender holds its own cases' hidden items (nor anything after them)."""
+    rec = build(tmp_path)
+    items = [pid for pid, *_ in product_rows()]
+    train = [
+        RawInteraction(
+            n, f"u{u}", items[(3 * u + i) % len(items)], "purchase", 1_700_000_000 + 10 * i, None, None
+        )
+        for n, (u, i) in enumerate((u, i) for u in range(10) for i in range(5))
+    ]
+    first = build_validation(
+        rec.store, train, rec, ENCODER, tmp_path / "v", split="leave-last", seed=7, pseudonym_key=KEY
+    )
+    splits = ranker_validations(
+        rec.store,
+        train,
+        rec,
+        ENCODER,
+        tmp_path / "v",
+        first,
+        split="leave-last",
+        splits=3,
+        seed=7,
+        pseudonym_key=KEY,
+    )
+    assert len(splits) == 3 and len(first.cases) == 10
+    keys = [(c.user_id, tuple(sorted(c.hidden))) for v in splits for c in v.cases]
+    assert len(keys) == len(set(keys)) > len(first.cases)
+    by_user = {f"u{u}": [items[(3 * u + i) % len(items)] for i in range(5)] for u in range(10)}
+    for depth, validation in enumerate(splits, start=1):
+        histories = validation.recommender.projection.item_histories()
+        for case in validation.cases:
+            taken = by_user[case.user_id]
+            assert case.hidden == {taken[-depth]}
+            assert case.visible == taken[:-depth]
+            assert not set(taken[-depth:]) & set(histories[pseudonymise(case.user_id, KEY)])

@@ -22,7 +22,7 @@ from kgrec.evaluation.run import (
     preset_folder,
 )
 from kgrec.evaluation.splits import SPLITS, get_split
-from kgrec.evaluation.validation import VALIDATION_CASES
+from kgrec.evaluation.validation import RANKER_SPLITS, VALIDATION_CASES
 from kgrec.graph.errors import InvalidArgumentError
 from kgrec.recommender.ranker import install_ranker
 from kgrec.recommender.tuning import from_report, save_tuned
@@ -89,6 +89,13 @@ def evaluate_cmd(
             "tuning cases (0: none)"
         ),
     ] = VALIDATION_CASES,
+    ranker_splits: Annotated[
+        int,
+        typer.Option(
+            help="Validation splits of the training part the learned ranker trains on, each with "
+            "its own seed and its own fitted recommender (the first also tunes the weights)"
+        ),
+    ] = RANKER_SPLITS,
     epochs: Annotated[int, typer.Option(help="Training epochs for the KG model")] = 40,
     seed: Annotated[int, typer.Option()] = 7,
     apply: Annotated[
@@ -116,6 +123,7 @@ def evaluate_cmd(
         seed=seed,
         progress=not as_json,
         validation=validation_cases,
+        ranker_splits=ranker_splits,
         diversity_sweep=diversity_sweep,
     )
     options.check()

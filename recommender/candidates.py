@@ -26,6 +26,7 @@ LEXICAL_HITS = 100
 NEIGHBOURHOOD_ITEMS = 20
 NEIGHBOURS_PER_GROUP = 50
 CO_INTERACTED_ITEMS = 20
+POPULAR_ITEMS = 50
 
 Evidence = dict[int, float]
 
@@ -110,6 +111,18 @@ def collaborative_source(signals: Signals) -> Evidence:
     return {int(i): float(combined[i]) / best for i in top.tolist() if combined[i] > 0}
 
 
+def popular_source(signals: Signals) -> Evidence:
+    """The catalogue's most popular products, for a history request without a query: when the
+    history's neighbour lists run out of evidence, the list fills with them, as the baselines'
+    lists do (without them a shopper whose items have few neighbours got a short or weak list)."""
+    if signals.query is not None or not signals.history.rows.size:
+        return {}
+    popularity = signals.catalog.popularity
+    k = min(POPULAR_ITEMS, popularity.size)
+    top = np.argpartition(-popularity, k - 1)[:k] if k else np.zeros(0, np.int64)
+    return {int(i): float(popularity[i]) for i in top.tolist() if popularity[i] > 0}
+
+
 CANDIDATE_SOURCES: dict[str, CandidateSource] = {
     "text": text_source,
     "kg": kg_source,
@@ -118,6 +131,7 @@ CANDIDATE_SOURCES: dict[str, CandidateSource] = {
     "history_kg": history_kg_source,
     "neighbourhood": neighbourhood_source,
     "collaborative": collaborative_source,
+    "popular": popular_source,
 }
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kgrec.graph.errors import InvalidArgumentError
+from kgrec.recommender import candidates as candidates_module
 from kgrec.recommender.candidates import (
     CANDIDATE_SOURCES,
     Candidates,
@@ -128,6 +129,22 @@ def test_the_neighbourhood_source_proposes_the_history_items_category_and_brand(
     brand = rec.projection.product_brand["30-0"]
     assert {f"30-{i}" for i in range(6)} <= proposed
     assert all(p.startswith("30-") or rec.projection.product_brand[p] == brand for p in proposed)
+
+
+def test_the_popular_source_fills_history_requests_only(
+    rec: Recommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A history whose neighbour lists run out still gets the baselines' fill: the most popular."""
+    monkeypatch.setattr(candidates_module, "POPULAR_ITEMS", 5)
+    popularity = rec.catalog.popularity
+    proposed = CANDIDATE_SOURCES["popular"](history_of(rec, ["10-0"]))
+    assert len(proposed) == min(5, int((popularity > 0).sum())) > 0
+    left_out = np.delete(popularity, list(proposed))
+    assert min(popularity[list(proposed)]) >= left_out.max()
+    assert all(score == pytest.approx(float(popularity[row])) for row, score in proposed.items())
+    query = query_vectors("trains", rec.queries, rec.catalog.artifact.alignment)
+    with_query = Signals(rec.catalog, rec.store, query, history_of(rec, ["10-0"]).history)
+    assert CANDIDATE_SOURCES["popular"](with_query) == {}
 
 
 def test_cooccurrence_finds_what_the_other_shopper_also_bought(rec: Recommender) -> None:

@@ -207,7 +207,8 @@ class Recommender:
     ) -> Scores:
         """The learned ranker's relevance for a history request without a query, where there is
         a ranker; the linear fusion's otherwise (query requests keep it: the search protocol's).
-        Candidates only the KG vectors proposed are not ranked: they follow (`ranked_rows`)."""
+        Candidates only the KG vectors or the popular fill proposed are not ranked: they follow
+        (`ranked_rows`)."""
         if self.ranker is None or signals.query is not None or not signals.history.rows.size or not rows.size:
             return scores
         ranked = ranked_rows(found, rows)

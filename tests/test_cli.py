@@ -153,6 +153,7 @@ def test_evaluate_apply_writes_the_chosen_defaults_for_serving(tmp_path: Path) -
     env = {"KGREC_HOME": str(tmp_path / "home"), "KGREC_NEO4J_PASSWORD": "x"}
     args = ["evaluate", "--preset", "giftcards", "--data-dir", str(data), "--out", str(tmp_path / "out")]
     small = ["--cases", "20", "--tune-cases", "10", "--validation-cases", "10", "--epochs", "1"]
+    small += ["--ranker-splits", "1"]
     small += ["--no-diversity-sweep"]
     result = runner.invoke(app, [*args, *small, "--apply", "--json"], env=env)
     assert result.exit_code == 0, result.output

@@ -32,10 +32,17 @@ SMALL_GRIDS = {
 
 
 def small_run(*, cases: int, epochs: int) -> RunOptions:
-    """Ten tuning and ten validation cases: each weight the ascent tries is measured on both,
-    and the tests read the protocol, not how well the weights were chosen."""
+    """Ten tuning and ten validation cases, one validation split for the ranker: each weight the
+    ascent tries is measured on both, and the tests read the protocol, not how well the weights
+    were chosen (tests/test_ranker.py covers several splits)."""
     return RunOptions(
-        cases=cases, tune=10, epochs=epochs, validation=10, baseline_grids=SMALL_GRIDS, kg_eval_sample=200
+        cases=cases,
+        tune=10,
+        epochs=epochs,
+        validation=10,
+        baseline_grids=SMALL_GRIDS,
+        kg_eval_sample=200,
+        ranker_splits=1,
     )
 
 

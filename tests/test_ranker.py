@@ -17,7 +17,16 @@ from kgrec.evaluation.validation import build_validation, ranker_validations
 from kgrec.graph.errors import ArtifactError
 from kgrec.graph.interaction_parsing import RawInteraction
 from kgrec.graph.pseudonym import pseudonymise
-from kgrec.recommender.ranker import FEATURES, FILE, install_ranker, load_ranker, read_ranker, save_ranker
+from kgrec.recommender.candidates import Candidates
+from kgrec.recommender.ranker import (
+    FEATURES,
+    FILE,
+    install_ranker,
+    load_ranker,
+    ranked_rows,
+    read_ranker,
+    save_ranker,
+)
 from kgrec.recommender.request import RecommendationRequest
 from kgrec.recommender.service import Recommender
 from tests.synthetic import ENCODER, KEY, build, product_rows
@@ -214,3 +223,19 @@ def test_more_validation_splits_give_more_requests_each_fitted_without_its_own(t
             assert case.hidden == {taken[-depth]}
             assert case.visible == taken[:-depth]
             assert not set(taken[-depth:]) & set(histories[pseudonymise(case.user_id, KEY)])
+
+
+def test_the_ranker_ranks_candidates_with_evidence_and_leaves_the_fill_after_them() -> None:
+    """A candidate only the popular fill or the KG vectors proposed is not ranked; one that a
+    collaborative source also proposed is, whatever else proposed it."""
+    found = Candidates(
+        {1, 2, 3, 4},
+        {
+            "collaborative": {1: 0.5},
+            "popular": {1: 0.2, 2: 0.9},
+            "history_kg": {3: 0.4},
+            "cooccurrence": {4: 1.0},
+        },
+    )
+    rows = np.array([1, 2, 3, 4], dtype=np.int64)
+    assert ranked_rows(found, rows).tolist() == [True, False, False, True]

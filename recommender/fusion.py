@@ -99,6 +99,14 @@ class Scores:
     relevance: Vector
     components: Components
 
+    def subset(self, keep: NDArray[np.bool_]) -> Scores:
+        """The scores of the rows `keep` marks, in order."""
+        c = self.components
+        parts = Components(
+            c.text[keep], c.kg[keep], c.history[keep], c.popularity[keep], c.collaborative[keep]
+        )
+        return Scores(self.relevance[keep], parts)
+
 
 def score_components(
     catalog: CatalogIndex,

@@ -61,10 +61,12 @@ Matrix = NDArray[np.float32]
 # the ranked ones in the served list. The KG vectors' sources: the KG is trained on the events the
 # validation cases hide, so in their pools a candidate only these sources propose is far more often
 # a hidden item than in the tuning or test pools (Instacart: 34 % of the hidden items in the
-# validation pools against 2 % in the tuning pools, docs/evaluation.md session 9). And the popular
-# fill, which only completes a list the evidence could not: with it in the pools the Gift Cards
-# ranker learnt nothing (tuning NDCG@10 0.2095 against linear 0.2096; 0.2283 without).
+# validation pools against 2 % in the tuning pools, docs/evaluation.md session 9).
 UNRANKED_SOURCES = frozenset({"kg", "history_kg", "popular"})
+# The popular fill only completes a list the evidence could not, so a candidate only it proposed
+# is not even part of the pool the ranker's features (ranks, pool size) are computed over: with
+# it there, the Gift Cards ranker lost its gain (tuning NDCG@10 0.2168 against 0.2283 without).
+FILL_SOURCES = frozenset({"popular"})
 # Where the ranked candidates' scores start, above those the ranker leaves out.
 RANKED_FLOOR = 1e-3
 
@@ -80,13 +82,24 @@ def linear_base(relevance: NDArray[np.floating]) -> Matrix:
     return out
 
 
-def ranked_rows(candidates: Candidates, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
-    """Which of `rows` the ranker scores: those a source outside `UNRANKED_SOURCES` proposed."""
+def _proposed_by_others(
+    candidates: Candidates, rows: NDArray[np.int64], left_out: frozenset[str]
+) -> NDArray[np.bool_]:
     other: set[int] = set()
     for name, evidence in candidates.evidence.items():
-        if name not in UNRANKED_SOURCES:
+        if name not in left_out:
             other.update(evidence)
     return np.fromiter((r in other for r in rows.tolist()), dtype=np.bool_, count=rows.size)
+
+
+def ranked_rows(candidates: Candidates, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which of `rows` the ranker scores: those a source outside `UNRANKED_SOURCES` proposed."""
+    return _proposed_by_others(candidates, rows, UNRANKED_SOURCES)
+
+
+def pool_rows(candidates: Candidates, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which of `rows` the ranker's features are computed over: all but the fill's alone."""
+    return _proposed_by_others(candidates, rows, FILL_SOURCES)
 
 
 def _rank_share(values: NDArray[np.floating]) -> Matrix:

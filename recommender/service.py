@@ -40,6 +40,7 @@ from kgrec.recommender.ranker import (
     candidate_features,
     group_codes,
     load_ranker,
+    pool_rows,
     ranked_rows,
 )
 from kgrec.recommender.regions import ProductRegions
@@ -214,9 +215,12 @@ class Recommender:
         ranked = ranked_rows(found, rows)
         if not ranked.any():
             return scores
-        features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
+        pool = pool_rows(found, rows)
+        features = candidate_features(
+            signals, rows[pool], found, scores.subset(pool), self.weights, self.group_codes
+        )
         relevance = np.zeros(rows.size, np.float32)
-        learned = self.ranker.score(features[ranked], scores.relevance[ranked])
+        learned = self.ranker.score(features[ranked[pool]], scores.relevance[ranked])
         relevance[ranked] = RANKED_FLOOR + (1 - RANKED_FLOOR) * learned
         return replace(scores, relevance=relevance)
 
@@ -227,6 +231,7 @@ class Recommender:
         features of each and its linear fused relevance: what the ranker is trained on."""
         signals = self._signals(None, self._history(None, history))
         found, rows = self._candidates(signals, Filters(), self.catalog.regions["taxonomy"])
+        rows = rows[pool_rows(found, rows)]
         scores = fused_relevance(signals, rows, found, self.weights)
         features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
         ranked = ranked_rows(found, rows)

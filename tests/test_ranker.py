@@ -23,6 +23,7 @@ from kgrec.recommender.ranker import (
     FILE,
     install_ranker,
     load_ranker,
+    pool_rows,
     ranked_rows,
     read_ranker,
     save_ranker,
@@ -239,3 +240,5 @@ def test_the_ranker_ranks_candidates_with_evidence_and_leaves_the_fill_after_the
     )
     rows = np.array([1, 2, 3, 4], dtype=np.int64)
     assert ranked_rows(found, rows).tolist() == [True, False, False, True]
+    # The fill alone is not even in the pool the features' ranks are taken over; the KG's is.
+    assert pool_rows(found, rows).tolist() == [True, False, True, True]

@@ -35,6 +35,7 @@ from kgrec.recommender.messages import translations
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.query import QueryEncoder, QueryVectors, query_vectors
 from kgrec.recommender.ranker import (
+    FEATURES,
     RANKED_FLOOR,
     LearnedRanker,
     candidate_features,
@@ -212,17 +213,28 @@ class Recommender:
         (`ranked_rows`)."""
         if self.ranker is None or signals.query is not None or not signals.history.rows.size or not rows.size:
             return scores
-        ranked = ranked_rows(found, rows)
+        ranked, features = self._ranked_features(signals, rows, found, scores)
         if not ranked.any():
             return scores
+        relevance = np.zeros(rows.size, np.float32)
+        learned = self.ranker.score(features, scores.relevance[ranked])
+        relevance[ranked] = RANKED_FLOOR + (1 - RANKED_FLOOR) * learned
+        return replace(scores, relevance=relevance)
+
+    def _ranked_features(
+        self, signals: Signals, rows: NDArray[np.int64], found: Candidates, scores: Scores
+    ) -> tuple[NDArray[np.bool_], NDArray[np.float32]]:
+        """Which of `rows` the ranker scores, and their features, taken over the pool (every row
+        but the popular fill's alone). Serving and the ranker's training pools both come here, so
+        what it learns from is what it re-scores."""
+        ranked = ranked_rows(found, rows)
+        if not ranked.any():
+            return ranked, np.zeros((0, len(FEATURES)), np.float32)
         pool = pool_rows(found, rows)
         features = candidate_features(
             signals, rows[pool], found, scores.subset(pool), self.weights, self.group_codes
         )
-        relevance = np.zeros(rows.size, np.float32)
-        learned = self.ranker.score(features[ranked[pool]], scores.relevance[ranked])
-        relevance[ranked] = RANKED_FLOOR + (1 - RANKED_FLOOR) * learned
-        return replace(scores, relevance=relevance)
+        return ranked, features[ranked[pool]]
 
     def pool_features(
         self, history: Sequence[str]
@@ -231,12 +243,10 @@ class Recommender:
         features of each and its linear fused relevance: what the ranker is trained on."""
         signals = self._signals(None, self._history(None, history))
         found, rows = self._candidates(signals, Filters(), self.catalog.regions["taxonomy"])
-        rows = rows[pool_rows(found, rows)]
         scores = fused_relevance(signals, rows, found, self.weights)
-        features = candidate_features(signals, rows, found, scores, self.weights, self.group_codes)
-        ranked = ranked_rows(found, rows)
+        ranked, features = self._ranked_features(signals, rows, found, scores)
         relevance = np.asarray(scores.relevance, dtype=np.float32)[ranked]
-        return [self.catalog.pids[i] for i in rows[ranked].tolist()], features[ranked], relevance
+        return [self.catalog.pids[i] for i in rows[ranked].tolist()], features, relevance
 
     def projection_for(self, locale: str | None) -> GraphProjection:
         """The projection naming categories and regions in `locale` (read from the graph once per

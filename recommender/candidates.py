@@ -118,9 +118,7 @@ def popular_source(signals: Signals) -> Evidence:
     if signals.query is not None or not signals.history.rows.size:
         return {}
     popularity = signals.catalog.popularity
-    k = min(POPULAR_ITEMS, popularity.size)
-    top = np.argpartition(-popularity, k - 1)[:k] if k else np.zeros(0, np.int64)
-    return {int(i): float(popularity[i]) for i in top.tolist() if popularity[i] > 0}
+    return {int(i): float(popularity[i]) for i in signals.catalog.most_popular(POPULAR_ITEMS).tolist()}
 
 
 CANDIDATE_SOURCES: dict[str, CandidateSource] = {

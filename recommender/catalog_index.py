@@ -82,6 +82,8 @@ class CatalogIndex:
         self.price = np.array([projection.product_price.get(p, np.nan) for p in self.pids], dtype=np.float64)
         self._raw_popularity = _raw_popularity(projection, self.pids)
         self.popularity = _scaled_popularity(self._raw_popularity)
+        self._popularity_version = 0
+        self._popular: tuple[int, int, NDArray[np.int64]] = (-1, 0, np.zeros(0, np.int64))
         self._categories(artifact)
         self.regions = self._regions(artifact, taxonomy_depth)
 
@@ -134,6 +136,20 @@ class CatalogIndex:
             self.popularity = _scaled_popularity(self._raw_popularity)
         elif top > 0:
             self.popularity[row] = np.float32(np.log1p(raw) / np.log1p(top))
+        self._popularity_version += 1
+
+    def most_popular(self, k: int) -> NDArray[np.int64]:
+        """The rows of the `k` most popular products with any events, most popular first (ties in
+        catalogue order). Sorted once and kept until a live event changes popularity: history
+        requests read it on every call. The version read before sorting tags what is kept, so a
+        sort that raced an event is redone on the next call."""
+        version, sorted_k, rows = self._popular
+        if version != self._popularity_version or sorted_k < k:
+            version, popularity = self._popularity_version, self.popularity
+            order = np.argsort(-popularity, kind="stable")[: max(k, 0)]
+            rows = order[popularity[order] > 0]
+            self._popular = (version, k, rows)
+        return rows[:k]
 
     def categories_matching(self, text_vector: NDArray[np.float32]) -> list[str]:
         """Category ids whose name is close to a query's text vector, best first."""

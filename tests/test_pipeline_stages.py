@@ -131,6 +131,24 @@ def test_the_neighbourhood_source_proposes_the_history_items_category_and_brand(
     assert all(p.startswith("30-") or rec.projection.product_brand[p] == brand for p in proposed)
 
 
+def test_the_most_popular_rows_follow_a_live_event(rec: Recommender) -> None:
+    """The sorted rows are kept between requests, yet an event that makes a product the most
+    popular puts it first on the next call."""
+    catalog = rec.catalog
+    before = catalog.most_popular(3).tolist()
+    assert before == np.argsort(-catalog.popularity, kind="stable")[:3].tolist()
+    pid = next(p for p in catalog.pids if catalog.row[p] not in before)
+    saved = rec.projection.popularity[pid], catalog.popularity.copy(), catalog._raw_popularity.copy()
+    try:
+        rec.projection.popularity[pid] = float(catalog._raw_popularity.max()) + 10.0
+        catalog.update_popularity(pid)
+        assert catalog.most_popular(3).tolist() == [catalog.row[pid], *before[:2]]
+    finally:
+        rec.projection.popularity[pid], catalog.popularity, catalog._raw_popularity = saved
+        catalog.update_popularity(pid)
+    assert catalog.most_popular(3).tolist() == before
+
+
 def test_the_popular_source_fills_history_requests_only(
     rec: Recommender, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -167,19 +167,24 @@ def run_editor(driver: WebDriver) -> list[str]:
     """Run what the editor holds; returns the node labels Browser's result overview lists.
 
     After a page load Browser reconnects by itself; on a loaded machine a query sent before that
-    comes back "No connection found", so such a run is sent again, a second apart, for up to 60 s.
+    comes back "No connection found", so such a run is sent again, a second apart, for up to
+    120 s. Browser may answer a repeated query in the frame that already says so, so once a
+    refusal is on the page a run that draws nothing within 15 s counts as refused too.
     """
-    for attempt in range(60):
+    deadline = time.monotonic() + 120
+    while True:
         refused = len(frames_saying(driver, NO_CONNECTION))
         driver.find_element(By.CSS_SELECTOR, "[data-testid=editor-Run]").click()
         try:
-            wait_for(driver, functools.partial(drawn_or_refused, refused=refused), seconds=30)
+            drawn = functools.partial(drawn_or_refused, refused=refused)
+            wait_for(driver, drawn, seconds=15 if refused else 30)
         except TimeoutException as exc:
-            frames = frames_saying(driver, "")
-            raise AssertionError(f"Browser drew no graph; its frames say: {frames}") from exc
+            if not refused:
+                frames = frames_saying(driver, "")
+                raise AssertionError(f"Browser drew no graph; its frames say: {frames}") from exc
         if driver.find_elements(By.CSS_SELECTOR, "g.node"):
             break
-        if attempt == 59:
+        if time.monotonic() > deadline:
             raise AssertionError(f"Browser never reconnected; its frames say: {frames_saying(driver, '')}")
         time.sleep(1)
     prefix = "property-details-overview-node-label-"

@@ -55,6 +55,31 @@ def make_test_server(
     )
 
 
+# The longest modules (a minute or more each in `make test`; docs/testing.md has the profile),
+# longest first. `make test` hands whole files to two workers in collection order
+# (--dist loadfile --no-loadscope-reorder), so these start first and the short ones fill in
+# around them, rather than one of them starting last while the other worker sits idle.
+LONGEST_FIRST = (
+    "test_evaluation.py",
+    "test_recommender_demo.py",
+    "test_api.py",
+    "test_bulk_import.py",
+    "test_workers.py",
+    "test_cli.py",
+    "test_ui_browser.py",
+    "test_finetune.py",
+    "test_embeddings_neo4j.py",
+    "test_homedepot_protocol.py",
+    "test_training.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first; the others keep their order, and so do tests within a module."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(scope="session")
 def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
     server = make_test_server(tmp_path_factory.mktemp("neo4j-home"))

@@ -56,7 +56,7 @@ demo: demo-load
 	$(KGREC) serve --host 127.0.0.1 --port 8000
 
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The fast tier: no Neo4j, no training, no model loading (markers `neo4j` and `slow`), < 60 s.
 test-fast: install

@@ -82,6 +82,7 @@ class LocalNeo4j:
         http_port: int = 7474,
         heap: str = "1g",
         pagecache: str = "512m",
+        jvm_options: tuple[str, ...] = (),
     ) -> None:
         self.home = home.resolve()
         self.lib_dir = lib_dir.resolve()
@@ -90,6 +91,9 @@ class LocalNeo4j:
         self.http_port = http_port
         self.heap = heap
         self.pagecache = pagecache
+        # Extra flags for this home's JVMs (server and neo4j-admin): the test suite passes some
+        # that make its many short-lived starts cheaper (tests/conftest.py::TEST_JVM_OPTIONS).
+        self.jvm_options = jvm_options
 
     @property
     def bolt_uri(self) -> str:
@@ -181,6 +185,7 @@ class LocalNeo4j:
             [
                 "java",
                 *([f"-Xmx{heap}"] if heap else []),
+                *self.jvm_options,
                 "-cp",
                 f"{self.lib_dir}/*",
                 ADMIN_ENTRY_POINT,
@@ -253,6 +258,7 @@ class LocalNeo4j:
                 "java",
                 f"-Xmx{self.heap}",
                 *JVM_FLAGS,
+                *self.jvm_options,
                 "-cp",
                 f"{self.lib_dir}/*",
                 ENTRY_POINT,

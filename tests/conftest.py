@@ -1,4 +1,9 @@
-"""One real Neo4j per test session, on ports other than 7687/7474, in a temp home."""
+"""One real Neo4j per test session, on ports other than 7687/7474, in a temp home.
+
+Under pytest-xdist (`make test` runs two workers) each worker is a session of its own with its
+own Neo4j: worker n listens on the KGREC_TEST_* ports + 5n (the bulk-import tests take + 2 of
+those), and the trained toys catalogue is trained by the first worker that asks for it and
+reused by the others."""
 
 from __future__ import annotations
 
@@ -22,9 +27,16 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA = sample_data_dir()
 SHARED_DATA = Path(os.environ.get("KGREC_SHARED_DATA", REPO.parent / "shared" / "data"))
-TEST_BOLT_PORT = int(os.environ.get("KGREC_TEST_BOLT_PORT", "17687"))
-TEST_HTTP_PORT = int(os.environ.get("KGREC_TEST_HTTP_PORT", "17474"))
+# pytest-xdist names its workers gw0, gw1, ...; a run without it is worker 0.
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+PORTS_PER_WORKER = 5
+TEST_BOLT_PORT = int(os.environ.get("KGREC_TEST_BOLT_PORT", "17687")) + PORTS_PER_WORKER * WORKER
+TEST_HTTP_PORT = int(os.environ.get("KGREC_TEST_HTTP_PORT", "17474")) + PORTS_PER_WORKER * WORKER
 TEST_PASSWORD = "kgrec-test-password"
+# The suite starts ~7 servers and ~5 neo4j-admin runs, each for seconds to a minute: the C1
+# compiler alone and the serial collector halve a server start's CPU (23 s to 12 s, measured in
+# docs/testing.md), which is what two workers on two cores are short of.
+TEST_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData")
 
 
 def make_test_server(
@@ -39,7 +51,33 @@ def make_test_server(
         http_port=TEST_HTTP_PORT + port_offset,
         heap=heap,
         pagecache=pagecache,
+        jvm_options=TEST_JVM_OPTIONS,
     )
+
+
+# The longest modules (a minute or more each in `make test`; docs/testing.md has the profile),
+# longest first. `make test` hands whole files to two workers in collection order
+# (--dist loadfile --no-loadscope-reorder), so these start first and the short ones fill in
+# around them, rather than one of them starting last while the other worker sits idle.
+LONGEST_FIRST = (
+    "test_evaluation.py",
+    "test_recommender_demo.py",
+    "test_api.py",
+    "test_bulk_import.py",
+    "test_workers.py",
+    "test_cli.py",
+    "test_ui_browser.py",
+    "test_finetune.py",
+    "test_embeddings_neo4j.py",
+    "test_homedepot_protocol.py",
+    "test_training.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest modules first; the others keep their order, and so do tests within a module."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(scope="session")
@@ -61,10 +99,14 @@ def neo4j_driver(neo4j_server: LocalNeo4j) -> Iterator[Driver]:
 
 @pytest.fixture(scope="session")
 def trained_toys(neo4j_driver: Driver, tmp_path_factory: pytest.TempPathFactory) -> TrainedToys:
-    """The API and page tests' catalogue, trained once (tests/toys_catalogue.py)."""
-    from tests.toys_catalogue import train_toys  # training imports stay out of the fast tier
+    """The API and page tests' catalogue, trained once per run (tests/toys_catalogue.py): under
+    xdist the workers share pytest's base folder, and a lock lets one of them train it."""
+    from tests.toys_catalogue import shared_toys  # training imports stay out of the fast tier
 
-    return train_toys(Neo4jGraphStore(neo4j_driver), tmp_path_factory.mktemp("toys"))
+    run_folder = tmp_path_factory.getbasetemp()
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        run_folder = run_folder.parent  # the workers' folders sit side by side in the run's
+    return shared_toys(Neo4jGraphStore(neo4j_driver), run_folder / "toys")
 
 
 @pytest.fixture

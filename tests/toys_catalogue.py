@@ -1,4 +1,4 @@
-"""One small trained toys catalogue for the API and page tests, trained once per test session.
+"""One small trained toys catalogue for the API and page tests, trained once per test run.
 
 Both serve the first 600 real toys under the Google taxonomy (en-US, with its zh-CN names)
 from a DistMult + hashing-encoder artifact. Training is the slow part, so it runs once; each
@@ -11,6 +11,8 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from filelock import FileLock
 
 from kgrec.embeddings.artifacts import Artifact
 from kgrec.embeddings.build import build_embeddings, write_back_artifact
@@ -55,6 +57,19 @@ class TrainedToys:
 
     def _publish_regions(self, store: Neo4jGraphStore) -> None:
         publish_regions(store, Recommender.load(store, self.home, ENCODER, pseudonym_key=b"toys").catalog)
+
+
+def shared_toys(store: Neo4jGraphStore, folder: Path) -> TrainedToys:
+    """The toys trained under `folder`, by this process or by another xdist worker of the same
+    run (the lock makes the others wait); a reused home's graph is loaded again at checkout."""
+    folder.mkdir(parents=True, exist_ok=True)
+    done = folder / "trained"
+    with FileLock(folder / "training.lock"):
+        if done.exists():
+            return TrainedToys(home=folder / "home", products=folder / "toys.csv", graph_is_fresh=False)
+        trained = train_toys(store, folder)
+        done.touch()
+        return trained
 
 
 def train_toys(store: Neo4jGraphStore, folder: Path) -> TrainedToys:

@@ -353,7 +353,7 @@ def _evaluate_prepared(
         name=data.name,
         protocol=data.describe(description),
         regions=data.regions,
-        split=data.split,
+        split=data.split or data.validation_split,
         extra=data.extra,
     )
 

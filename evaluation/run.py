@@ -353,7 +353,7 @@ def _evaluate_prepared(
         name=data.name,
         protocol=data.describe(description),
         regions=data.regions,
-        split=data.split or data.validation_split,
+        split=data.split,
         extra=data.extra,
     )
 

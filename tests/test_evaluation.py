@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from kgrec.embeddings.text_encoder import HashingTextEncoder
 from kgrec.evaluation.baselines import GRIDS, TunedBaseline, neighbour_settings
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
 from kgrec.evaluation.presets.instacart import prepare_instacart
-from kgrec.evaluation.presets.lastfm import lastfm_preset, prepare_lastfm
+from kgrec.evaluation.presets.lastfm import prepare_lastfm
 from kgrec.evaluation.run import RunOptions, evaluate_interactions, evaluate_preset
 from kgrec.evaluation.splits import split_interactions
-from kgrec.evaluation.validation import validation_split
 from kgrec.graph.errors import InputFileError
 from kgrec.graph.interaction_parsing import iter_interactions
 from kgrec.graph.loaders import load_products
@@ -117,21 +115,6 @@ def test_lastfm_follows_the_kgcn_split(tmp_path: Path) -> None:
     load_products(store, data.products)
     assert store.stats().relationships["HAS_ATTRIBUTE"] == data.triples
 
-
-
-def test_lastfm_validation_cases_are_drawn_as_its_test_cases(tmp_path: Path) -> None:
-    """The ranker and the weights learn from validation cases shaped like the tuning and test
-    cases: KGCN hides each positive on its own draw, so short histories are cases too and the
-    hidden count varies; a fixed quarter of users with four or more items (the random split)
-    is another population (docs/evaluation.md, session 10)."""
-    preset = lastfm_preset(shared_data("lastfm_kg"), tmp_path, cases=300, tune=150, seed=7)
-    inner = validation_split(list(iter_interactions(preset.interactions)), preset.validation_split, 600, 7)
-    history = np.array([len(c.visible) for c in inner.cases])
-    hidden = np.array([len(c.hidden) for c in inner.cases])
-    target = np.array([len(c.hidden) / len(c.visible) for c in preset.tune_cases])
-    assert (history + hidden < 4).any()
-    assert any(h != max(1, round((h + v) / 4)) for h, v in zip(hidden, history, strict=True))
-    assert abs(float((hidden / history).mean()) - float(target.mean())) < 0.1
 
 @pytest.mark.slow
 def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> None:

@@ -16,9 +16,7 @@ class PreparedData:
     """A public dataset as kgrec inputs, and its evaluation protocol.
 
     With `split` (a name in evaluation.splits.SPLITS) the harness splits `interactions`; without,
-    the preset held out its own `cases` and `tune_cases`, and `interactions` are training events;
-    then `validation_split` names the split that draws validation cases from them the way the
-    preset drew its own (None: evaluation.validation.FALLBACK_SPLIT).
+    the preset held out its own `cases` and `tune_cases`, and `interactions` are training events.
     `describe` turns the split's description into the report's protocol line. `products` None:
     the catalogue is in the store already (`kgrec evaluate --interactions`)."""
 
@@ -28,7 +26,6 @@ class PreparedData:
     regions: str
     describe: Callable[[str], str]
     split: str | None = None
-    validation_split: str | None = None
     cases: list[EvalCase] = field(default_factory=list)
     tune_cases: list[EvalCase] = field(default_factory=list)
     taxonomy: Path | None = None

@@ -147,7 +147,6 @@ def lastfm_preset(data_dir: Path, work: Path, *, cases: int, tune: int, seed: in
         cases=data.cases,
         tune_cases=data.tune_cases,
         regions="community",
-        validation_split="rows",
         describe=lambda _: (
             f"Last.FM KG (KGCN/RippleNet benchmark) on {data_dir}: {data.items} artists, {data.triples} "
             f"triples, {data.ratings} labelled rows split 6:2:2 at random (seed {seed}); training "

@@ -105,7 +105,24 @@ def test_random_split_hides_a_quarter_of_each_sampled_users_items() -> None:
     assert split == split_interactions(_rows(), "random", cases=4, seed=5)
 
 
-@pytest.mark.parametrize("split", ["basket", "leave-last", "random", None])
+
+def test_rows_split_hides_each_item_on_its_own_draw() -> None:
+    """KGCN's protocol: the hidden count follows each item's draw, where the random split hides
+    a fixed quarter of every sampled user's 14 items (4 each)."""
+    rows = _rows()
+    split = split_interactions(rows, "rows", cases=10, seed=5)
+    assert split == split_interactions(rows, "rows", cases=10, seed=5)
+    assert len(split.cases) == 10
+    assert len({len(case.hidden) for case in split.cases}) > 1
+    for case in split.cases:
+        assert case.hidden and case.visible and not case.hidden & set(case.visible)
+        assert not any(r.user_id == case.user_id and r.item_id in case.hidden for r in split.train)
+    untouched = {r.user_id for r in rows} - {c.user_id for c in split.cases}
+    assert sum(r.user_id in untouched for r in split.train) == sum(r.user_id in untouched for r in rows)
+    hidden = sum(len(case.hidden) for case in split.cases)
+    assert 0.1 < hidden / sum(len(case.hidden) + len(case.visible) for case in split.cases) < 0.4
+
+@pytest.mark.parametrize("split", ["basket", "leave-last", "random", "rows", None])
 def test_validation_cases_come_from_training_events_only(split: str | None) -> None:
     """What the fusion weights are tuned on never holds a test (or tuning) case's hidden event."""
     rows = _rows()

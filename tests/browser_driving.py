@@ -167,29 +167,37 @@ def run_editor(driver: WebDriver) -> list[str]:
     """Run what the editor holds; returns the node labels Browser's result overview lists.
 
     After a page load Browser reconnects by itself; on a loaded machine a query sent before that
-    comes back "No connection found", so such a run is sent again, a second apart, for up to
-    120 s. Browser may answer a repeated query in the frame that already says so, so once a
-    refusal is on the page a run that draws nothing within 15 s counts as refused too.
+    comes back "No connection found". Browser has cleared its editor by then, so the refused
+    frame's own re-run button sends it again, every 15 s until it draws, for up to 120 s.
     """
+    refused = len(frames_saying(driver, NO_CONNECTION))
+    driver.find_element(By.CSS_SELECTOR, "[data-testid=editor-Run]").click()
+    try:
+        wait_for(driver, functools.partial(drawn_or_refused, refused=refused), seconds=30)
+    except TimeoutException as exc:
+        raise AssertionError(f"Browser drew no graph; its frames say: {frames_saying(driver, '')}") from exc
     deadline = time.monotonic() + 120
-    while True:
-        refused = len(frames_saying(driver, NO_CONNECTION))
-        driver.find_element(By.CSS_SELECTOR, "[data-testid=editor-Run]").click()
-        try:
-            drawn = functools.partial(drawn_or_refused, refused=refused)
-            wait_for(driver, drawn, seconds=15 if refused else 30)
-        except TimeoutException as exc:
-            if not refused:
-                frames = frames_saying(driver, "")
-                raise AssertionError(f"Browser drew no graph; its frames say: {frames}") from exc
-        if driver.find_elements(By.CSS_SELECTOR, "g.node"):
-            break
+    while not driver.find_elements(By.CSS_SELECTOR, "g.node"):
         if time.monotonic() > deadline:
             raise AssertionError(f"Browser never reconnected; its frames say: {frames_saying(driver, '')}")
         time.sleep(1)
+        rerun_refused_frames(driver)
+        try:
+            wait_for(driver, lambda d: bool(d.find_elements(By.CSS_SELECTOR, "g.node")), seconds=15)
+        except TimeoutException:
+            continue
     prefix = "property-details-overview-node-label-"
     shown = driver.find_elements(By.CSS_SELECTOR, f"[data-testid^={prefix}]")
     return [str(e.get_attribute("data-testid"))[len(prefix) :] for e in shown]
+
+
+def rerun_refused_frames(driver: WebDriver) -> None:
+    """Press the re-run button of each frame that says it had no connection (a script click:
+    Browser shows the button on hover only)."""
+    for frame in driver.find_elements(By.CSS_SELECTOR, "[data-testid=frame]"):
+        if NO_CONNECTION in frame.text:
+            for button in frame.find_elements(By.CSS_SELECTOR, "[data-testid=rerunFrameButton]"):
+                driver.execute_script("arguments[0].click();", button)
 
 
 def drawn_or_refused(driver: WebDriver, *, refused: int) -> bool:

@@ -268,11 +268,7 @@ def rerank_swap(
         if shown[int(regs[out])] < 2:
             continue
         incoming = next(
-            (
-                i
-                for i in rest
-                if int(regs[i]) not in shown and (wanted is None or int(regs[i]) in wanted)
-            ),
+            (i for i in rest if int(regs[i]) not in shown and (wanted is None or int(regs[i]) in wanted)),
             None,
         )
         if incoming is None or rel[out] - rel[incoming] > diversity:

@@ -26,7 +26,12 @@ DIVERSITIES = (0.2, 0.4, 0.6, 0.8, 1.0)
 # kept ≥ 95 % of fused, MMR and DPP covered fewer regions than xQuAD and left the filter bubble
 # as deep, and calibrated deepens it by design (docs/evaluation.md, session 7).
 # Steps of 0.05: coverage and accuracy move steeply between neighbouring strengths (session 8).
-DIVERSITY_GRID: tuple[tuple[str, float], ...] = tuple(("xquad", round(0.1 + 0.05 * i, 2)) for i in range(15))
+# `swap` (max-coverage swaps on the relevance list) joins it: its `diversity` is the most scaled
+# relevance one swap may give up, so its useful range is lower (docs/evaluation.md, session 10).
+DIVERSITY_GRID: tuple[tuple[str, float], ...] = (
+    *(("xquad", round(0.1 + 0.05 * i, 2)) for i in range(15)),
+    *(("swap", round(0.05 + 0.05 * i, 2)) for i in range(10)),
+)
 # The share of fused NDCG@10 the default must keep on those cases, on the tuning cases alone and
 # on the validation cases alone: a margin above the 95 % target, for the step to the test cases.
 DIVERSITY_KEEP = 0.97

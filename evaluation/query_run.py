@@ -171,6 +171,7 @@ def evaluate_homedepot(
             "defaults": {
                 **chosen,
                 "query_diversity": chosen["diversity"],
+                "query_strategy": chosen["strategy"],
                 "fusion_weights": asdict(recommender.weights),
             },
             "fusion_weight_sweep": sweep.rows,

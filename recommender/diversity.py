@@ -22,16 +22,19 @@ HISTORY_REGION_DAMPING = 0.25
 # many middling candidates does not drown one with a few good ones, and the list reaches more
 # regions for the same accuracy (docs/evaluation.md, session 8).
 REGION_MASS_POWER = 0.5
+# Re-rankers that keep the relevance order's top by their own rule (`swap` gives up the least
+# relevant places first): no head is set aside for them.
+KEEP_THEIR_OWN_HEAD = frozenset({"swap"})
 
 
-def protected_head(k: int, diversity: float) -> int:
+def protected_head(k: int, diversity: float, strategy: str = "xquad") -> int:
     """How many of the most relevant items keep their places before re-ranking starts.
 
     The top of a list carries most of its accuracy (NDCG's position discount), the tail most
     of its room for variety: the evaluation showed that re-ranking the tail only keeps far
     more accuracy for the same coverage (docs/evaluation.md). `diversity` 1 protects nothing.
     """
-    if diversity <= 0:
+    if diversity <= 0 or strategy in KEEP_THEIR_OWN_HEAD:
         return 0
     return min(k, math.floor(k * (1 - diversity) * HEAD_SHARE + 0.5))
 
@@ -100,8 +103,8 @@ def diversify(
     pool = np.argsort(-relevance, kind="stable")[:RERANK_POOL]
     pool_rows = rows[pool]
     target = region_target(history, pool_rows, relevance[pool], regions.codes, plan.strategy)
-    head = min(protected_head(k, diversity), pool.size)
-    if plan.strategy == "xquad" and target is not None:
+    head = min(protected_head(k, diversity, plan.strategy), pool.size)
+    if plan.strategy in ("xquad", "swap") and target is not None:
         target = _beyond_the_head(target, regions.codes[pool_rows[:head]])
     picked = np.zeros(0, dtype=np.int64)
     if target == {}:

@@ -9,6 +9,7 @@ item, `target` an optional distribution over region ids (the query's or the user
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from typing import Protocol
 
@@ -238,12 +239,56 @@ def rerank_calibrated(
     return np.array(picked, dtype=np.int64)
 
 
+def rerank_swap(
+    relevance: NDArray[np.floating],
+    item_vectors: NDArray[np.floating],
+    regions: NDArray[np.integer],
+    k: int,
+    diversity: float,
+    target: Mapping[int, float] | None = None,
+) -> Indices:
+    """Max-coverage swaps on the relevance list: start from the k most relevant; while the list
+    shows some region twice, swap its least relevant such item for the most relevant item of a
+    region it lacks (one the target weighs, where there is a target), as long as that costs at
+    most `diversity` of min-max scaled relevance. Returned in relevance order.
+
+    Coverage is a property of the set and NDCG's discount rewards relevant items first, so
+    the swaps give up only the list's least relevant places, and the items they bring in
+    follow the ones they did not displace (docs/evaluation.md, session 10).
+    """
+    order = _relevance_order(relevance, np.asarray(relevance).size)
+    if diversity <= 0:
+        return order[:k]
+    rel = _scaled(relevance)
+    regs = np.asarray(regions).astype(np.int64)
+    chosen, rest = order[:k].tolist(), order[k:].tolist()
+    shown = Counter(regs[chosen].tolist())
+    wanted = {int(r) for r, w in target.items() if w > 0} if target else None
+    for out in reversed(chosen.copy()):
+        if shown[int(regs[out])] < 2:
+            continue
+        incoming = next(
+            (i for i in rest if int(regs[i]) not in shown and (wanted is None or int(regs[i]) in wanted)),
+            None,
+        )
+        if incoming is None or rel[out] - rel[incoming] > diversity:
+            break
+        chosen.remove(out)
+        chosen.append(incoming)
+        rest.remove(incoming)
+        shown[int(regs[out])] -= 1
+        shown[int(regs[incoming])] += 1
+    ranked = sorted(chosen, key=lambda i: (-rel[i], i))
+    return np.array(ranked, dtype=np.int64)
+
+
 RERANKERS: dict[str, Reranker] = {
     "none": rerank_none,
     "mmr": rerank_mmr,
     "dpp": rerank_dpp,
     "xquad": rerank_xquad,
     "calibrated": rerank_calibrated,
+    "swap": rerank_swap,
 }
 
 

@@ -96,6 +96,7 @@ class Recommender:
         self.default_diversity = tuned.diversity if tuned else DEFAULT_DIVERSITY
         query_diversity = tuned.query_diversity if tuned else None
         self.default_query_diversity = DEFAULT_QUERY_DIVERSITY if query_diversity is None else query_diversity
+        self.default_query_strategy = tuned.strategy_for_queries() if tuned else DEFAULT_STRATEGY
         self._events_lock = threading.Lock()
         self._locales: dict[str, GraphProjection] = {}
         self._explainers: dict[str, Explainer] = {}
@@ -169,7 +170,7 @@ class Recommender:
     def defaults_for(self, request: RecommendationRequest) -> tuple[str, float]:
         """The shop's default strategy and diversity for this kind of request (query-only or not)."""
         if request.query_only:
-            return self.default_strategy, self.default_query_diversity
+            return self.default_query_strategy, self.default_query_diversity
         return self.default_strategy, self.default_diversity
 
     def recommend(self, request: RecommendationRequest) -> Recommendation:

@@ -17,6 +17,7 @@ from typing import Any
 from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.graph.errors import ArtifactError
 from kgrec.recommender.fusion import FusionWeights
+from kgrec.recommender.request import DEFAULT_STRATEGY
 
 FILE = "tuned_defaults.json"
 
@@ -28,12 +29,22 @@ class TunedDefaults:
     weights: FusionWeights
     source: str
     query_diversity: float | None = None
+    query_strategy: str | None = None
+
+    def strategy_for_queries(self) -> str:
+        """Query-only requests' strategy: a query evaluation's choice, else the built-in one. A
+        history evaluation's strategy may need a shopper's regions to work from (`swap`)."""
+        if self.query_strategy is not None:
+            return self.query_strategy
+        # Files written before query_strategy existed: a query evaluation's strategy was `strategy`.
+        return self.strategy if self.query_diversity is not None else DEFAULT_STRATEGY
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "strategy": self.strategy,
             "diversity": self.diversity,
             "query_diversity": self.query_diversity,
+            "query_strategy": self.query_strategy,
             "fusion_weights": asdict(self.weights),
             "source": self.source,
         }
@@ -43,12 +54,14 @@ def _from_dict(chosen: dict[str, Any], source: str) -> TunedDefaults:
     known = {f.name for f in fields(FusionWeights)}
     weights = FusionWeights(**{k: float(v) for k, v in chosen["fusion_weights"].items() if k in known})
     query = chosen.get("query_diversity")
+    query_strategy = chosen.get("query_strategy")
     return TunedDefaults(
         str(chosen["strategy"]),
         float(chosen["diversity"]),
         weights,
         source,
         None if query is None else float(query),
+        None if query_strategy is None else str(query_strategy),
     )
 
 

@@ -269,6 +269,27 @@ def test_the_tail_widens_beyond_the_regions_the_head_shows(rec: Recommender) -> 
         assert item.explanations[0].kind == "diversity" and item.region.name in item.explanations[0].text
 
 
+def test_swap_gives_up_only_the_least_relevant_places_and_keeps_the_relevance_order(rec: Recommender) -> None:
+    c = rec.catalog
+    rows = np.arange(len(c.pids), dtype=np.int64)
+    # 24 products in relevance order, regions 0 0 0 0 0 0 1 1 1 1 1 1 2 ... 3: scaled relevance 1 - i/23.
+    relevance = np.linspace(1.0, 0.0, rows.size).astype(np.float32)
+    codes = c.regions["taxonomy"].codes
+    assert codes.tolist() == [r for r in range(4) for _ in range(6)]
+    history = history_of(rec, [c.pids[-1]]).history
+    assert protected_head(10, 0.3, "swap") == 0
+
+    def picked(diversity: float) -> list[int]:
+        plan = RecommendationRequest(diversity=diversity).plan("swap", 0)
+        return diversify(relevance, rows, c.kg, c.regions["taxonomy"], history, plan).chosen.tolist()
+
+    assert picked(0.0) == list(range(10))
+    # d=.2: item 9 (region 1, shown four times; .609) for item 12 (region 2; .478) costs .13; item
+    # 8 for item 18 (region 3; .217) would cost .43: stop. At d=1 both swaps, then no region is left.
+    assert picked(0.2) == [*range(9), 12]
+    assert picked(1.0) == [*range(8), 12, 18]
+
+
 def test_region_target_weighs_a_region_by_the_square_root_of_its_relevance(rec: Recommender) -> None:
     c = rec.catalog
     codes = c.regions["taxonomy"].codes

@@ -113,6 +113,9 @@ def test_tuned_defaults_round_trip_and_a_bad_file_is_named(tmp_path: Path) -> No
     tuned = TunedDefaults("mmr", 0.3, FusionWeights(popularity_without_query=0.9), "giftcards: leave-last")
     path = save_tuned(tmp_path, tuned)
     assert load_tuned(tmp_path) == tuned
+    queries = TunedDefaults("swap", 0.2, FusionWeights(), "both", query_diversity=0.1, query_strategy="dpp")
+    save_tuned(tmp_path, queries)
+    assert load_tuned(tmp_path) == queries
     path.write_text('{"strategy": "mmr"}')
     with pytest.raises(ArtifactError, match=r"tuned_defaults\.json"):
         load_tuned(tmp_path)
@@ -151,14 +154,21 @@ def test_the_shops_tuned_defaults_apply_when_a_request_leaves_them_out(
     assert tuned.weights == weights
     personal = tuned.recommend(RecommendationRequest(query="dog bed", user_id="u1")).as_dict()
     assert (personal["strategy"], personal["diversity"]) == ("calibrated", 0.35)
-    # A diversity tuned on shoppers' histories leaves a query alone at the query default...
+    # A strategy and diversity tuned on shoppers' histories leave a query alone at the query
+    # defaults (`swap` needs a shopper's regions)...
     searched = tuned.recommend(RecommendationRequest(query="dog bed")).as_dict()
-    assert (searched["strategy"], searched["diversity"]) == ("calibrated", DEFAULT_QUERY_DIVERSITY)
-    # ...unless a query evaluation tuned one too.
+    assert (searched["strategy"], searched["diversity"]) == (DEFAULT_STRATEGY, DEFAULT_QUERY_DIVERSITY)
+    # ...unless a query evaluation tuned them too (a file from before `query_strategy`: its strategy).
     save_tuned(home, TunedDefaults("calibrated", 0.35, weights, "test", query_diversity=0.15))
     by_queries = Recommender.load(plain.store, home, ENCODER, pseudonym_key=b"k")
     result = by_queries.recommend(RecommendationRequest(query="dog bed")).as_dict()
     assert (result["strategy"], result["diversity"]) == ("calibrated", 0.15)
+    save_tuned(home, TunedDefaults("swap", 0.35, weights, "test", query_diversity=0.15, query_strategy="mmr"))
+    both = Recommender.load(plain.store, home, ENCODER, pseudonym_key=b"k")
+    assert both.recommend(RecommendationRequest(query="dog bed")).as_dict()["strategy"] == "mmr"
+    assert (
+        both.recommend(RecommendationRequest(query="dog bed", user_id="u1")).as_dict()["strategy"] == "swap"
+    )
     explicit = tuned.recommend(
         RecommendationRequest(query="dog bed", strategy="dpp", diversity=0.0)
     ).as_dict()

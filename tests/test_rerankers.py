@@ -58,6 +58,29 @@ def test_calibrated_matches_the_target_distribution() -> None:
     assert get_reranker("calibrated")(REL, VECS, REGIONS, 2, 0.9, skewed).tolist() == [0, 2]
 
 
+def test_swap_by_hand() -> None:
+    # Scaled relevance [1, .75, .5, .375, 0]; the top 3 all show region 0.
+    rel = np.array([1.0, 0.9, 0.8, 0.75, 0.6])
+    regions = np.array([0, 0, 0, 1, 2])
+    vecs = np.eye(5)
+    # d=.2: item 2 (the least relevant of region 0) for item 3 (region 1) costs .5-.375=.125;
+    # then item 1 for item 4 (region 2) would cost .75 > .2: stop.
+    assert get_reranker("swap")(rel, vecs, regions, 3, 0.2).tolist() == [0, 1, 3]
+    # d=.8 pays for both swaps; the newcomers follow the item they did not displace.
+    assert get_reranker("swap")(rel, vecs, regions, 3, 0.8).tolist() == [0, 3, 4]
+    # A target without region 1: only region 2 may come in (.5 - 0 = .5 <= .8), then none is left.
+    assert get_reranker("swap")(rel, vecs, regions, 3, 0.8, {0: 0.5, 2: 0.5}).tolist() == [0, 1, 4]
+
+
+def test_swap_returns_the_chosen_items_in_relevance_order() -> None:
+    # Candidates out of order: relevance order is 1, 3, 0, 2; regions 0, 0, 1, 0.
+    rel = np.array([0.7, 1.0, 0.0, 0.9])
+    regions = np.array([1, 0, 0, 0])
+    # Top 2 = [1, 3], both region 0: swap 3 (scaled .9) for 0 (scaled .7), cost .2.
+    assert get_reranker("swap")(rel, np.eye(4), regions, 2, 0.3).tolist() == [1, 0]
+    assert get_reranker("swap")(rel, np.eye(4), regions, 2, 0.1).tolist() == [1, 3]
+
+
 def clustered_candidates(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A fixed candidate set: 12 regions, vectors near their region centre, relevance skewed."""
     rng = np.random.default_rng(seed)
@@ -69,7 +92,7 @@ def clustered_candidates(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return rel, vecs, regions
 
 
-@pytest.mark.parametrize("name", ["xquad", "calibrated"])
+@pytest.mark.parametrize("name", ["xquad", "calibrated", "swap"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_coverage_rises_monotonically_with_diversity(name: str, seed: int) -> None:
     rel, vecs, regions = clustered_candidates(seed)

@@ -97,8 +97,10 @@ def main() -> None:
         latency(recommender, texts[:20], "none", 0.0)
         results["catalogue_products"] = len(recommender.catalog.pids)
         rows = {"none (relevance only)": latency(recommender, texts, "none", 0.0)}
-        for strategy in ("mmr", "dpp", "xquad", "calibrated"):
+        for strategy in ("mmr", "dpp", "xquad", "calibrated", "swap"):
             rows[f"{strategy} d=0.6"] = latency(recommender, texts, strategy, 0.6)
+        # The level the Gift Cards evaluation chose for swap (docs/evaluation.md, session 10).
+        rows["swap d=0.35"] = latency(recommender, texts, "swap", 0.35)
         base = rows["none (relevance only)"]["p50_ms"]
         for row in rows.values():
             row["p50_vs_relevance_only"] = round(row["p50_ms"] / base, 3)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -98,9 +98,7 @@ def leave_last_split(
     rows: Sequence[RawInteraction], *, cases: int = 300, tune: int = 0, min_items: int = 3, seed: int = 7
 ) -> Split:
     """Each sampled user's last item (in time) is hidden; everything before it is history and training."""
-    by_user: dict[str, list[RawInteraction]] = defaultdict(list)
-    for row in rows:
-        by_user[row.user_id].append(row)
+    by_user = _by_user(rows)
     eligible = [u for u, events in by_user.items() if len(_in_order(events)) >= min_items]
     test, tuning = _test_and_tune(eligible, cases, tune, random.Random(seed))
     chosen, tuned = set(test), set(tuning)
@@ -163,6 +161,32 @@ def temporal_split(
     )
 
 
+def _by_user(rows: Sequence[RawInteraction]) -> dict[str, list[RawInteraction]]:
+    by_user: dict[str, list[RawInteraction]] = defaultdict(list)
+    for row in rows:
+        by_user[row.user_id].append(row)
+    return by_user
+
+
+def _hiding(
+    rows: Sequence[RawInteraction],
+    by_user: Mapping[str, Sequence[RawInteraction]],
+    hidden: Mapping[str, set[str]],
+    test: Sequence[str],
+    tuning: Sequence[str],
+) -> tuple[list[RawInteraction], list[EvalCase], list[EvalCase]]:
+    """The training rows without the held users' hidden items, and those users' cases: the rest
+    of their items, in order, is the history."""
+    held = set(test) | set(tuning)
+    train = [r for r in rows if r.user_id not in held or r.item_id not in hidden[r.user_id]]
+
+    def case(user: str) -> EvalCase:
+        visible = [i for i in _in_order(by_user[user]) if i not in hidden[user]]
+        return EvalCase(user, user, visible, hidden[user])
+
+    return train, [case(u) for u in test], [case(u) for u in tuning]
+
+
 def random_split(
     rows: Sequence[RawInteraction],
     *,
@@ -174,24 +198,15 @@ def random_split(
 ) -> Split:
     """Each sampled user has a random quarter of their items hidden, the rest is history and
     training: KGCN's random split of one user's positives, per user."""
-    by_user: dict[str, list[RawInteraction]] = defaultdict(list)
-    for row in rows:
-        by_user[row.user_id].append(row)
+    by_user = _by_user(rows)
     eligible = [u for u, events in by_user.items() if len({r.item_id for r in events}) >= min_items]
     test, tuning = _test_and_tune(eligible, cases, tune, random.Random(seed))
-    held = set(test) | set(tuning)
     hidden: dict[str, set[str]] = {}
-    for user in sorted(held):
+    for user in sorted(set(test) | set(tuning)):
         items = sorted({r.item_id for r in by_user[user]})
         random.Random(f"{seed}:{user}").shuffle(items)
         hidden[user] = set(items[: max(1, round(len(items) * hide))])
-    train = [r for r in rows if r.item_id not in hidden.get(r.user_id, ())]
-
-    def case(user: str) -> EvalCase:
-        visible = [i for i in _in_order(by_user[user]) if i not in hidden[user]]
-        return EvalCase(user, user, visible, hidden[user])
-
-    out, tune_cases = [case(u) for u in test], [case(u) for u in tuning]
+    train, out, tune_cases = _hiding(rows, by_user, hidden, test, tuning)
     return Split(
         train,
         out,
@@ -217,9 +232,7 @@ def rows_split(
     sometimes many), not a fixed quarter per user. The Last.FM preset's validation cases keep the
     random split: drawn this way they did not make the ranker transfer, and they made RP3beta alone
     the weight ascent's start where ItemKNN wins on the tuning cases (docs/evaluation.md, session 10)."""
-    by_user: dict[str, list[RawInteraction]] = defaultdict(list)
-    for row in rows:
-        by_user[row.user_id].append(row)
+    by_user = _by_user(rows)
     hidden: dict[str, set[str]] = {}
     for user, events in by_user.items():
         draw = random.Random(f"{seed}:{user}")
@@ -228,14 +241,7 @@ def rows_split(
         if taken and len(taken) < len(items):
             hidden[user] = taken
     test, tuning = _test_and_tune(sorted(hidden), cases, tune, random.Random(seed))
-    held = set(test) | set(tuning)
-    train = [r for r in rows if r.user_id not in held or r.item_id not in hidden[r.user_id]]
-
-    def case(user: str) -> EvalCase:
-        visible = [i for i in _in_order(by_user[user]) if i not in hidden[user]]
-        return EvalCase(user, user, visible, hidden[user])
-
-    out, tune_cases = [case(u) for u in test], [case(u) for u in tuning]
+    train, out, tune_cases = _hiding(rows, by_user, hidden, test, tuning)
     return Split(
         train,
         out,

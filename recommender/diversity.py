@@ -104,7 +104,7 @@ def diversify(
     pool_rows = rows[pool]
     target = region_target(history, pool_rows, relevance[pool], regions.codes, plan.strategy)
     head = min(protected_head(k, diversity, plan.strategy), pool.size)
-    if plan.strategy in ("xquad", "swap") and target is not None:
+    if plan.strategy == "xquad" and target is not None:
         target = _beyond_the_head(target, regions.codes[pool_rows[:head]])
     picked = np.zeros(0, dtype=np.int64)
     if target == {}:

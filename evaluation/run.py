@@ -77,7 +77,9 @@ QUERY_PRESETS: dict[str, str] = {"homedepot": "homedepot_search"}
 class RunOptions:
     """What every evaluation run shares, whatever its data. `baseline_grids`: the baselines'
     hyper-parameter grids (a smaller one tunes faster, e.g. in a smoke run); `kg_eval_sample`:
-    the triples the KG model's link prediction is measured on (the training summary's metrics)."""
+    the triples the KG model's link prediction is measured on (the training summary's metrics);
+    `weight_axes` and `ascent_rounds`: the values the fusion-weight ascent tries for each weight,
+    and how many times it goes over them (fewer try faster, e.g. in a test-size run)."""
 
     cases: int = 300
     tune: int = 150
@@ -89,6 +91,8 @@ class RunOptions:
     diversity_sweep: bool = True
     baseline_grids: Mapping[str, Sequence[dict[str, float]]] = field(default_factory=lambda: GRIDS)
     kg_eval_sample: int = field(default_factory=lambda: TrainingConfig().eval_sample)
+    weight_axes: Mapping[str, Sequence[float]] = field(default_factory=lambda: WEIGHT_AXES)
+    ascent_rounds: int = 2
 
     def check(self) -> None:
         if self.cases < 1:
@@ -103,6 +107,15 @@ class RunOptions:
             raise InvalidArgumentError("ranker-splits", "must be at least 1")
         if self.kg_eval_sample < 1:
             raise InvalidArgumentError("kg-eval-sample", "must be at least 1")
+        if self.ascent_rounds < 1:
+            raise InvalidArgumentError("ascent-rounds", "must be at least 1")
+        for axis, values in self.weight_axes.items():
+            if axis not in WEIGHT_AXES:
+                raise InvalidArgumentError(
+                    "weight-axes", f"unknown weight {axis!r}; use some of {', '.join(WEIGHT_AXES)}"
+                )
+            if not values:
+                raise InvalidArgumentError("weight-axes", f"{axis}: give at least one value")
         check_grids(self.baseline_grids)
 
 
@@ -216,10 +229,11 @@ def _train_and_evaluate(
         else None
     )
     sweep = Evaluator(recommender, cases, region_kind=region_kind, seed=options.seed).ascend_weights(
-        WEIGHT_AXES,
+        options.weight_axes,
         cases=tune_cases,
         validation=[(validation.recommender, validation.cases)] if validation else [],
         starts=single_source_starts(recommender.weights),
+        rounds=options.ascent_rounds,
         min_gain_se=ASCENT_MIN_GAIN_SE,
         progress=options.progress,
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from neo4j import Driver, GraphDatabase
+from threadpoolctl import threadpool_limits
 
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.neo4j_launcher import LocalNeo4j
@@ -27,8 +28,21 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA = sample_data_dir()
 SHARED_DATA = Path(os.environ.get("KGREC_SHARED_DATA", REPO.parent / "shared" / "data"))
-# pytest-xdist names its workers gw0, gw1, ...; a run without it is worker 0.
+# pytest-xdist names its workers gw0, gw1, ... and says how many there are; a run without it is
+# worker 0 of 1.
 WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+# Each xdist worker's share of the cores for PyTorch, OpenMP (LightGBM), BLAS and ONNX Runtime:
+# with more threads than free cores their pools spin-wait while the other worker holds the
+# cores, which doubled MiniLM's CPU seconds for the same vectors (docs/testing.md, session 11).
+# Set in the workers (not in xdist's controller, whose environment they inherit) before anything
+# imports torch; numpy's BLAS is already loaded, so it is limited in place. Subprocesses
+# (`kgrec serve` workers) inherit the variables.
+TEST_THREADS = max(1, (os.cpu_count() or 1) // WORKERS)
+if "PYTEST_XDIST_WORKER" in os.environ:
+    for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "KGREC_TORCH_THREADS"):
+        os.environ.setdefault(variable, str(TEST_THREADS))
+    threadpool_limits(TEST_THREADS)
 PORTS_PER_WORKER = 5
 TEST_BOLT_PORT = int(os.environ.get("KGREC_TEST_BOLT_PORT", "17687")) + PORTS_PER_WORKER * WORKER
 TEST_HTTP_PORT = int(os.environ.get("KGREC_TEST_HTTP_PORT", "17474")) + PORTS_PER_WORKER * WORKER

@@ -9,6 +9,7 @@ import pytest
 
 from kgrec.embeddings.text_encoder import HashingTextEncoder
 from kgrec.evaluation.baselines import GRIDS, TunedBaseline, neighbour_settings
+from kgrec.evaluation.harness import WEIGHT_AXES
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
 from kgrec.evaluation.presets.instacart import prepare_instacart
 from kgrec.evaluation.presets.lastfm import prepare_lastfm
@@ -30,6 +31,10 @@ SMALL_GRIDS = {
     "rp3beta": [{"alpha": 0.5, "beta": 0.2}, {"alpha": 1.0, "beta": 0.6}],
 }
 
+# Every fusion weight still moves in the ascent, between its smallest and largest value, once
+# over (a full run: every value, twice over; tests/test_harness.py checks the ascent's rules).
+SMALL_AXES = {name: (values[0], values[-1]) for name, values in WEIGHT_AXES.items()}
+
 
 def small_run(*, cases: int, epochs: int) -> RunOptions:
     """Ten tuning and ten validation cases, one validation split for the ranker: each weight the
@@ -43,6 +48,8 @@ def small_run(*, cases: int, epochs: int) -> RunOptions:
         baseline_grids=SMALL_GRIDS,
         kg_eval_sample=200,
         ranker_splits=1,
+        weight_axes=SMALL_AXES,
+        ascent_rounds=1,
     )
 
 
@@ -146,6 +153,8 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     random = next(s for s in report["systems"] if s["name"] == "random")["metrics"]
     assert fused["ndcg@10"] > random["ndcg@10"]
     assert set(report["defaults"]) >= {"strategy", "diversity", "fusion_weights", "diversity_tuning"}
+    for name, values in SMALL_AXES.items():  # the ascent tried every value of every weight
+        assert {row["weights"][name] for row in report["fusion_weight_sweep"]} >= set(values), name
     tuning = report["defaults"]["diversity_tuning"]
     assert tuning["cases"] == 20  # the 10 tuning and 10 validation cases, none of the 20 test cases
     default = next(s for s in report["systems"] if s["name"] == "default")

@@ -264,3 +264,16 @@ def test_an_evaluation_builds_its_neighbour_lists_once_with_the_tuned_settings(t
 def test_baseline_grids_name_known_baselines_with_points(grids: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidArgumentError, match=message):
         RunOptions(baseline_grids=grids).check()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (RunOptions(weight_axes={"colour": (1.0,)}), "unknown weight 'colour'"),
+        (RunOptions(weight_axes={"history": ()}), "history: give at least one value"),
+        (RunOptions(ascent_rounds=0), "ascent-rounds: must be at least 1"),
+    ],
+)
+def test_weight_ascent_options_are_checked(options: RunOptions, message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message):
+        options.check()

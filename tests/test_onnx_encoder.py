@@ -15,6 +15,7 @@ from kgrec.embeddings.onnx_encoder import OnnxTextEncoder
 from kgrec.embeddings.text_encoder import HFTextEncoder
 from kgrec.graph.errors import InvalidArgumentError
 from kgrec.graph.samples import AMAZON_TOYS, AMAZON_TOYS_MAPPING, sample_file
+from tests.conftest import TEST_THREADS
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +34,8 @@ def toy_titles(n: int) -> list[str]:
 
 
 def test_onnx_vectors_match_torch_and_retrieve_the_same_top_10(cache: Path) -> None:
-    torch_encoder = HFTextEncoder(threads=2)
-    onnx_encoder = OnnxTextEncoder(cache_dir=cache, threads=2)
+    torch_encoder = HFTextEncoder(threads=TEST_THREADS)
+    onnx_encoder = OnnxTextEncoder(cache_dir=cache, threads=TEST_THREADS)
     titles = toy_titles(400)
     queries = ["wooden train set", "lego star wars", "dolls house furniture", "remote control car", "jigsaw"]
 

@@ -24,6 +24,7 @@ from kgrec.recommender.diversity import protected_head
 from kgrec.recommender.region_publishing import publish_regions
 from kgrec.recommender.request import Filters, RecommendationRequest
 from kgrec.recommender.service import Recommender
+from tests.conftest import TEST_THREADS
 from tests.helpers import write
 from tests.test_embeddings_neo4j import toys_subset
 
@@ -56,7 +57,7 @@ def demo(
     config = TrainingConfig(
         model="DistMult", dim=32, epochs=20, batch_size=1024, lr=0.02, frequency=10, eval_sample=200
     )
-    encoder = HFTextEncoder(threads=2)
+    encoder = HFTextEncoder(threads=TEST_THREADS)
     build_embeddings(store, home, config, encoder)
     recommender = Recommender.load(store, home, encoder, pseudonym_key=KEY)
     publish_regions(store, recommender.catalog)

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 
 from kgrec.embeddings.text_encoder import HashingTextEncoder, HFTextEncoder, default_model_path
+from tests.conftest import TEST_THREADS
 
 
 @pytest.fixture(scope="module")
 def encoder() -> HFTextEncoder:
-    return HFTextEncoder(threads=2)
+    return HFTextEncoder(threads=TEST_THREADS)
 
 
 @pytest.mark.slow
@@ -32,7 +33,7 @@ def test_vectors_are_unit_length_and_batching_does_not_change_them(encoder: HFTe
 @pytest.mark.slow
 def test_int8_quantised_encoder_stays_close(encoder: HFTextEncoder) -> None:
     """Close, not equal: the benchmark shows int8 changes top-10 retrieval (so fp32 is the default)."""
-    quantised = HFTextEncoder(threads=2, quantize=True)
+    quantised = HFTextEncoder(threads=TEST_THREADS, quantize=True)
     texts = ["running shoes", "sneakers", "coffee table"]
     full, small = encoder.encode(texts), quantised.encode(texts)
     assert np.all(np.sum(full * small, axis=1) > 0.9)

@@ -24,6 +24,9 @@ from kgrec.recommender.collaborative import (
 from kgrec.recommender.collaborative.neighbours import NeighbourSettings
 
 Ranker = Callable[[EvalCase], list[str]]
+# ItemKNN over shoppers and catalogue nodes (evaluation/knowledge_choice.py): reported beside the
+# baselines, since they could use the same input; its `kept_weight` is what kgrec's lists stack.
+HYBRID = "itemknn_knowledge"
 FITS: dict[str, Callable[..., ItemItemModel]] = {
     "itemknn": fit_itemknn,
     "ease": fit_ease,
@@ -52,9 +55,10 @@ class TunedBaseline:
     rank: Ranker
     sweep: list[dict[str, Any]] = field(default_factory=list)
     model: ItemItemModel | None = None
+    note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"params": self.params, "sweep": self.sweep}
+        return {"params": self.params, "sweep": self.sweep, **({"note": self.note} if self.note else {})}
 
 
 def model_ranker(model: ItemItemModel, popularity: NDArray[np.float32], k: int) -> Ranker:
@@ -113,6 +117,7 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}
     knn = tuned["itemknn"].params if "itemknn" in tuned else {}
+    hybrid = tuned[HYBRID].params if HYBRID in tuned else {}
     return replace(
         defaults,
         walk_alpha=walk.get("alpha", defaults.walk_alpha),
@@ -121,4 +126,5 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
         itemknn_shrink=knn.get("shrink", defaults.itemknn_shrink),
         itemknn_top_k=int(knn.get("top_k", defaults.itemknn_top_k)),
         neighbours=max(defaults.neighbours, int(knn.get("top_k", defaults.neighbours))),
+        itemknn_knowledge=hybrid.get("kept_weight", defaults.itemknn_knowledge),
     )

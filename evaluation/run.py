@@ -15,12 +15,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from kgrec.embeddings.artifacts import Artifact
 from kgrec.embeddings.build import build_embeddings
 from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.embeddings.training import TrainingConfig
 from kgrec.evaluation.baselines import (
     GRIDS,
+    HYBRID,
     TunedBaseline,
     check_grids,
     neighbour_settings,
@@ -32,6 +36,7 @@ from kgrec.evaluation.harness import (
     single_source_starts,
     versus,
 )
+from kgrec.evaluation.knowledge_choice import CaseGroup, choose_itemknn_knowledge
 from kgrec.evaluation.presets.base import PreparedData, PresetEntry
 from kgrec.evaluation.presets.giftcards import giftcards_preset
 from kgrec.evaluation.presets.instacart import instacart_preset
@@ -44,15 +49,17 @@ from kgrec.evaluation.validation import (
     VALIDATION_CASES,
     build_validation,
     ranker_validations,
+    validation_split,
     write_interactions,
 )
 from kgrec.graph.catalogue_copy import copy_catalogue
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
-from kgrec.graph.interaction_parsing import iter_interactions
+from kgrec.graph.interaction_parsing import RawInteraction, iter_interactions
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
 from kgrec.recommender.catalog_index import product_popularity
+from kgrec.recommender.collaborative.knowledge_walk import knowledge_nodes
 from kgrec.recommender.collaborative.neighbours import NeighbourLists
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.ranker import FILE as RANKER_FILE
@@ -144,11 +151,14 @@ def tuned_recommender(
     encoder: TextEncoder,
     tune_cases: Sequence[EvalCase],
     options: RunOptions,
+    validation: CaseGroup | None = None,
 ) -> tuple[Recommender, dict[str, TunedBaseline]]:
     """The baselines tuned on `tune_cases`, and the recommender over the trained `home` whose
     collaborative lists use their hyper-parameters. The lists are built once, with those, before
     the recommender opens them (building them at load with the defaults would be thrown away),
-    and EASE's dense inverse is the tuned baseline's, not fitted again."""
+    and EASE's dense inverse is the tuned baseline's, not fitted again. ItemKNN's lists also
+    stack the catalogue's nodes where that wins on the tuning and `validation` cases
+    (`choose_itemknn_knowledge`); the hybrid joins the baselines as `itemknn_knowledge`."""
     projection = GraphProjection.load(store)
     items = list(projection.product_ids)
     popularity = product_popularity(projection)
@@ -160,6 +170,10 @@ def tuned_recommender(
         grids=options.baseline_grids,
         progress=options.progress,
     )
+    if "itemknn" in baselines:
+        baselines[HYBRID] = _hybrid(
+            projection, items, popularity, tune_cases, validation, baselines["itemknn"]
+        )
     settings = neighbour_settings(baselines)
     artifact = Artifact.open_current(home)
     artifact.require_encoder(encoder.name, encoder.dim)
@@ -169,6 +183,41 @@ def tuned_recommender(
         store, artifact, encoder, projection, pseudonym_key=EVAL_KEY, neighbour_settings=settings
     )
     return recommender, baselines
+
+
+def _hybrid(
+    projection: GraphProjection,
+    items: list[str],
+    popularity: NDArray[np.float32],
+    tune_cases: Sequence[EvalCase],
+    validation: CaseGroup | None,
+    itemknn: TunedBaseline,
+) -> TunedBaseline:
+    """ItemKNN over shoppers and catalogue nodes at the weight the tuning and validation cases
+    favour (`best_weight`, reported beside the baselines), and whether kgrec's lists use it
+    (`kept_weight`, 0 when not)."""
+    groups = [
+        CaseGroup("tuning", projection.item_histories(), tune_cases),
+        *([validation] if validation else []),
+    ]
+    knowledge = knowledge_nodes(projection, items)
+    choice = choose_itemknn_knowledge(groups, items, popularity, knowledge, itemknn.params)
+    params = {**itemknn.params, "best_weight": choice.best, "kept_weight": choice.weight}
+    return TunedBaseline(HYBRID, params, choice.rank or itemknn.rank, choice.sweep, note=choice.reason)
+
+
+def _validation_group(
+    train_rows: Sequence[RawInteraction], split: str | None, options: RunOptions
+) -> CaseGroup | None:
+    """The weight ascent's validation cases (the same draw as `build_validation`) and the
+    histories of the training events without their hidden items."""
+    if not options.validation:
+        return None
+    inner = validation_split(train_rows, split, options.validation, options.seed)
+    histories: dict[str, list[str]] = {}
+    for row in inner.train:
+        histories.setdefault(row.user_id, []).append(row.item_id)
+    return CaseGroup("validation", histories, inner.cases)
 
 
 def _train_and_evaluate(
@@ -197,9 +246,16 @@ def _train_and_evaluate(
     load_interactions(store, train_interactions, pseudonym_key=EVAL_KEY, progress=options.progress)
     config = TrainingConfig(epochs=options.epochs, seed=options.seed, eval_sample=options.kg_eval_sample)
     summary = build_embeddings(store, work / "home", config, encoder, progress=options.progress)
-    recommender, baselines = tuned_recommender(store, work / "home", encoder, tune_cases or cases, options)
-    region_kind = _region_kind(recommender, regions)
     train_rows = list(iter_interactions(train_interactions))
+    recommender, baselines = tuned_recommender(
+        store,
+        work / "home",
+        encoder,
+        tune_cases or cases,
+        options,
+        _validation_group(train_rows, split, options),
+    )
+    region_kind = _region_kind(recommender, regions)
     validation = (
         build_validation(
             store,

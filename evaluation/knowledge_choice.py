@@ -1,0 +1,123 @@
+"""Whether kgrec's ItemKNN lists also stack the catalogue's nodes under the shoppers, and how much.
+
+The knowledge reaches the item-item model itself (`fit_itemknn(knowledge=...)`): two items that
+share an aisle or an attribute value become neighbours even where few shoppers took both. Each
+weight of `KNOWLEDGE_WEIGHTS` is tried with the tuned ItemKNN baseline's shrink and neighbour
+count, on the tuning cases and on validation cases from the training part; each group weighs
+the same. The best weight is kept only where it also beats shoppers alone by more than
+`KNOWLEDGE_MIN_GAIN_SE` standard errors of the paired difference on the tuning cases and scores
+higher on the validation cases: on Last.FM the tuning and validation cases disagree about every
+weight, and there the lists stay the baseline's (docs/evaluation.md, session 11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from kgrec.evaluation import metrics as m
+from kgrec.evaluation.baselines import Ranker, model_ranker
+from kgrec.evaluation.splits import EvalCase
+from kgrec.recommender.collaborative import InteractionMatrix, fit_itemknn
+
+KNOWLEDGE_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 1.0)
+KNOWLEDGE_MIN_GAIN_SE = 1.0
+
+
+@dataclass(slots=True)
+class CaseGroup:
+    """Cases and the histories their models are fitted on (the tuning cases: the whole training
+    part; validation cases: the training part without their hidden items)."""
+
+    name: str
+    histories: Mapping[str, Sequence[str]]
+    cases: Sequence[EvalCase]
+
+
+@dataclass(slots=True)
+class KnowledgeChoice:
+    """`weight`: what kgrec's lists stack (0: shoppers alone); `best`: the weight the cases
+    favoured, kept or not, which `rank` serves."""
+
+    weight: float
+    reason: str
+    best: float = 0.0
+    sweep: list[dict[str, Any]] = field(default_factory=list)
+    rank: Ranker | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"weight": self.weight, "best": self.best, "reason": self.reason, "sweep": self.sweep}
+
+
+def _per_case(
+    group: CaseGroup,
+    items: Sequence[str],
+    popularity: NDArray[np.float32],
+    knowledge: sp.spmatrix,
+    params: Mapping[str, float],
+    weight: float,
+    k: int,
+) -> tuple[NDArray[np.float64], Ranker]:
+    data = InteractionMatrix.from_histories(group.histories, items)
+    model = fit_itemknn(
+        data,
+        shrink=float(params.get("shrink", 50.0)),
+        top_k=int(params.get("top_k", 200)),
+        knowledge=knowledge,
+        knowledge_weight=weight,
+    )
+    rank = model_ranker(model, popularity, k)
+    return np.array([m.ndcg_at_k(rank(case), case.hidden, k) for case in group.cases]), rank
+
+
+def choose_itemknn_knowledge(
+    groups: Sequence[CaseGroup],
+    items: Sequence[str],
+    popularity: NDArray[np.float32],
+    knowledge: sp.spmatrix,
+    params: Mapping[str, float],
+    *,
+    weights: Sequence[float] = KNOWLEDGE_WEIGHTS,
+    k: int = 10,
+) -> KnowledgeChoice:
+    """`groups[0]` are the tuning cases (the paired rule is read there), the others validation
+    cases. `params`: the tuned ItemKNN baseline's. The choice's `rank` serves the tuning group's
+    hybrid at the best weight (reported beside the baselines, which could use the same input)."""
+    groups = [g for g in groups if g.cases]
+    if not groups or knowledge.shape[1] == 0:
+        return KnowledgeChoice(0.0, "no tuning cases or no catalogue nodes")
+    scores: dict[float, list[NDArray[np.float64]]] = {}
+    ranks: dict[float, Ranker] = {}
+    for weight in (0.0, *weights):
+        results = [_per_case(g, items, popularity, knowledge, params, weight, k) for g in groups]
+        scores[weight] = [per_case for per_case, _ in results]
+        ranks[weight] = results[0][1]
+    sweep = [
+        {
+            "weight": weight,
+            **{f"{g.name} ndcg@{k}": round(float(v.mean()), 5) for g, v in zip(groups, values, strict=True)},
+        }
+        for weight, values in scores.items()
+    ]
+
+    def mean_of_groups(weight: float) -> float:
+        return float(np.mean([v.mean() for v in scores[weight]]))
+
+    best = max(weights, key=mean_of_groups)
+    gain = scores[best][0] - scores[0.0][0]
+    se = float(gain.std(ddof=1) / np.sqrt(len(gain))) if len(gain) > 1 else 0.0
+    others = [float(b.mean() - a.mean()) for a, b in zip(scores[0.0][1:], scores[best][1:], strict=True)]
+    detail = (
+        f"weight {best}: {groups[0].name} {gain.mean():+.5f} (SE {se:.5f})"
+        + "".join(f", {g.name} {d:+.5f}" for g, d in zip(groups[1:], others, strict=True))
+        + " against shoppers alone"
+    )
+    kept = gain.mean() > KNOWLEDGE_MIN_GAIN_SE * se and all(d > 0 for d in others)
+    if not kept:
+        return KnowledgeChoice(0.0, f"not kept: {detail}", best, sweep, ranks[best])
+    return KnowledgeChoice(best, f"kept: {detail}", best, sweep, ranks[best])

@@ -1,0 +1,49 @@
+"""When kgrec's ItemKNN lists stack the catalogue's nodes: only where the cases gain from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from kgrec.evaluation.knowledge_choice import CaseGroup, choose_itemknn_knowledge
+from kgrec.evaluation.splits import EvalCase
+
+# SYNTHETIC: six shoppers took a and c together; b (a's aisle-mate) was taken by one shopper,
+# d (c's aisle) by two, so shoppers alone rank a's list c, d, b and popularity breaks the tie.
+ITEMS = ["a", "b", "c", "d"]
+HISTORIES = {
+    **{f"u{i}": ["a", "c"] for i in range(6)},
+    "v1": ["b"],
+    "w1": ["d"],
+    "w2": ["d"],
+}
+AISLES = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
+POPULARITY = np.array([6.0, 1.0, 6.0, 2.0], dtype=np.float32)
+PARAMS = {"shrink": 0.0, "top_k": 10}
+
+
+def _cases(hidden: str) -> list[EvalCase]:
+    return [EvalCase(f"t{i}", f"t{i}", ["a"], {hidden}) for i in range(5)]
+
+
+def test_kept_where_the_hidden_items_are_aisle_mates() -> None:
+    groups = [CaseGroup("tuning", HISTORIES, _cases("b")), CaseGroup("validation", HISTORIES, _cases("b"))]
+    choice = choose_itemknn_knowledge(groups, ITEMS, POPULARITY, AISLES, PARAMS, weights=(0.5, 1.0))
+    assert choice.weight > 0 and choice.best == choice.weight
+    assert choice.reason.startswith("kept")
+    assert choice.rank is not None and choice.rank(_cases("b")[0])[:2] == ["c", "b"]
+    shoppers_alone = [row for row in choice.sweep if row["weight"] == 0.0][0]
+    best = [row for row in choice.sweep if row["weight"] == choice.weight][0]
+    assert best["tuning ndcg@10"] > shoppers_alone["tuning ndcg@10"]
+
+
+def test_not_kept_where_the_shoppers_knew_better() -> None:
+    groups = [CaseGroup("tuning", HISTORIES, _cases("d")), CaseGroup("validation", HISTORIES, _cases("d"))]
+    choice = choose_itemknn_knowledge(groups, ITEMS, POPULARITY, AISLES, PARAMS, weights=(0.5, 1.0))
+    assert choice.weight == 0.0 and choice.reason.startswith("not kept")
+
+
+def test_not_kept_when_the_validation_cases_disagree() -> None:
+    groups = [CaseGroup("tuning", HISTORIES, _cases("b")), CaseGroup("validation", HISTORIES, _cases("d"))]
+    choice = choose_itemknn_knowledge(groups, ITEMS, POPULARITY, AISLES, PARAMS, weights=(0.5,))
+    assert choice.weight == 0.0

@@ -32,8 +32,8 @@ def test_kept_where_the_hidden_items_are_aisle_mates() -> None:
     assert choice.weight > 0 and choice.best == choice.weight
     assert choice.reason.startswith("kept")
     assert choice.rank is not None and choice.rank(_cases("b")[0])[:2] == ["c", "b"]
-    shoppers_alone = [row for row in choice.sweep if row["weight"] == 0.0][0]
-    best = [row for row in choice.sweep if row["weight"] == choice.weight][0]
+    shoppers_alone = next(row for row in choice.sweep if row["weight"] == 0.0)
+    best = next(row for row in choice.sweep if row["weight"] == choice.weight)
     assert best["tuning ndcg@10"] > shoppers_alone["tuning ndcg@10"]
 
 

@@ -36,7 +36,7 @@ from kgrec.evaluation.harness import (
     single_source_starts,
     versus,
 )
-from kgrec.evaluation.knowledge_choice import CaseGroup, choose_itemknn_knowledge
+from kgrec.evaluation.knowledge_choice import KNOWLEDGE_WEIGHTS, CaseGroup, choose_itemknn_knowledge
 from kgrec.evaluation.presets.base import PreparedData, PresetEntry
 from kgrec.evaluation.presets.giftcards import giftcards_preset
 from kgrec.evaluation.presets.instacart import instacart_preset
@@ -83,8 +83,10 @@ QUERY_PRESETS: dict[str, str] = {"homedepot": "homedepot_search"}
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     """What every evaluation run shares, whatever its data. `baseline_grids`: the baselines'
-    hyper-parameter grids (a smaller one tunes faster, e.g. in a smoke run); `kg_eval_sample`:
-    the triples the KG model's link prediction is measured on (the training summary's metrics)."""
+    hyper-parameter grids (a smaller one tunes faster, e.g. in a smoke run); `knowledge_weights`:
+    the catalogue-node weights tried under ItemKNN's shoppers (`choose_itemknn_knowledge`);
+    `kg_eval_sample`: the triples the KG model's link prediction is measured on (the training
+    summary's metrics)."""
 
     cases: int = 300
     tune: int = 150
@@ -95,6 +97,7 @@ class RunOptions:
     ranker_splits: int = RANKER_SPLITS
     diversity_sweep: bool = True
     baseline_grids: Mapping[str, Sequence[dict[str, float]]] = field(default_factory=lambda: GRIDS)
+    knowledge_weights: Sequence[float] = KNOWLEDGE_WEIGHTS
     kg_eval_sample: int = field(default_factory=lambda: TrainingConfig().eval_sample)
 
     def check(self) -> None:
@@ -172,7 +175,13 @@ def tuned_recommender(
     )
     if "itemknn" in baselines:
         baselines[HYBRID] = _hybrid(
-            projection, items, popularity, tune_cases, validation, baselines["itemknn"]
+            projection,
+            items,
+            popularity,
+            tune_cases,
+            validation,
+            baselines["itemknn"],
+            options.knowledge_weights,
         )
     settings = neighbour_settings(baselines)
     artifact = Artifact.open_current(home)
@@ -192,6 +201,7 @@ def _hybrid(
     tune_cases: Sequence[EvalCase],
     validation: CaseGroup | None,
     itemknn: TunedBaseline,
+    weights: Sequence[float],
 ) -> TunedBaseline:
     """ItemKNN over shoppers and catalogue nodes at the weight the tuning and validation cases
     favour (`best_weight`, reported beside the baselines), and whether kgrec's lists use it
@@ -201,7 +211,7 @@ def _hybrid(
         *([validation] if validation else []),
     ]
     knowledge = knowledge_nodes(projection, items)
-    choice = choose_itemknn_knowledge(groups, items, popularity, knowledge, itemknn.params)
+    choice = choose_itemknn_knowledge(groups, items, popularity, knowledge, itemknn.params, weights=weights)
     params = {**itemknn.params, "best_weight": choice.best, "kept_weight": choice.weight}
     return TunedBaseline(HYBRID, params, choice.rank or itemknn.rank, choice.sweep, note=choice.reason)
 

@@ -32,11 +32,14 @@ KNOWLEDGE_MIN_GAIN_SE = 1.0
 @dataclass(slots=True)
 class CaseGroup:
     """Cases and the histories their models are fitted on (the tuning cases: the whole training
-    part; validation cases: the training part without their hidden items)."""
+    part; validation cases: the training part without their hidden items). `popularity`: how
+    ties are broken where it is not the served popularity (validation cases: their own fit's
+    event counts, since the whole part's would count the items they hide)."""
 
     name: str
     histories: Mapping[str, Sequence[str]]
     cases: Sequence[EvalCase]
+    popularity: Mapping[str, float] | None = None
 
 
 @dataclass(slots=True)
@@ -71,6 +74,9 @@ def _per_case(
         knowledge=knowledge,
         knowledge_weight=weight,
     )
+    if group.popularity is not None:
+        counts = group.popularity
+        popularity = np.array([counts.get(item, 0.0) for item in items], dtype=np.float32)
     rank = model_ranker(model, popularity, k)
     return np.array([m.ndcg_at_k(rank(case), case.hidden, k) for case in group.cases]), rank
 

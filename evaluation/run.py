@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -227,7 +228,7 @@ def _validation_group(
     histories: dict[str, list[str]] = {}
     for row in inner.train:
         histories.setdefault(row.user_id, []).append(row.item_id)
-    return CaseGroup("validation", histories, inner.cases)
+    return CaseGroup("validation", histories, inner.cases, Counter(row.item_id for row in inner.train))
 
 
 def _train_and_evaluate(

@@ -47,3 +47,15 @@ def test_not_kept_when_the_validation_cases_disagree() -> None:
     groups = [CaseGroup("tuning", HISTORIES, _cases("b")), CaseGroup("validation", HISTORIES, _cases("d"))]
     choice = choose_itemknn_knowledge(groups, ITEMS, POPULARITY, AISLES, PARAMS, weights=(0.5,))
     assert choice.weight == 0.0
+
+
+def test_a_group_breaks_ties_by_its_own_popularity() -> None:
+    # Shoppers alone leave b and d tied at 0 for a history {a}: the group's counts decide.
+    own = {"a": 6.0, "b": 5.0, "c": 6.0, "d": 0.0}
+    groups = [
+        CaseGroup("tuning", HISTORIES, _cases("d")),
+        CaseGroup("validation", HISTORIES, _cases("b"), popularity=own),
+    ]
+    choice = choose_itemknn_knowledge(groups, ITEMS, POPULARITY, AISLES, PARAMS, weights=(0.5,))
+    shoppers_alone = next(row for row in choice.sweep if row["weight"] == 0.0)
+    assert shoppers_alone["tuning ndcg@10"] == shoppers_alone["validation ndcg@10"]  # d, b second in turn

@@ -25,7 +25,7 @@ from kgrec.recommender.collaborative.neighbours import NeighbourSettings
 
 Ranker = Callable[[EvalCase], list[str]]
 # ItemKNN over shoppers and catalogue nodes (evaluation/knowledge_choice.py): reported beside the
-# baselines, since they could use the same input; its `kept_weight` is what kgrec's lists stack.
+# baselines, since they could use the same input.
 HYBRID = "itemknn_knowledge"
 FITS: dict[str, Callable[..., ItemItemModel]] = {
     "itemknn": fit_itemknn,
@@ -117,7 +117,6 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}
     knn = tuned["itemknn"].params if "itemknn" in tuned else {}
-    hybrid = tuned[HYBRID].params if HYBRID in tuned else {}
     return replace(
         defaults,
         walk_alpha=walk.get("alpha", defaults.walk_alpha),
@@ -126,5 +125,4 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
         itemknn_shrink=knn.get("shrink", defaults.itemknn_shrink),
         itemknn_top_k=int(knn.get("top_k", defaults.itemknn_top_k)),
         neighbours=max(defaults.neighbours, int(knn.get("top_k", defaults.neighbours))),
-        itemknn_knowledge=hybrid.get("kept_weight", defaults.itemknn_knowledge),
     )

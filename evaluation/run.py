@@ -160,9 +160,10 @@ def tuned_recommender(
     """The baselines tuned on `tune_cases`, and the recommender over the trained `home` whose
     collaborative lists use their hyper-parameters. The lists are built once, with those, before
     the recommender opens them (building them at load with the defaults would be thrown away),
-    and EASE's dense inverse is the tuned baseline's, not fitted again. ItemKNN's lists also
-    stack the catalogue's nodes where that wins on the tuning and `validation` cases
-    (`choose_itemknn_knowledge`); the hybrid joins the baselines as `itemknn_knowledge`."""
+    and EASE's dense inverse is the tuned baseline's, not fitted again. ItemKNN over shoppers
+    and catalogue nodes, measured on the tuning and `validation` cases
+    (`choose_itemknn_knowledge`), joins the baselines as `itemknn_knowledge`; kgrec's own lists
+    stay the shoppers' (docs/evaluation.md, session 11)."""
     projection = GraphProjection.load(store)
     items = list(projection.product_ids)
     popularity = product_popularity(projection)
@@ -205,15 +206,14 @@ def _hybrid(
     weights: Sequence[float],
 ) -> TunedBaseline:
     """ItemKNN over shoppers and catalogue nodes at the weight the tuning and validation cases
-    favour (`best_weight`, reported beside the baselines), and whether kgrec's lists use it
-    (`kept_weight`, 0 when not)."""
+    favour (`best_weight`), and the weight the keep rule would pass (`passing_weight`, 0: none)."""
     groups = [
         CaseGroup("tuning", projection.item_histories(), tune_cases),
         *([validation] if validation else []),
     ]
     knowledge = knowledge_nodes(projection, items)
     choice = choose_itemknn_knowledge(groups, items, popularity, knowledge, itemknn.params, weights=weights)
-    params = {**itemknn.params, "best_weight": choice.best, "kept_weight": choice.weight}
+    params = {**itemknn.params, "best_weight": choice.best, "passing_weight": choice.weight}
     return TunedBaseline(HYBRID, params, choice.rank or itemknn.rank, choice.sweep, note=choice.reason)
 
 

@@ -137,7 +137,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     assert set(report["baselines_tuned"]) == {*GRIDS, HYBRID}
     hybrid = report["baselines_tuned"].pop(HYBRID)
     assert [row["weight"] for row in hybrid["sweep"]] == [0.0, 1.0]
-    assert hybrid["params"]["kept_weight"] in (0.0, hybrid["params"]["best_weight"])
+    assert hybrid["params"]["passing_weight"] in (0.0, hybrid["params"]["best_weight"])
     for name, tuned in report["baselines_tuned"].items():
         assert tuned["params"] in SMALL_GRIDS[name]
         assert [row["params"] for row in tuned["sweep"]] == SMALL_GRIDS[name]

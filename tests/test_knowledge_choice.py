@@ -30,7 +30,7 @@ def test_kept_where_the_hidden_items_are_aisle_mates() -> None:
     groups = [CaseGroup("tuning", HISTORIES, _cases("b")), CaseGroup("validation", HISTORIES, _cases("b"))]
     choice = choose_itemknn_knowledge(groups, ITEMS, POPULARITY, AISLES, PARAMS, weights=(0.5, 1.0))
     assert choice.weight > 0 and choice.best == choice.weight
-    assert choice.reason.startswith("kept")
+    assert choice.reason.startswith("passes")
     assert choice.rank is not None and choice.rank(_cases("b")[0])[:2] == ["c", "b"]
     shoppers_alone = next(row for row in choice.sweep if row["weight"] == 0.0)
     best = next(row for row in choice.sweep if row["weight"] == choice.weight)
@@ -40,7 +40,7 @@ def test_kept_where_the_hidden_items_are_aisle_mates() -> None:
 def test_not_kept_where_the_shoppers_knew_better() -> None:
     groups = [CaseGroup("tuning", HISTORIES, _cases("d")), CaseGroup("validation", HISTORIES, _cases("d"))]
     choice = choose_itemknn_knowledge(groups, ITEMS, POPULARITY, AISLES, PARAMS, weights=(0.5, 1.0))
-    assert choice.weight == 0.0 and choice.reason.startswith("not kept")
+    assert choice.weight == 0.0 and choice.reason.startswith("fails")
 
 
 def test_not_kept_when_the_validation_cases_disagree() -> None:

@@ -24,6 +24,9 @@ from kgrec.recommender.collaborative import (
 from kgrec.recommender.collaborative.neighbours import NeighbourSettings
 
 Ranker = Callable[[EvalCase], list[str]]
+# ItemKNN over shoppers and catalogue nodes (evaluation/knowledge_choice.py): reported beside the
+# baselines, since they could use the same input.
+HYBRID = "itemknn_knowledge"
 FITS: dict[str, Callable[..., ItemItemModel]] = {
     "itemknn": fit_itemknn,
     "ease": fit_ease,
@@ -52,9 +55,10 @@ class TunedBaseline:
     rank: Ranker
     sweep: list[dict[str, Any]] = field(default_factory=list)
     model: ItemItemModel | None = None
+    note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"params": self.params, "sweep": self.sweep}
+        return {"params": self.params, "sweep": self.sweep, **({"note": self.note} if self.note else {})}
 
 
 def model_ranker(model: ItemItemModel, popularity: NDArray[np.float32], k: int) -> Ranker:

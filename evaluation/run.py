@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from kgrec.embeddings.artifacts import Artifact
 from kgrec.embeddings.build import build_embeddings
@@ -21,6 +25,7 @@ from kgrec.embeddings.text_encoder import TextEncoder
 from kgrec.embeddings.training import TrainingConfig
 from kgrec.evaluation.baselines import (
     GRIDS,
+    HYBRID,
     TunedBaseline,
     check_grids,
     neighbour_settings,
@@ -32,6 +37,7 @@ from kgrec.evaluation.harness import (
     single_source_starts,
     versus,
 )
+from kgrec.evaluation.knowledge_choice import KNOWLEDGE_WEIGHTS, CaseGroup, choose_itemknn_knowledge
 from kgrec.evaluation.presets.base import PreparedData, PresetEntry
 from kgrec.evaluation.presets.giftcards import giftcards_preset
 from kgrec.evaluation.presets.instacart import instacart_preset
@@ -44,15 +50,17 @@ from kgrec.evaluation.validation import (
     VALIDATION_CASES,
     build_validation,
     ranker_validations,
+    validation_split,
     write_interactions,
 )
 from kgrec.graph.catalogue_copy import copy_catalogue
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
-from kgrec.graph.interaction_parsing import iter_interactions
+from kgrec.graph.interaction_parsing import RawInteraction, iter_interactions
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
 from kgrec.recommender.catalog_index import product_popularity
+from kgrec.recommender.collaborative.knowledge_walk import knowledge_nodes
 from kgrec.recommender.collaborative.neighbours import NeighbourLists
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.ranker import FILE as RANKER_FILE
@@ -76,10 +84,12 @@ QUERY_PRESETS: dict[str, str] = {"homedepot": "homedepot_search"}
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     """What every evaluation run shares, whatever its data. `baseline_grids`: the baselines'
-    hyper-parameter grids (a smaller one tunes faster, e.g. in a smoke run); `kg_eval_sample`:
-    the triples the KG model's link prediction is measured on (the training summary's metrics);
-    `weight_axes` and `ascent_rounds`: the values the fusion-weight ascent tries for each weight,
-    and how many times it goes over them (fewer try faster, e.g. in a test-size run)."""
+    hyper-parameter grids (a smaller one tunes faster, e.g. in a smoke run); `knowledge_weights`:
+    the catalogue-node weights tried under ItemKNN's shoppers (`choose_itemknn_knowledge`);
+    `kg_eval_sample`: the triples the KG model's link prediction is measured on (the training
+    summary's metrics); `weight_axes` and `ascent_rounds`: the values the fusion-weight ascent
+    tries for each weight, and how many times it goes over them (fewer try faster, e.g. in a
+    test-size run)."""
 
     cases: int = 300
     tune: int = 150
@@ -90,6 +100,7 @@ class RunOptions:
     ranker_splits: int = RANKER_SPLITS
     diversity_sweep: bool = True
     baseline_grids: Mapping[str, Sequence[dict[str, float]]] = field(default_factory=lambda: GRIDS)
+    knowledge_weights: Sequence[float] = KNOWLEDGE_WEIGHTS
     kg_eval_sample: int = field(default_factory=lambda: TrainingConfig().eval_sample)
     weight_axes: Mapping[str, Sequence[float]] = field(default_factory=lambda: WEIGHT_AXES)
     ascent_rounds: int = 2
@@ -157,11 +168,15 @@ def tuned_recommender(
     encoder: TextEncoder,
     tune_cases: Sequence[EvalCase],
     options: RunOptions,
+    validation: CaseGroup | None = None,
 ) -> tuple[Recommender, dict[str, TunedBaseline]]:
     """The baselines tuned on `tune_cases`, and the recommender over the trained `home` whose
     collaborative lists use their hyper-parameters. The lists are built once, with those, before
     the recommender opens them (building them at load with the defaults would be thrown away),
-    and EASE's dense inverse is the tuned baseline's, not fitted again."""
+    and EASE's dense inverse is the tuned baseline's, not fitted again. ItemKNN over shoppers
+    and catalogue nodes, measured on the tuning and `validation` cases
+    (`choose_itemknn_knowledge`), joins the baselines as `itemknn_knowledge`; kgrec's own lists
+    stay the shoppers' (docs/evaluation.md, session 11)."""
     projection = GraphProjection.load(store)
     items = list(projection.product_ids)
     popularity = product_popularity(projection)
@@ -173,6 +188,16 @@ def tuned_recommender(
         grids=options.baseline_grids,
         progress=options.progress,
     )
+    if "itemknn" in baselines:
+        baselines[HYBRID] = _hybrid(
+            projection,
+            items,
+            popularity,
+            tune_cases,
+            validation,
+            baselines["itemknn"],
+            options.knowledge_weights,
+        )
     settings = neighbour_settings(baselines)
     artifact = Artifact.open_current(home)
     artifact.require_encoder(encoder.name, encoder.dim)
@@ -182,6 +207,41 @@ def tuned_recommender(
         store, artifact, encoder, projection, pseudonym_key=EVAL_KEY, neighbour_settings=settings
     )
     return recommender, baselines
+
+
+def _hybrid(
+    projection: GraphProjection,
+    items: list[str],
+    popularity: NDArray[np.float32],
+    tune_cases: Sequence[EvalCase],
+    validation: CaseGroup | None,
+    itemknn: TunedBaseline,
+    weights: Sequence[float],
+) -> TunedBaseline:
+    """ItemKNN over shoppers and catalogue nodes at the weight the tuning and validation cases
+    favour (`best_weight`), and the weight the keep rule would pass (`passing_weight`, 0: none)."""
+    groups = [
+        CaseGroup("tuning", projection.item_histories(), tune_cases),
+        *([validation] if validation else []),
+    ]
+    knowledge = knowledge_nodes(projection, items)
+    choice = choose_itemknn_knowledge(groups, items, popularity, knowledge, itemknn.params, weights=weights)
+    params = {**itemknn.params, "best_weight": choice.best, "passing_weight": choice.weight}
+    return TunedBaseline(HYBRID, params, choice.rank or itemknn.rank, choice.sweep, note=choice.reason)
+
+
+def _validation_group(
+    train_rows: Sequence[RawInteraction], split: str | None, options: RunOptions
+) -> CaseGroup | None:
+    """The weight ascent's validation cases (the same draw as `build_validation`) and the
+    histories of the training events without their hidden items."""
+    if not options.validation:
+        return None
+    inner = validation_split(train_rows, split, options.validation, options.seed)
+    histories: dict[str, list[str]] = {}
+    for row in inner.train:
+        histories.setdefault(row.user_id, []).append(row.item_id)
+    return CaseGroup("validation", histories, inner.cases, Counter(row.item_id for row in inner.train))
 
 
 def _train_and_evaluate(
@@ -210,9 +270,16 @@ def _train_and_evaluate(
     load_interactions(store, train_interactions, pseudonym_key=EVAL_KEY, progress=options.progress)
     config = TrainingConfig(epochs=options.epochs, seed=options.seed, eval_sample=options.kg_eval_sample)
     summary = build_embeddings(store, work / "home", config, encoder, progress=options.progress)
-    recommender, baselines = tuned_recommender(store, work / "home", encoder, tune_cases or cases, options)
-    region_kind = _region_kind(recommender, regions)
     train_rows = list(iter_interactions(train_interactions))
+    recommender, baselines = tuned_recommender(
+        store,
+        work / "home",
+        encoder,
+        tune_cases or cases,
+        options,
+        _validation_group(train_rows, split, options),
+    )
+    region_kind = _region_kind(recommender, regions)
     validation = (
         build_validation(
             store,

@@ -142,6 +142,14 @@ class Explainer:
             nodes, rels = [PathNode("User", user, self._("you")), *nodes], [("INTERACTED", "out"), *rels]
         return Explanation(nodes, rels, text, "collaborative")
 
+    def _anchor_path(self, item: str, anchor: tuple[str, str], user: str | None) -> Explanation | None:
+        """The anchor's path as its list says; ItemKNN's lists with catalogue nodes
+        (`itemknn_knowledge`) also name aisle-mates no shopper shares, linked by knowledge."""
+        path = self.neighbour_path(item, anchor[0], user, via=anchor[1])
+        if path is None and anchor[1] == "shoppers":
+            path = self.neighbour_path(item, anchor[0], user, via="knowledge")
+        return path
+
     def _shared_brand(self, item: str, past: str) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
         brand = self.g.product_brand.get(item)
         if brand is None or self.g.product_brand.get(past) != brand:
@@ -295,7 +303,7 @@ class Explainer:
             out.append(self.region_path(item, *promoted))
         if query and (chain := self.category_chain(item, matched, query)) is not None:
             out.append(chain)
-        if anchor is not None and (path := self.neighbour_path(item, anchor[0], user, via=anchor[1])):
+        if anchor is not None and (path := self._anchor_path(item, anchor, user)):
             out.append(path)
         others = [h for h in history[:10] if anchor is None or h != anchor[0]]
         out.extend(self.history_paths(item, others, user, limit=MAX_PATHS - len(out)))

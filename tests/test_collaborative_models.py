@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from kgrec.graph.errors import InvalidArgumentError
 from kgrec.recommender.collaborative import (
@@ -116,3 +117,24 @@ def test_neighbours_are_the_strongest_positive_weights() -> None:
     data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
     model = fit_itemknn(data, shrink=0.0, top_k=10)
     assert [j for j, _ in model.neighbours(0, 2)] == [1, 2]
+
+
+def test_itemknn_with_knowledge_counts_shared_nodes_in_overlap_and_norm() -> None:
+    # u1 {a, b}, u2 {a}; a and c share catalogue node n1, c has no shopper. Stacked at w = 0.5:
+    # a = (1, 1, 0.5) has norm 1.5, b = (1, 0, 0) norm 1, c = (0, 0, 0.5) norm 0.5.
+    data = InteractionMatrix.from_histories({"u1": ["a", "b"], "u2": ["a"]}, ["a", "b", "c"])
+    knowledge = sp.csr_matrix(np.array([[1.0], [0.0], [1.0]]))
+    w = _dense(fit_itemknn(data, shrink=0.0, top_k=10, knowledge=knowledge, knowledge_weight=0.5))
+    assert w[0, 1] == pytest.approx(1 / 1.5)
+    assert w[0, 2] == pytest.approx(0.25 / (1.5 * 0.5))
+    assert w[1, 2] == 0.0
+    shoppers_only = _dense(fit_itemknn(data, shrink=0.0, top_k=10, knowledge=knowledge, knowledge_weight=0.0))
+    assert shoppers_only[0, 1] == pytest.approx(1 / math.sqrt(2)) and shoppers_only[0, 2] == 0.0
+
+
+def test_itemknn_knowledge_must_cover_the_items() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
+    with pytest.raises(InvalidArgumentError, match="knowledge"):
+        fit_itemknn(data, knowledge=sp.csr_matrix(np.ones((2, 1))), knowledge_weight=1.0)
+    with pytest.raises(InvalidArgumentError, match="knowledge_weight"):
+        fit_itemknn(data, knowledge=sp.csr_matrix(np.ones((3, 1))), knowledge_weight=-1.0)

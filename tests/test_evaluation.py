@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kgrec.embeddings.text_encoder import HashingTextEncoder
-from kgrec.evaluation.baselines import GRIDS, TunedBaseline, neighbour_settings
+from kgrec.evaluation.baselines import GRIDS, HYBRID, TunedBaseline, neighbour_settings
 from kgrec.evaluation.harness import WEIGHT_AXES
 from kgrec.evaluation.presets.giftcards import prepare_giftcards
 from kgrec.evaluation.presets.instacart import prepare_instacart
@@ -50,6 +50,7 @@ def small_run(*, cases: int, epochs: int) -> RunOptions:
         ranker_splits=1,
         weight_axes=SMALL_AXES,
         ascent_rounds=1,
+        knowledge_weights=(1.0,),
     )
 
 
@@ -128,7 +129,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     options = small_run(cases=20, epochs=1)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
-    assert names[:9] == [
+    assert names[:10] == [
         "random",
         "popularity",
         "text",
@@ -136,10 +137,14 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
         "itemknn",
         "ease",
         "rp3beta",
+        HYBRID,
         "fused",
         "default",
     ]
-    assert set(report["baselines_tuned"]) == set(GRIDS)
+    assert set(report["baselines_tuned"]) == {*GRIDS, HYBRID}
+    hybrid = report["baselines_tuned"].pop(HYBRID)
+    assert [row["weight"] for row in hybrid["sweep"]] == [0.0, 1.0]
+    assert hybrid["params"]["passing_weight"] in (0.0, hybrid["params"]["best_weight"])
     for name, tuned in report["baselines_tuned"].items():
         assert tuned["params"] in SMALL_GRIDS[name]
         assert [row["params"] for row in tuned["sweep"]] == SMALL_GRIDS[name]

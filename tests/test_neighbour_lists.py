@@ -13,6 +13,7 @@ from kgrec.recommender.collaborative import neighbours as neighbours_module
 from kgrec.recommender.collaborative import source as source_module
 from kgrec.recommender.collaborative.neighbours import NeighbourLists, NeighbourSettings
 from kgrec.recommender.collaborative.source import CollaborativeSource
+from kgrec.recommender.explain import Explainer
 from kgrec.recommender.fusion import FusionWeights
 from kgrec.recommender.projection import GraphProjection
 
@@ -136,3 +137,17 @@ def test_an_artifact_without_an_itemknn_list_is_rebuilt(tmp_path: Path) -> None:
     assert NeighbourLists.load(tmp_path, ITEMS) is None
     source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
     assert "itemknn" in source.lists.lists
+
+
+def test_itemknn_with_knowledge_reaches_the_cold_brand_mate_and_says_why() -> None:
+    g = shop()
+    settings = NeighbourSettings(itemknn_shrink=1.0, itemknn_knowledge=1.0)
+    knn = NeighbourLists.build(g, ITEMS, popularity(g), settings).lists["itemknn"].toarray()
+    jam, new_jam = ITEMS.index("jam"), ITEMS.index("new-jam")
+    # jam = (shopper b, spreads, Berry), new-jam = (spreads, Berry): 2 / (√3·√2 + 1)
+    assert knn[jam, new_jam] == pytest.approx(2 / (np.sqrt(6) + 1))
+    paths = Explainer(g).explain(
+        "new-jam", query="", matched=[], history=["jam"], user=None, promoted=None, anchor=("jam", "shoppers")
+    )
+    assert paths[0].kind == "collaborative"
+    assert [n.label for n in paths[0].nodes] == ["Product", "Brand", "Product"]

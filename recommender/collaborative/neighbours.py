@@ -5,7 +5,8 @@ Built from the graph projection (the store's `INTERACTED`, `IN_CATEGORY`, `HAS_B
 per source:
 - `walk`: RP3beta random walks item → shopper → item;
 - `ease`: the EASE^R item-item regression (items someone took; skipped above `EASE_MAX_ITEMS`);
-- `itemknn`: cosine similarity of the items' shopper sets, shrunk for rare pairs;
+- `itemknn`: cosine similarity of the items' shopper sets, shrunk for rare pairs (with
+  `itemknn_knowledge` > 0 the sets also hold the items' catalogue nodes, `fit_itemknn`);
 - `knowledge`: walks item → category / brand / attribute value → item, which reach items
   nobody has taken yet.
 A request's score for an item is the sum of its history items' weights towards it.
@@ -28,7 +29,7 @@ from numpy.typing import NDArray
 from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.recommender.collaborative.ease import fit_ease
 from kgrec.recommender.collaborative.itemknn import fit_itemknn
-from kgrec.recommender.collaborative.knowledge_walk import fit_knowledge_walk
+from kgrec.recommender.collaborative.knowledge_walk import fit_knowledge_walk, knowledge_nodes
 from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
 from kgrec.recommender.collaborative.rp3beta import fit_rp3beta
 from kgrec.recommender.projection import GraphProjection
@@ -52,6 +53,8 @@ class NeighbourSettings:
     ease_l2: float = 100.0
     itemknn_shrink: float = 50.0
     itemknn_top_k: int = 100
+    # The weight of the catalogue-node rows stacked under ItemKNN's shopper rows (0: shoppers only).
+    itemknn_knowledge: float = 0.0
 
 
 def _as_lists(model: ItemItemModel, k: int) -> sp.csr_matrix:
@@ -98,7 +101,13 @@ class NeighbourLists:
         data = InteractionMatrix.from_histories(projection.item_histories(), items)
         k = settings.neighbours
         walk = fit_rp3beta(data, alpha=settings.walk_alpha, beta=settings.walk_beta, top_k=k)
-        itemknn = fit_itemknn(data, shrink=settings.itemknn_shrink, top_k=settings.itemknn_top_k)
+        itemknn = fit_itemknn(
+            data,
+            shrink=settings.itemknn_shrink,
+            top_k=settings.itemknn_top_k,
+            knowledge=knowledge_nodes(projection, items) if settings.itemknn_knowledge > 0 else None,
+            knowledge_weight=settings.itemknn_knowledge,
+        )
         lists = {
             "walk": _as_lists(walk, k),
             "itemknn": _as_lists(itemknn, k),

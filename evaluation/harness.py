@@ -371,8 +371,9 @@ class Evaluator:
         """The default's strategy and diversity, chosen as the fusion weights are: on `cases` (a
         tuning set; the test cases when there is none) plus each `validation` group on its own
         recommender, never on the test cases. Each recommender scores with its own weights (the
-        tuned ones): the diversity is measured against the list it re-ranks. The floor and the
-        bubble rule hold on each group alone (`pick_diversity`)."""
+        tuned ones): the diversity is measured against the list it re-ranks. The NDCG floor holds
+        on all the cases pooled (`ndcg_share`), the bubble rule on each group alone
+        (`pick_diversity`)."""
         named = list(zip(_group_names(len(validation)), self._groups(cases, validation), strict=True))
         kept = [(name, group) for name, group in named if group[1]]
         names, groups = [name for name, _ in kept], [group for _, group in kept]

@@ -249,12 +249,15 @@ def rerank_swap(
 ) -> Indices:
     """Max-coverage swaps on the relevance list: start from the k most relevant; while the list
     shows some region twice, swap its least relevant such item for the most relevant item of a
-    region it lacks (one the target weighs, where there is a target), as long as that costs at
-    most `diversity` of min-max scaled relevance. Returned in relevance order.
+    region it lacks (one the target weighs, where there is a target), as long as all the swaps
+    together cost at most `diversity` of min-max scaled relevance. Returned in relevance order.
 
     Coverage is a property of the set and NDCG's discount rewards relevant items first, so
     the swaps give up only the list's least relevant places, and the items they bring in
-    follow the ones they did not displace (docs/evaluation.md, session 10).
+    follow the ones they did not displace (docs/evaluation.md, session 10). The bound is on the
+    list's total, not on each swap: a list of close scores buys several regions, one that
+    would give up much for one region buys none, so one value trades alike on flat and steep
+    relevance (session 11).
     """
     order = _relevance_order(relevance, np.asarray(relevance).size)
     if diversity <= 0:
@@ -264,6 +267,7 @@ def rerank_swap(
     chosen, rest = order[:k].tolist(), order[k:].tolist()
     shown = Counter(regs[chosen].tolist())
     wanted = {int(r) for r, w in target.items() if w > 0} if target else None
+    budget = diversity
     for out in reversed(chosen.copy()):
         if shown[int(regs[out])] < 2:
             continue
@@ -271,8 +275,9 @@ def rerank_swap(
             (i for i in rest if int(regs[i]) not in shown and (wanted is None or int(regs[i]) in wanted)),
             None,
         )
-        if incoming is None or rel[out] - rel[incoming] > diversity:
+        if incoming is None or rel[out] - rel[incoming] > budget:
             break
+        budget -= rel[out] - rel[incoming]
         chosen.remove(out)
         chosen.append(incoming)
         rest.remove(incoming)

@@ -285,8 +285,10 @@ def test_swap_gives_up_only_the_least_relevant_places_and_keeps_the_relevance_or
 
     assert picked(0.0) == list(range(10))
     # d=.2: item 9 (region 1, shown four times; .609) for item 12 (region 2; .478) costs .13; item
-    # 8 for item 18 (region 3; .217) would cost .43: stop. At d=1 both swaps, then no region is left.
+    # 8 for item 18 (region 3; .217) would cost .43 more: stop. At d=.5 the two together (.56) are
+    # too dear; at d=1 both swaps, then no region is left.
     assert picked(0.2) == [*range(9), 12]
+    assert picked(0.5) == [*range(9), 12]
     assert picked(1.0) == [*range(8), 12, 18]
 
 

@@ -66,8 +66,10 @@ def test_swap_by_hand() -> None:
     # d=.2: item 2 (the least relevant of region 0) for item 3 (region 1) costs .5-.375=.125;
     # then item 1 for item 4 (region 2) would cost .75 > .2: stop.
     assert get_reranker("swap")(rel, vecs, regions, 3, 0.2).tolist() == [0, 1, 3]
-    # d=.8 pays for both swaps; the newcomers follow the item they did not displace.
-    assert get_reranker("swap")(rel, vecs, regions, 3, 0.8).tolist() == [0, 3, 4]
+    # d=.9 pays for both swaps (.125 + .75); the newcomers follow the item they did not displace.
+    assert get_reranker("swap")(rel, vecs, regions, 3, 0.9).tolist() == [0, 3, 4]
+    # d=.8 would pay for each swap alone, but not for both: the bound is on the list's total.
+    assert get_reranker("swap")(rel, vecs, regions, 3, 0.8).tolist() == [0, 1, 3]
     # A target without region 1: only region 2 may come in (.5 - 0 = .5 <= .8), then none is left.
     assert get_reranker("swap")(rel, vecs, regions, 3, 0.8, {0: 0.5, 2: 0.5}).tolist() == [0, 1, 4]
 

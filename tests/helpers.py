@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,25 @@ INTERACTIONS_CSV = (
     "alice@example.com,p1,purchase,1704189600,\n"
     "bob,p2,rating,1704189600,4.5\n"
 )
+
+
+def giftcards_slice(data_dir: Path, out: Path, unreviewed: int) -> Path:
+    """A real Amazon 2018 Gift Cards folder cut to every reviewed product plus `unreviewed` others.
+
+    Every review is kept, so the leave-last split yields the same cases; only the catalogue that
+    the text encoder and the graph must cover shrinks (1,547 products to 148 + `unreviewed`)."""
+    out.mkdir(parents=True, exist_ok=True)
+    with gzip.open(data_dir / "Gift_Cards_5.json.gz", "rt", encoding="utf-8") as reviews:
+        reviewed = {json.loads(line)["asin"] for line in reviews}
+    kept: list[str] = []
+    with gzip.open(data_dir / "meta_Gift_Cards.json.gz", "rt", encoding="utf-8") as meta:
+        for line in meta:
+            if json.loads(line).get("asin") in reviewed:
+                kept.append(line)
+            elif unreviewed > 0:
+                kept.append(line)
+                unreviewed -= 1
+    with gzip.open(out / "meta_Gift_Cards.json.gz", "wt", encoding="utf-8") as sliced:
+        sliced.writelines(kept)
+    shutil.copyfile(data_dir / "Gift_Cards_5.json.gz", out / "Gift_Cards_5.json.gz")
+    return out

@@ -99,8 +99,10 @@ def main() -> None:
         rows = {"none (relevance only)": latency(recommender, texts, "none", 0.0)}
         for strategy in ("mmr", "dpp", "xquad", "calibrated", "swap"):
             rows[f"{strategy} d=0.6"] = latency(recommender, texts, strategy, 0.6)
-        # The level the Gift Cards evaluation chose for swap (docs/evaluation.md, session 10).
-        rows["swap d=0.35"] = latency(recommender, texts, "swap", 0.35)
+        # The levels the session-11 evaluations chose for swap: Gift Cards 0.75, Instacart 0.14
+        # (docs/evaluation.md, "Session 11 on main").
+        for level in (0.75, 0.14):
+            rows[f"swap d={level}"] = latency(recommender, texts, "swap", level)
         base = rows["none (relevance only)"]["p50_ms"]
         for row in rows.values():
             row["p50_vs_relevance_only"] = round(row["p50_ms"] / base, 3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from kgrec.api.routes_ui import static_text
 CHROMIUM = os.environ.get("KGREC_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("KGREC_CHROMEDRIVER", "/usr/bin/chromedriver")
 T = TypeVar("T")
+# Browser's editor prompt: "$", or "<database>$" once it knows which database it talks to.
+EDITOR_PROMPT = re.compile(r"^\s*[\w.-]*\$\s*")
 
 
 def chromium_missing() -> str | None:
@@ -119,11 +122,12 @@ def first_browser_link(driver: WebDriver, which: str = "chosen") -> tuple[str, l
 
 
 def editor_text(driver: WebDriver) -> str:
-    """The query in Browser's editor as a person reads it (no '$' prompt, plain spaces)."""
+    """The query in Browser's editor as a person reads it: no prompt ('$' before Browser knows
+    the database, 'neo4j$' once it does, which depends on timing), plain spaces."""
     text: Any = driver.execute_script(
         "return document.querySelector('[data-testid=activeEditor]').innerText;"
     )
-    return " ".join(str(text).replace("\xa0", " ").removeprefix("$").split())
+    return " ".join(EDITOR_PROMPT.sub("", str(text).replace("\xa0", " ")).split())
 
 
 def browser_login(driver: WebDriver, user: str, password: str) -> None:

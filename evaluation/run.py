@@ -44,18 +44,18 @@ from kgrec.evaluation.presets.instacart import instacart_preset
 from kgrec.evaluation.presets.lastfm import lastfm_preset
 from kgrec.evaluation.ranker_training import fit_ranker
 from kgrec.evaluation.report import write_report
-from kgrec.evaluation.splits import EvalCase, split_interactions
+from kgrec.evaluation.splits import EvalCase, Split, split_interactions
 from kgrec.evaluation.validation import (
     RANKER_SPLITS,
     VALIDATION_CASES,
-    build_validation,
+    fitted_validation,
     ranker_validations,
     validation_split,
     write_interactions,
 )
 from kgrec.graph.catalogue_copy import copy_catalogue
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
-from kgrec.graph.interaction_parsing import RawInteraction, iter_interactions
+from kgrec.graph.interaction_parsing import iter_interactions
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
@@ -230,14 +230,9 @@ def _hybrid(
     return TunedBaseline(HYBRID, params, choice.rank or itemknn.rank, choice.sweep, note=choice.reason)
 
 
-def _validation_group(
-    train_rows: Sequence[RawInteraction], split: str | None, options: RunOptions
-) -> CaseGroup | None:
-    """The weight ascent's validation cases (the same draw as `build_validation`) and the
-    histories of the training events without their hidden items."""
-    if not options.validation:
-        return None
-    inner = validation_split(train_rows, split, options.validation, options.seed)
+def _validation_group(inner: Split) -> CaseGroup:
+    """The weight ascent's validation cases and the histories of the training events without
+    their hidden items."""
     histories: dict[str, list[str]] = {}
     for row in inner.train:
         histories.setdefault(row.user_id, []).append(row.item_id)
@@ -271,28 +266,22 @@ def _train_and_evaluate(
     config = TrainingConfig(epochs=options.epochs, seed=options.seed, eval_sample=options.kg_eval_sample)
     summary = build_embeddings(store, work / "home", config, encoder, progress=options.progress)
     train_rows = list(iter_interactions(train_interactions))
+    # One draw serves the hybrid's validation group and the weight ascent's validation cases.
+    inner = (
+        validation_split(train_rows, split, options.validation, options.seed) if options.validation else None
+    )
     recommender, baselines = tuned_recommender(
         store,
         work / "home",
         encoder,
         tune_cases or cases,
         options,
-        _validation_group(train_rows, split, options),
+        _validation_group(inner) if inner is not None else None,
     )
     region_kind = _region_kind(recommender, regions)
     validation = (
-        build_validation(
-            store,
-            train_rows,
-            recommender,
-            encoder,
-            work / "validation",
-            split=split,
-            cases=options.validation,
-            seed=options.seed,
-            pseudonym_key=EVAL_KEY,
-        )
-        if options.validation
+        fitted_validation(store, inner, recommender, encoder, work / "validation", EVAL_KEY)
+        if inner is not None
         else None
     )
     sweep = Evaluator(recommender, cases, region_kind=region_kind, seed=options.seed).ascend_weights(

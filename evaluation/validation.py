@@ -96,7 +96,7 @@ def validation_split(train: Sequence[RawInteraction], split: str | None, cases: 
     return inner
 
 
-def _fitted_on(
+def fitted_validation(
     store: GraphStore,
     inner: Split,
     fitted: Recommender,
@@ -140,7 +140,7 @@ def build_validation(
     """The validation cases of `train` (the training events, nothing else; `validation_split`),
     and a recommender like `fitted` fitted on the rest of `train`."""
     inner = validation_split(train, split, cases, seed)
-    return _fitted_on(store, inner, fitted, encoder, work, pseudonym_key)
+    return fitted_validation(store, inner, fitted, encoder, work, pseudonym_key)
 
 
 def _key(case: EvalCase) -> tuple[str, tuple[str, ...]]:
@@ -181,5 +181,5 @@ def ranker_validations(
         drawn.update(_key(case) for case in fresh)
         previous = inner.train
         kept = Split(inner.train, fresh, inner.description)
-        out.append(_fitted_on(store, kept, fitted, encoder, work / f"split-{index}", pseudonym_key))
+        out.append(fitted_validation(store, kept, fitted, encoder, work / f"split-{index}", pseudonym_key))
     return out

@@ -59,16 +59,26 @@ class KnowledgeChoice:
         return {"weight": self.weight, "best": self.best, "reason": self.reason, "sweep": self.sweep}
 
 
+def _fitted_inputs(
+    group: CaseGroup, items: Sequence[str], popularity: NDArray[np.float32]
+) -> tuple[InteractionMatrix, NDArray[np.float32]]:
+    """What every weight's model of `group` is fitted on, and how its ties are broken."""
+    data = InteractionMatrix.from_histories(group.histories, items)
+    if group.popularity is not None:
+        counts = group.popularity
+        popularity = np.array([counts.get(item, 0.0) for item in items], dtype=np.float32)
+    return data, popularity
+
+
 def _per_case(
     group: CaseGroup,
-    items: Sequence[str],
+    data: InteractionMatrix,
     popularity: NDArray[np.float32],
     knowledge: sp.spmatrix,
     params: Mapping[str, float],
     weight: float,
     k: int,
 ) -> tuple[NDArray[np.float64], Ranker]:
-    data = InteractionMatrix.from_histories(group.histories, items)
     model = fit_itemknn(
         data,
         shrink=float(params.get("shrink", 50.0)),
@@ -76,9 +86,6 @@ def _per_case(
         knowledge=knowledge,
         knowledge_weight=weight,
     )
-    if group.popularity is not None:
-        counts = group.popularity
-        popularity = np.array([counts.get(item, 0.0) for item in items], dtype=np.float32)
     rank = model_ranker(model, popularity, k)
     return np.array([m.ndcg_at_k(rank(case), case.hidden, k) for case in group.cases]), rank
 
@@ -101,8 +108,12 @@ def choose_itemknn_knowledge(
         return KnowledgeChoice(0.0, "no tuning cases or no catalogue nodes")
     scores: dict[float, list[NDArray[np.float64]]] = {}
     ranks: dict[float, Ranker] = {}
+    inputs = [_fitted_inputs(g, items, popularity) for g in groups]
     for weight in (0.0, *weights):
-        results = [_per_case(g, items, popularity, knowledge, params, weight, k) for g in groups]
+        results = [
+            _per_case(g, data, ties, knowledge, params, weight, k)
+            for g, (data, ties) in zip(groups, inputs, strict=True)
+        ]
         scores[weight] = [per_case for per_case, _ in results]
         ranks[weight] = results[0][1]
     sweep = [

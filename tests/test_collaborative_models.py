@@ -16,6 +16,7 @@ from kgrec.recommender.collaborative import (
     fit_itemknn,
     fit_rp3beta,
 )
+from kgrec.recommender.collaborative.ease import regularised_inverse
 
 
 def _dense(model: ItemItemModel) -> np.ndarray:
@@ -64,6 +65,17 @@ def test_ease_two_items_is_the_ridge_regression_weight() -> None:
     assert w[0, 1] == pytest.approx(0.5)
     assert w[1, 0] == pytest.approx(2 / 3)
     assert w[0, 0] == w[1, 1] == 0.0
+
+
+@pytest.mark.parametrize(("users", "items"), [(30, 120), (120, 30), (40, 40)])
+def test_ease_inverse_is_the_direct_inverse_with_more_items_or_more_users(users: int, items: int) -> None:
+    """Woodbury's users-side inverse (fewer users) and the Cholesky one (otherwise) are
+    (XᵀX + λI)⁻¹ as a general inverse computes it. SYNTHETIC random binary matrices."""
+    x = sp.random(users, items, density=0.1, random_state=users + items, format="csr")
+    x.data[:] = 1.0
+    for l2 in (0.5, 100.0):
+        direct = np.linalg.inv((x.T @ x).toarray() + l2 * np.eye(items))
+        assert regularised_inverse(x, l2) == pytest.approx(direct, abs=1e-12)
 
 
 def test_ease_columns_solve_the_constrained_regression() -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from numpy.typing import NDArray
 
 from kgrec.graph.errors import InvalidArgumentError
 from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel
@@ -17,11 +20,34 @@ def fit_ease(data: InteractionMatrix, *, l2: float = 100.0) -> ItemItemModel:
     """
     if l2 <= 0:
         raise InvalidArgumentError("l2", f"must be positive, got {l2}")
-    x = data.matrix
     used = np.flatnonzero(data.item_degree() > 0)
-    gram = np.asarray((x[:, used].T @ x[:, used]).toarray(), dtype=np.float64)
-    gram[np.diag_indices_from(gram)] += l2
-    precision = np.linalg.inv(gram)
+    precision = regularised_inverse(sp.csr_matrix(data.matrix[:, used], dtype=np.float64), l2)
     block = -precision / np.diag(precision)[None, :]
     np.fill_diagonal(block, 0.0)
     return ItemItemModel("ease", data.items, block, used)
+
+
+def regularised_inverse(x: sp.csr_matrix, l2: float) -> NDArray[np.float64]:
+    """P = (XᵀX + λI)⁻¹, the same matrix either way, at the cost of the smaller side: with fewer
+    users than items, by Woodbury's identity P = (I − Xᵀ(λI + XXᵀ)⁻¹X) / λ, which factors a
+    users × users matrix (Instacart's dev sample: ~200 users, ~7,000 items; the items' inverse
+    was 63 % of its evaluation test); otherwise the items' Gram matrix by Cholesky (it is
+    symmetric positive definite: about half the work of a general inverse)."""
+    users, items = x.shape
+    if users < items:
+        kernel = np.asarray((x @ x.T).toarray(), dtype=np.float64)
+        kernel[np.diag_indices_from(kernel)] += l2
+        solved = scipy.linalg.solve(kernel, x.toarray(), assume_a="pos")
+        precision = -np.asarray(x.T @ solved, dtype=np.float64)
+        precision[np.diag_indices_from(precision)] += 1.0
+        precision /= l2
+        return precision
+    gram = np.asarray((x.T @ x).toarray(), dtype=np.float64)
+    gram[np.diag_indices_from(gram)] += l2
+    factor, info = scipy.linalg.lapack.dpotrf(gram, lower=False, overwrite_a=True)
+    if info == 0:
+        inverse, info = scipy.linalg.lapack.dpotri(factor, lower=False, overwrite_c=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"XᵀX + λI is not positive definite (LAPACK info {info})")
+    upper: NDArray[np.float64] = np.triu(inverse)
+    return upper + np.triu(upper, 1).T

@@ -70,22 +70,29 @@ def make_test_server(
     )
 
 
-# The longest modules (a minute or more each in `make test`; docs/testing.md has the profile),
-# longest first. `make test` hands whole files to two workers in collection order
-# (--dist loadfile --no-loadscope-reorder), so these start first and the short ones fill in
-# around them, rather than one of them starting last while the other worker sits idle.
+# The longest modules (20 s or more of wall time each in `make test`; docs/testing.md has the
+# profile, session 12), longest first. `make test` hands whole files to two workers in
+# collection order (--dist loadfile --no-loadscope-reorder), so these start first and the short
+# ones fill in around them, rather than one of them starting last while the other worker sits
+# idle. The two modules that share the trained toys (test_api.py, test_ui_browser.py) are apart,
+# so neither worker waits on the other's training lock at the start.
 LONGEST_FIRST = (
-    "test_evaluation.py",
-    "test_recommender_demo.py",
-    "test_api.py",
     "test_bulk_import.py",
     "test_workers.py",
-    "test_cli.py",
+    "test_api.py",
+    "test_recommender_demo.py",
+    "test_evaluation.py",
     "test_ui_browser.py",
     "test_finetune.py",
-    "test_embeddings_neo4j.py",
+    "test_cli.py",
+    "test_onnx_encoder.py",
     "test_homedepot_protocol.py",
+    "test_embeddings_neo4j.py",
+    "test_startup.py",
+    "test_explanation_locales.py",
+    "test_real_data.py",
     "test_training.py",
+    "test_atomic_loads.py",
 )
 
 

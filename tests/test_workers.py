@@ -20,11 +20,11 @@ from kgrec.api.jobs import STALE_S, Job, JobStore
 from kgrec.embeddings.build import build_embeddings
 from kgrec.embeddings.text_encoder import HashingTextEncoder
 from kgrec.embeddings.training import TrainingConfig
-from kgrec.graph.loaders import load_products, load_taxonomy
+from kgrec.graph.loaders import load_products
 from kgrec.graph.neo4j_launcher import LocalNeo4j
 from kgrec.graph.neo4j_store import Neo4jGraphStore
 from kgrec.graph.samples import AMAZON_TOYS_MAPPING
-from tests.conftest import DATA, TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD
 from tests.test_embeddings_neo4j import toys_subset
 
 API_KEY = "workers-admin-key"
@@ -88,7 +88,6 @@ def workers(
     store = Neo4jGraphStore(neo4j_driver)
     store.clear()
     tmp = tmp_path_factory.mktemp("workers")
-    load_taxonomy(store, DATA / "google_taxonomy" / "taxonomy-with-ids.en-US.2021-09-21.txt")
     load_products(store, toys_subset(tmp, 150), taxonomy="amazon_uk", mapping=AMAZON_TOYS_MAPPING)
     home = tmp / "home"
     config = TrainingConfig(model="DistMult", dim=16, epochs=5, batch_size=1024, frequency=5, eval_sample=100)

@@ -29,25 +29,31 @@ def fit_ease(data: InteractionMatrix, *, l2: float = 100.0) -> ItemItemModel:
 
 def regularised_inverse(x: sp.csr_matrix, l2: float) -> NDArray[np.float64]:
     """P = (XᵀX + λI)⁻¹, the same matrix either way, at the cost of the smaller side: with fewer
-    users than items, by Woodbury's identity P = (I − Xᵀ(λI + XXᵀ)⁻¹X) / λ, which factors a
-    users × users matrix (Instacart's dev sample: ~200 users, ~7,000 items; the items' inverse
-    was 63 % of its evaluation test); otherwise the items' Gram matrix by Cholesky (it is
-    symmetric positive definite: about half the work of a general inverse)."""
+    users than items, by Woodbury's identity P = (I − Xᵀ(λI + XXᵀ)⁻¹X) / λ, which inverts a
+    users × users matrix (Instacart's dev sample: 1,809 users, 6,645 items; the items' inverse
+    was 63 % of its evaluation test) and multiplies it by the sparse X from both sides;
+    otherwise the items' Gram matrix. Both are symmetric positive definite: Cholesky."""
     users, items = x.shape
     if users < items:
         kernel = np.asarray((x @ x.T).toarray(), dtype=np.float64)
         kernel[np.diag_indices_from(kernel)] += l2
-        solved = scipy.linalg.solve(kernel, x.toarray(), assume_a="pos")
-        precision = -np.asarray(x.T @ solved, dtype=np.float64)
+        left = np.asarray(x.T @ _spd_inverse(kernel), dtype=np.float64)  # Xᵀ(λI + XXᵀ)⁻¹
+        precision = -np.ascontiguousarray(np.asarray(x.T @ left.T, dtype=np.float64).T)
         precision[np.diag_indices_from(precision)] += 1.0
         precision /= l2
         return precision
     gram = np.asarray((x.T @ x).toarray(), dtype=np.float64)
     gram[np.diag_indices_from(gram)] += l2
-    factor, info = scipy.linalg.lapack.dpotrf(gram, lower=False, overwrite_a=True)
+    return _spd_inverse(gram)
+
+
+def _spd_inverse(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The inverse of a symmetric positive definite matrix (overwritten): LAPACK's Cholesky
+    factor and inverse, about half the work of a general inverse."""
+    factor, info = scipy.linalg.lapack.dpotrf(matrix, lower=False, overwrite_a=True)
     if info == 0:
         inverse, info = scipy.linalg.lapack.dpotri(factor, lower=False, overwrite_c=True)
     if info != 0:
-        raise np.linalg.LinAlgError(f"XᵀX + λI is not positive definite (LAPACK info {info})")
+        raise np.linalg.LinAlgError(f"not positive definite (LAPACK info {info})")
     upper: NDArray[np.float64] = np.triu(inverse)
     return upper + np.triu(upper, 1).T

@@ -120,6 +120,11 @@ class CatalogIndex:
         vectors = artifact.matrix("text_vectors.npy")
         self.category_text = normalise_rows(vectors[rows]) if len(rows) else None
 
+    @property
+    def raw_popularity(self) -> NDArray[np.float64]:
+        """Each product's event count (live events included), unscaled."""
+        return self._raw_popularity
+
     def update_popularity(self, pid: str) -> None:
         """A live event changed one product's count (in the projection): rescale its popularity.
 

@@ -55,6 +55,10 @@ FEATURES: tuple[str, ...] = (
     *(f"{g}_share" for g in GROUPS),
     "neighbour_of_history",
     "neighbour_of_history_share",
+    "text_history_mean",
+    "text_history_max",
+    "category_popularity",
+    "category_popularity_in_history",
 )
 Matrix = NDArray[np.float32]
 # Candidate sources whose candidates alone the ranker neither learns from nor ranks; they follow
@@ -153,6 +157,33 @@ def _neighbour_counts(signals: Signals, rows: NDArray[np.int64]) -> Matrix:
     return out
 
 
+def _text_similarity(signals: Signals, rows: NDArray[np.int64]) -> tuple[Matrix, Matrix]:
+    """Each candidate's title cosine to the history's weighted mean title and to its closest
+    history title: what a basket is about, which co-occurrence counts miss for rarely bought items."""
+    history = signals.history
+    if not history.rows.size or not rows.size:
+        return np.zeros(rows.size, np.float32), np.zeros(rows.size, np.float32)
+    catalog = signals.catalog
+    cand, hist = catalog.text_rows(rows), catalog.text_rows(history.rows)
+    sims = cand @ hist.T
+    centre = history.weights @ hist
+    norm = float(np.linalg.norm(centre))
+    mean = cand @ (centre / norm) if norm > 0 else np.zeros(rows.size, np.float32)
+    return np.asarray(mean, np.float32), np.asarray(sims.max(axis=1), np.float32)
+
+
+def _category_popularity(codes: NDArray[np.int64], signals: Signals, rows: NDArray[np.int64]) -> Matrix:
+    """Each candidate's share of its category's events (0 without a category): how popular it is
+    among the items a shopper in that category chooses from, rather than across the shop."""
+    counts = signals.catalog.raw_popularity
+    known = codes >= 0
+    totals = np.bincount(codes[known], weights=counts[known], minlength=int(codes.max(initial=-1)) + 1)
+    cand = codes[rows]
+    total = np.where(cand >= 0, totals[np.maximum(cand, 0)] if totals.size else 0.0, 0.0)
+    out: Matrix = np.where(total > 0, counts[rows] / np.maximum(total, 1e-12), 0.0).astype(np.float32)
+    return out
+
+
 def candidate_features(
     signals: Signals,
     rows: NDArray[np.int64],
@@ -183,9 +214,13 @@ def candidate_features(
         np.full(n, np.log1p(signals.history.rows.size), np.float32),
         np.full(n, np.log1p(n), np.float32),
     ]
-    columns += [_history_share(codes[g], signals, rows) for g in GROUPS]
+    shares = [_history_share(codes[g], signals, rows) for g in GROUPS]
+    columns += shares
     counts = _neighbour_counts(signals, rows)
     columns += [counts, counts / max(signals.history.rows.size, 1)]
+    columns += _text_similarity(signals, rows)
+    within = _category_popularity(codes["category"], signals, rows)
+    columns += [within, within * shares[GROUPS.index("category")]]
     return np.column_stack(columns).astype(np.float32)
 
 

@@ -242,3 +242,39 @@ def test_the_ranker_ranks_candidates_with_evidence_and_leaves_the_fill_after_the
     assert ranked_rows(found, rows).tolist() == [True, False, False, True]
     # The fill alone is not even in the pool the features' ranks are taken over; the KG's is.
     assert pool_rows(found, rows).tolist() == [True, False, True, True]
+
+
+def test_title_and_within_category_popularity_features_by_hand(tmp_path: Path) -> None:
+    """Shoppers bought trains 10-0 and 10-1 twice each and puzzle 20-0 once (`EVENTS`): within
+    its category 10-1 holds 2 of the trains' 4 events and 20-0 all of the puzzles' 1."""
+    rec = build(tmp_path)
+    pids, features, _ = rec.pool_features(["10-0"])
+    row = {pid: i for i, pid in enumerate(pids)}
+    within, in_history = COLUMN["category_popularity"], COLUMN["category_popularity_in_history"]
+    assert features[row["10-1"], within] == pytest.approx(0.5)
+    assert features[row["10-1"], in_history] == pytest.approx(0.5)  # the whole history is trains
+    assert features[row["20-0"], within] == pytest.approx(1.0)
+    assert features[row["20-0"], in_history] == 0.0  # no puzzle in the history
+    never_bought = [p for p in pids if p not in {"10-0", "10-1", "20-0"}]
+    assert never_bought and all(features[row[p], within] == 0.0 for p in never_bought)
+
+    # Title cosines: one history item, so its mean title is its own and both features agree.
+    text = rec.catalog.text
+    own = text[rec.catalog.row["10-0"]]
+    for pid in pids:
+        cosine = float(text[rec.catalog.row[pid]] @ own)
+        assert features[row[pid], COLUMN["text_history_mean"]] == pytest.approx(cosine, abs=1e-5)
+        assert features[row[pid], COLUMN["text_history_max"]] == pytest.approx(cosine, abs=1e-5)
+    # Two history items: the closest title is the larger of the two cosines; the mean title is
+    # the history's weighted sum of its titles, made unit length.
+    pids, features, _ = rec.pool_features(["10-0", "20-0"])
+    weighted = rec._history(None, ["10-0", "20-0"])
+    history = text[weighted.rows]
+    assert sorted(weighted.rows.tolist()) == sorted(rec.catalog.row[p] for p in ("10-0", "20-0"))
+    centre = weighted.weights[0] * history[0] + weighted.weights[1] * history[1]
+    centre /= np.linalg.norm(centre)
+    for i, pid in enumerate(pids):
+        cosines = history @ text[rec.catalog.row[pid]]
+        assert features[i, COLUMN["text_history_max"]] == pytest.approx(float(cosines.max()), abs=1e-5)
+        mean = float(centre @ text[rec.catalog.row[pid]])
+        assert features[i, COLUMN["text_history_mean"]] == pytest.approx(mean, abs=1e-5)

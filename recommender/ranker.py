@@ -6,7 +6,8 @@ basket"). A shop's evaluation (`kgrec evaluate ... --apply`) trains a ranking mo
 evidence the pipeline already has for each candidate (the collaborative sources and their ranks,
 co-occurrence, popularity, the linear score) and over graph features the simple baselines lack
 (the share of the history in the candidate's category, its parent, its region, its brand; how many
-history items list it as a neighbour), and saves it beside the artifacts (`ranker.json`).
+history items list it as a neighbour; its title's cosine to the history's titles; its share of its
+category's events), and saves it beside the artifacts (`ranker.json`).
 `Recommender.load` reads it; history requests without a query are then ranked by it, query
 requests keep the linear fusion. The KG vectors are left out of the features: they were trained
 on events that the training cases hide (evaluation/validation.py).

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 FILE = "ranker.json"
 SOURCES = ("walk", "ease", "itemknn", "knowledge")
 GROUPS = ("category", "parent", "brand", "taxonomy", "community")
-FEATURES: tuple[str, ...] = (
+BASE_FEATURES: tuple[str, ...] = (
     *SOURCES,
     *(f"{s}_rank" for s in SOURCES),
     "collaborative",
@@ -56,11 +56,16 @@ FEATURES: tuple[str, ...] = (
     *(f"{g}_share" for g in GROUPS),
     "neighbour_of_history",
     "neighbour_of_history_share",
+)
+# Titles and within-category popularity (session 12): offered to the ranker as a block that the
+# held-back requests take or leave (evaluation/ranker_training.py `FEATURE_SETS`).
+CONTENT_FEATURES: tuple[str, ...] = (
     "text_history_mean",
     "text_history_max",
     "category_popularity",
     "category_popularity_in_history",
 )
+FEATURES: tuple[str, ...] = (*BASE_FEATURES, *CONTENT_FEATURES)
 Matrix = NDArray[np.float32]
 # Candidate sources whose candidates alone the ranker neither learns from nor ranks; they follow
 # the ranked ones in the served list. The KG vectors' sources: the KG is trained on the events the
@@ -74,6 +79,11 @@ UNRANKED_SOURCES = frozenset({"kg", "history_kg", "popular"})
 FILL_SOURCES = frozenset({"popular"})
 # Where the ranked candidates' scores start, above those the ranker leaves out.
 RANKED_FLOOR = 1e-3
+
+
+def feature_columns(names: tuple[str, ...]) -> NDArray[np.int64]:
+    """Where each of `names` sits in a `FEATURES` row."""
+    return np.array([FEATURES.index(n) for n in names], dtype=np.int64)
 
 
 def linear_base(relevance: NDArray[np.floating]) -> Matrix:
@@ -227,17 +237,20 @@ def candidate_features(
 
 @dataclass(frozen=True, slots=True)
 class LearnedRanker:
-    """A trained ranking model over `FEATURES`, the weight of the linear fusion's score it was
-    boosted from (`base_scale`; 0: trees from nothing), and where it came from."""
+    """A trained ranking model over `features` (some of `FEATURES`), the weight of
+    the linear fusion's score it was boosted from (`base_scale`; 0: trees from nothing), and where
+    it came from."""
 
     booster: lgb.Booster
     base_scale: float
     source: str
+    features: tuple[str, ...] = FEATURES
 
     def score(self, features: Matrix, linear: NDArray[np.floating]) -> Matrix:
-        """Each candidate's relevance on 0..1 from its features and its linear fused relevance
+        """Each candidate's relevance on 0..1 from its `FEATURES` row and its linear fused relevance
         (min-max over the pool: the re-rankers and the region targets expect non-negative scores)."""
-        trees = np.asarray(self.booster.predict(features, raw_score=True, num_threads=1), dtype=np.float64)
+        used = features if self.features == FEATURES else features[:, feature_columns(self.features)]
+        trees = np.asarray(self.booster.predict(used, raw_score=True, num_threads=1), dtype=np.float64)
         raw = trees + self.base_scale * linear_base(linear)
         low, high = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 0.0)
         out: Matrix = ((raw - low) / (high - low) if high > low else np.ones_like(raw)).astype(np.float32)
@@ -245,7 +258,7 @@ class LearnedRanker:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "features": list(FEATURES),
+            "features": list(self.features),
             "base_scale": self.base_scale,
             "source": self.source,
             "model": self.booster.model_to_string(),
@@ -265,10 +278,12 @@ def read_ranker(path: Path) -> LearnedRanker:
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data["features"] != list(FEATURES):
-            raise ValueError(f"its features {data['features']} are not this version's {list(FEATURES)}")
+        used = tuple(data["features"])
+        if not set(used) <= set(FEATURES):
+            raise ValueError(f"its features {list(used)} are not among this version's {list(FEATURES)}")
         scale = float(data["base_scale"])
-        return LearnedRanker(lgb.Booster(model_str=data["model"]), scale, str(data.get("source", "")))
+        booster = lgb.Booster(model_str=data["model"])
+        return LearnedRanker(booster, scale, str(data.get("source", "")), used)
     except (ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
         raise ArtifactError(
             f"{path} is not a valid ranker file ({exc}); delete it or re-run --apply"

@@ -187,8 +187,7 @@ def _category_popularity(codes: NDArray[np.int64], signals: Signals, rows: NDArr
     """Each candidate's share of its category's events (0 without a category): how popular it is
     among the items a shopper in that category chooses from, rather than across the shop."""
     counts = signals.catalog.raw_popularity
-    known = codes >= 0
-    totals = np.bincount(codes[known], weights=counts[known], minlength=int(codes.max(initial=-1)) + 1)
+    totals = signals.catalog.events_per_group("category", codes)
     cand = codes[rows]
     total = np.where(cand >= 0, totals[np.maximum(cand, 0)] if totals.size else 0.0, 0.0)
     out: Matrix = np.where(total > 0, counts[rows] / np.maximum(total, 1e-12), 0.0).astype(np.float32)

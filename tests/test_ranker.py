@@ -266,6 +266,10 @@ def test_title_and_within_category_popularity_features_by_hand(tmp_path: Path) -
     assert features[row["20-0"], in_history] == 0.0  # no puzzle in the history
     never_bought = [p for p in pids if p not in {"10-0", "10-1", "20-0"}]
     assert never_bought and all(features[row[p], within] == 0.0 for p in never_bought)
+    # A live purchase of 10-1: 3 of the trains' 5 events now (the category totals are not stale).
+    assert rec.record_event(pseudonymise("cy", KEY), "10-1", "purchase", 1_800_000_000)
+    pids, features, _ = rec.pool_features(["10-0"])
+    assert features[pids.index("10-1"), within] == pytest.approx(0.6)
 
     # Title cosines: one history item, so its mean title is its own and both features agree.
     text = rec.catalog.text

@@ -6,7 +6,8 @@ basket"). A shop's evaluation (`kgrec evaluate ... --apply`) trains a ranking mo
 evidence the pipeline already has for each candidate (the collaborative sources and their ranks,
 co-occurrence, popularity, the linear score) and over graph features the simple baselines lack
 (the share of the history in the candidate's category, its parent, its region, its brand; how many
-history items list it as a neighbour), and saves it beside the artifacts (`ranker.json`).
+history items list it as a neighbour; its title's cosine to the history's titles; its share of its
+category's events), and saves it beside the artifacts (`ranker.json`).
 `Recommender.load` reads it; history requests without a query are then ranked by it, query
 requests keep the linear fusion. The KG vectors are left out of the features: they were trained
 on events that the training cases hide (evaluation/validation.py).
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 FILE = "ranker.json"
 SOURCES = ("walk", "ease", "itemknn", "knowledge")
 GROUPS = ("category", "parent", "brand", "taxonomy", "community")
-FEATURES: tuple[str, ...] = (
+BASE_FEATURES: tuple[str, ...] = (
     *SOURCES,
     *(f"{s}_rank" for s in SOURCES),
     "collaborative",
@@ -56,6 +57,15 @@ FEATURES: tuple[str, ...] = (
     "neighbour_of_history",
     "neighbour_of_history_share",
 )
+# Titles and within-category popularity (session 12): offered to the ranker as a block that the
+# held-back requests take or leave (evaluation/ranker_training.py `FEATURE_SETS`).
+CONTENT_FEATURES: tuple[str, ...] = (
+    "text_history_mean",
+    "text_history_max",
+    "category_popularity",
+    "category_popularity_in_history",
+)
+FEATURES: tuple[str, ...] = (*BASE_FEATURES, *CONTENT_FEATURES)
 Matrix = NDArray[np.float32]
 # Candidate sources whose candidates alone the ranker neither learns from nor ranks; they follow
 # the ranked ones in the served list. The KG vectors' sources: the KG is trained on the events the
@@ -69,6 +79,11 @@ UNRANKED_SOURCES = frozenset({"kg", "history_kg", "popular"})
 FILL_SOURCES = frozenset({"popular"})
 # Where the ranked candidates' scores start, above those the ranker leaves out.
 RANKED_FLOOR = 1e-3
+
+
+def feature_columns(names: tuple[str, ...]) -> NDArray[np.int64]:
+    """Where each of `names` sits in a `FEATURES` row."""
+    return np.array([FEATURES.index(n) for n in names], dtype=np.int64)
 
 
 def linear_base(relevance: NDArray[np.floating]) -> Matrix:
@@ -153,6 +168,32 @@ def _neighbour_counts(signals: Signals, rows: NDArray[np.int64]) -> Matrix:
     return out
 
 
+def _text_similarity(signals: Signals, rows: NDArray[np.int64]) -> tuple[Matrix, Matrix]:
+    """Each candidate's title cosine to the history's weighted mean title and to its closest
+    history title: what a basket is about, which co-occurrence counts miss for rarely bought items."""
+    history = signals.history
+    if not history.rows.size or not rows.size:
+        return np.zeros(rows.size, np.float32), np.zeros(rows.size, np.float32)
+    catalog = signals.catalog
+    cand, hist = catalog.text_rows(rows), catalog.text_rows(history.rows)
+    sims = cand @ hist.T
+    centre = history.weights @ hist
+    norm = float(np.linalg.norm(centre))
+    mean = cand @ (centre / norm) if norm > 0 else np.zeros(rows.size, np.float32)
+    return np.asarray(mean, np.float32), np.asarray(sims.max(axis=1), np.float32)
+
+
+def _category_popularity(codes: NDArray[np.int64], signals: Signals, rows: NDArray[np.int64]) -> Matrix:
+    """Each candidate's share of its category's events (0 without a category): how popular it is
+    among the items a shopper in that category chooses from, rather than across the shop."""
+    counts = signals.catalog.raw_popularity
+    totals = signals.catalog.events_per_group("category", codes)
+    cand = codes[rows]
+    total = np.where(cand >= 0, totals[np.maximum(cand, 0)] if totals.size else 0.0, 0.0)
+    out: Matrix = np.where(total > 0, counts[rows] / np.maximum(total, 1e-12), 0.0).astype(np.float32)
+    return out
+
+
 def candidate_features(
     signals: Signals,
     rows: NDArray[np.int64],
@@ -183,25 +224,32 @@ def candidate_features(
         np.full(n, np.log1p(signals.history.rows.size), np.float32),
         np.full(n, np.log1p(n), np.float32),
     ]
-    columns += [_history_share(codes[g], signals, rows) for g in GROUPS]
+    shares = [_history_share(codes[g], signals, rows) for g in GROUPS]
+    columns += shares
     counts = _neighbour_counts(signals, rows)
     columns += [counts, counts / max(signals.history.rows.size, 1)]
+    columns += _text_similarity(signals, rows)
+    within = _category_popularity(codes["category"], signals, rows)
+    columns += [within, within * shares[GROUPS.index("category")]]
     return np.column_stack(columns).astype(np.float32)
 
 
 @dataclass(frozen=True, slots=True)
 class LearnedRanker:
-    """A trained ranking model over `FEATURES`, the weight of the linear fusion's score it was
-    boosted from (`base_scale`; 0: trees from nothing), and where it came from."""
+    """A trained ranking model over `features` (some of `FEATURES`), the weight of
+    the linear fusion's score it was boosted from (`base_scale`; 0: trees from nothing), and where
+    it came from."""
 
     booster: lgb.Booster
     base_scale: float
     source: str
+    features: tuple[str, ...] = FEATURES
 
     def score(self, features: Matrix, linear: NDArray[np.floating]) -> Matrix:
-        """Each candidate's relevance on 0..1 from its features and its linear fused relevance
+        """Each candidate's relevance on 0..1 from its `FEATURES` row and its linear fused relevance
         (min-max over the pool: the re-rankers and the region targets expect non-negative scores)."""
-        trees = np.asarray(self.booster.predict(features, raw_score=True, num_threads=1), dtype=np.float64)
+        used = features if self.features == FEATURES else features[:, feature_columns(self.features)]
+        trees = np.asarray(self.booster.predict(used, raw_score=True, num_threads=1), dtype=np.float64)
         raw = trees + self.base_scale * linear_base(linear)
         low, high = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 0.0)
         out: Matrix = ((raw - low) / (high - low) if high > low else np.ones_like(raw)).astype(np.float32)
@@ -209,7 +257,7 @@ class LearnedRanker:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "features": list(FEATURES),
+            "features": list(self.features),
             "base_scale": self.base_scale,
             "source": self.source,
             "model": self.booster.model_to_string(),
@@ -229,10 +277,12 @@ def read_ranker(path: Path) -> LearnedRanker:
 
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data["features"] != list(FEATURES):
-            raise ValueError(f"its features {data['features']} are not this version's {list(FEATURES)}")
+        used = tuple(data["features"])
+        if not set(used) <= set(FEATURES):
+            raise ValueError(f"its features {list(used)} are not among this version's {list(FEATURES)}")
         scale = float(data["base_scale"])
-        return LearnedRanker(lgb.Booster(model_str=data["model"]), scale, str(data.get("source", "")))
+        booster = lgb.Booster(model_str=data["model"])
+        return LearnedRanker(booster, scale, str(data.get("source", "")), used)
     except (ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
         raise ArtifactError(
             f"{path} is not a valid ranker file ({exc}); delete it or re-run --apply"

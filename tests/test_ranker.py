@@ -11,7 +11,14 @@ import pytest
 from numpy.typing import NDArray
 
 from kgrec.evaluation.harness import Evaluator, clearly_better
-from kgrec.evaluation.ranker_training import KEEP_MIN_GAIN_SE, RankingData, fit_ranker, train_ranker
+from kgrec.evaluation.ranker_training import (
+    KEEP_MIN_GAIN_SE,
+    RankingData,
+    choose_ranker,
+    fit_ranker,
+    held_back,
+    train_ranker,
+)
 from kgrec.evaluation.splits import EvalCase
 from kgrec.evaluation.validation import build_validation, ranker_validations
 from kgrec.graph.errors import ArtifactError
@@ -19,6 +26,8 @@ from kgrec.graph.interaction_parsing import RawInteraction
 from kgrec.graph.pseudonym import pseudonymise
 from kgrec.recommender.candidates import Candidates
 from kgrec.recommender.ranker import (
+    BASE_FEATURES,
+    CONTENT_FEATURES,
     FEATURES,
     FILE,
     install_ranker,
@@ -95,7 +104,7 @@ def test_a_saved_ranker_scores_as_the_trained_one_and_a_bad_file_is_named(tmp_pa
     assert loaded is not None and loaded.source == "s" and loaded.base_scale == 3.0
     np.testing.assert_allclose(loaded.score(probe, linear), ranker.score(probe, linear), rtol=1e-6)
     assert load_ranker(tmp_path / "elsewhere") is None
-    path.write_text('{"features": ["walk"], "model": ""}', encoding="utf-8")
+    path.write_text('{"features": ["walk", "colour"], "model": ""}', encoding="utf-8")
     with pytest.raises(ArtifactError, match=FILE):
         read_ranker(path)
 
@@ -242,3 +251,84 @@ def test_the_ranker_ranks_candidates_with_evidence_and_leaves_the_fill_after_the
     assert ranked_rows(found, rows).tolist() == [True, False, False, True]
     # The fill alone is not even in the pool the features' ranks are taken over; the KG's is.
     assert pool_rows(found, rows).tolist() == [True, False, True, True]
+
+
+def test_title_and_within_category_popularity_features_by_hand(tmp_path: Path) -> None:
+    """Shoppers bought trains 10-0 and 10-1 twice each and puzzle 20-0 once (`EVENTS`): within
+    its category 10-1 holds 2 of the trains' 4 events and 20-0 all of the puzzles' 1."""
+    rec = build(tmp_path)
+    pids, features, _ = rec.pool_features(["10-0"])
+    row = {pid: i for i, pid in enumerate(pids)}
+    within, in_history = COLUMN["category_popularity"], COLUMN["category_popularity_in_history"]
+    assert features[row["10-1"], within] == pytest.approx(0.5)
+    assert features[row["10-1"], in_history] == pytest.approx(0.5)  # the whole history is trains
+    assert features[row["20-0"], within] == pytest.approx(1.0)
+    assert features[row["20-0"], in_history] == 0.0  # no puzzle in the history
+    never_bought = [p for p in pids if p not in {"10-0", "10-1", "20-0"}]
+    assert never_bought and all(features[row[p], within] == 0.0 for p in never_bought)
+    # A live purchase of 10-1: 3 of the trains' 5 events now (the category totals are not stale).
+    assert rec.record_event(pseudonymise("cy", KEY), "10-1", "purchase", 1_800_000_000)
+    pids, features, _ = rec.pool_features(["10-0"])
+    assert features[pids.index("10-1"), within] == pytest.approx(0.6)
+
+    # Title cosines: one history item, so its mean title is its own and both features agree.
+    text = rec.catalog.text
+    own = text[rec.catalog.row["10-0"]]
+    for pid in pids:
+        cosine = float(text[rec.catalog.row[pid]] @ own)
+        assert features[row[pid], COLUMN["text_history_mean"]] == pytest.approx(cosine, abs=1e-5)
+        assert features[row[pid], COLUMN["text_history_max"]] == pytest.approx(cosine, abs=1e-5)
+    # Two history items: the closest title is the larger of the two cosines; the mean title is
+    # the history's weighted sum of its titles, made unit length.
+    pids, features, _ = rec.pool_features(["10-0", "20-0"])
+    weighted = rec._history(None, ["10-0", "20-0"])
+    history = text[weighted.rows]
+    assert sorted(weighted.rows.tolist()) == sorted(rec.catalog.row[p] for p in ("10-0", "20-0"))
+    centre = weighted.weights[0] * history[0] + weighted.weights[1] * history[1]
+    centre /= np.linalg.norm(centre)
+    for i, pid in enumerate(pids):
+        cosines = history @ text[rec.catalog.row[pid]]
+        assert features[i, COLUMN["text_history_max"]] == pytest.approx(float(cosines.max()), abs=1e-5)
+        mean = float(centre @ text[rec.catalog.row[pid]])
+        assert features[i, COLUMN["text_history_mean"]] == pytest.approx(mean, abs=1e-5)
+
+
+def _closest_title(features: np.ndarray, short: bool) -> int:
+    return int(np.argmax(features[:, COLUMN["text_history_max"]]))
+
+
+def _with_titles(n: int, seed: int, relevant: Any) -> RankingData:
+    """`_requests` with random title cosines as well (SYNTHETIC)."""
+    data, rng = _requests(n, seed, lambda f, s: 0), np.random.default_rng(seed + 100)
+    out = RankingData()
+    for features, base, user in zip(data.features, data.bases, data.users, strict=True):
+        features[:, COLUMN["text_history_max"]] = rng.uniform(0.0, 1.0, features.shape[0])
+        labels = np.zeros(features.shape[0], np.float32)
+        labels[relevant(features, False)] = 1.0
+        out.add(features, labels, base, user)
+    return out
+
+
+def test_the_held_back_requests_choose_whether_the_ranker_reads_the_content_features(tmp_path: Path) -> None:
+    # Where the hidden item is the one with the closest title, only the content block can find it.
+    data = _with_titles(300, 1, _closest_title)
+    ranker, report = choose_ranker(data, seed=7, source="s")
+    assert ranker is not None and report["features"] == "with content" and ranker.features == FEATURES
+    held = report["held_back_ndcg@10"]
+    assert max(held[f"with content, from {s:g} x linear"] for s in (0, 3, 10)) > max(
+        held[f"base, from {s:g} x linear"] for s in (0, 3, 10)
+    )
+    assert sum(held_back(u) for u in data.users) == int(report["held_back"].split()[0])
+
+    # A ranker on the base block reads only those columns of a full row, and keeps them when saved.
+    train = _with_titles(100, 1, _least_popular)
+    base = train_ranker(train, None, scale=0.0, seed=7, source="s", rounds=20, features=BASE_FEATURES)
+    probe = _with_titles(1, 3, _least_popular).features[0]
+    shuffled = probe.copy()
+    for name in CONTENT_FEATURES:
+        shuffled[:, COLUMN[name]] = np.random.default_rng(5).uniform(0.0, 1.0, probe.shape[0])
+    linear = np.linspace(0.0, 1.0, 20)
+    np.testing.assert_array_equal(base.score(probe, linear), base.score(shuffled, linear))
+    loaded = read_ranker(save_ranker(tmp_path / FILE, base))
+    assert loaded.features == BASE_FEATURES
+    np.testing.assert_allclose(loaded.score(probe, linear), base.score(probe, linear), rtol=1e-6)

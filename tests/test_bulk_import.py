@@ -71,8 +71,7 @@ def load_everything(store: LoadTarget, work: Path) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNeo4j]:
-    """Started by the tests that use it (`start` is a no-op when it runs): the fresh-home test
-    needs its ports free, and nothing starts it again only to stop it at the module's end."""
+    """A home never started before the shared import below, which starts it."""
     local = make_test_server(
         tmp_path_factory.mktemp("bulk-neo4j-home"), port_offset=2, heap="512m", pagecache="128m"
     )
@@ -123,6 +122,15 @@ def snapshot(store: Neo4jGraphStore) -> dict[str, Any]:
     }
 
 
+def drop_schema(store: Neo4jGraphStore) -> None:
+    """Every constraint and index but the token lookups every database has, so that the indexes
+    after a transactional load are the ones it made. The names come from the server."""
+    for record in store.run("SHOW CONSTRAINTS YIELD name RETURN name"):
+        store.schema(f"DROP CONSTRAINT `{record['name']}`")
+    for record in store.run("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"):
+        store.schema(f"DROP INDEX `{record['name']}`")
+
+
 @dataclass(frozen=True)
 class Imported:
     transactional: dict[str, Any]
@@ -133,16 +141,11 @@ class Imported:
 
 @pytest.fixture(scope="module")
 def imported(server: LocalNeo4j, tmp_path_factory: pytest.TempPathFactory) -> Imported:
-    """Everything loaded by the transactional loader and snapshotted, then the database emptied
-    and the same files bulk-imported: one import, which the tests below only read."""
+    """Everything bulk-imported into the never-started home and snapshotted, then the database
+    emptied, its schema dropped and the same files loaded by the transactional loader: one import
+    and one server start, which the tests below only read. (The import into a started, empty
+    server is `test_bulk_import_stops_a_running_empty_server_and_starts_it_again`.)"""
     work = tmp_path_factory.mktemp("bulk")
-    server.start()
-    with store_on(server) as store:
-        store.clear()
-        load_everything(store, work / "a")
-        transactional = snapshot(store)
-        store.clear()
-
     summary = bulk_load(
         server,
         lambda: store_on(server),
@@ -152,6 +155,12 @@ def imported(server: LocalNeo4j, tmp_path_factory: pytest.TempPathFactory) -> Im
     )
     with store_on(server) as store:
         bulk = snapshot(store)
+        store.clear()
+        drop_schema(store)
+        emptied = snapshot(store)
+        load_everything(store, work / "a")
+        transactional = snapshot(store)
+    assert not emptied["nodes"] and {index[1] for index in emptied["indexes"]} == {"LOOKUP"}
     return Imported(transactional, bulk, summary, work / "csv")
 
 
@@ -168,10 +177,18 @@ def test_bulk_import_leaves_the_graph_the_transactional_loader_leaves(imported: 
     assert not list(imported.csv_dir.glob("bulk-*")), "the CSVs are removed after the import"
 
 
+def test_bulk_import_into_a_never_started_home_needs_no_stop(imported: Imported) -> None:
+    """A first install: the home was never started, so its database is empty without looking."""
+    seconds = imported.summary.seconds
+    assert "stop" not in seconds and "check" not in seconds
+    assert "fresh home, not started" in seconds
+    assert imported.summary.nodes == imported.bulk["labels"]
+
+
 def test_bulk_import_refuses_a_database_that_holds_anything(
     server: LocalNeo4j, imported: Imported, tmp_path: Path
 ) -> None:
-    """The database holds the import above."""
+    """The database holds the transactional load above."""
     server.start()
     with store_on(server) as store:
         before = store.stats().nodes
@@ -187,23 +204,25 @@ def test_bulk_import_refuses_a_database_that_holds_anything(
         assert store.stats().nodes == before
 
 
-def test_bulk_import_into_a_never_started_home_needs_no_stop(server: LocalNeo4j, tmp_path: Path) -> None:
-    """A first install: the home was never started, so its database is empty without looking."""
-    server.stop()  # the fresh home takes its ports; a later test that needs the server starts it
-    fresh = make_test_server(tmp_path / "fresh-home", port_offset=2, heap="512m", pagecache="128m")
-    try:
-        summary = bulk_load(
-            fresh,
-            lambda: store_on(fresh),
-            lambda staging: load_taxonomy(staging, EN),
-            work_dir=tmp_path / "csv",
-            max_memory="256m",
-        )
-        assert "stop" not in summary.seconds and "check" not in summary.seconds
-        assert "fresh home, not started" in summary.seconds
-        assert fresh.running_pid() is not None
-        with store_on(fresh) as store:
-            assert store.stats().nodes["Category"] == summary.nodes["Category"] > 5_000
-            assert store.stats().nodes == summary.nodes
-    finally:
-        fresh.stop()
+def test_bulk_import_stops_a_running_empty_server_and_starts_it_again(
+    server: LocalNeo4j, tmp_path: Path
+) -> None:
+    """The server runs (started here when this test runs alone) and its database is empty: the
+    import looks, stops it, imports and starts it again."""
+    server.start()
+    with store_on(server) as store:
+        store.clear()
+    before = server.running_pid()
+    summary = bulk_load(
+        server,
+        lambda: store_on(server),
+        lambda staging: load_taxonomy(staging, EN),
+        work_dir=tmp_path / "csv",
+        max_memory="256m",
+    )
+    assert {"check", "stop", "import", "start"} <= set(summary.seconds)
+    assert "fresh home, not started" not in summary.seconds
+    assert server.running_pid() not in (None, before)
+    with store_on(server) as store:
+        assert store.stats().nodes["Category"] == summary.nodes["Category"] > 5_000
+        assert store.stats().nodes == summary.nodes

@@ -1,7 +1,7 @@
 """Diversity re-rankers: pure numpy functions registered by name.
 
 Every re-ranker has the signature `rerank(relevance, item_vectors, regions, k, diversity,
-target=None) -> indices`. `diversity` means the same everywhere: 0 returns the relevance
+target=None, known=()) -> indices`. `diversity` means the same everywhere: 0 returns the relevance
 order, 1 asks for the most coverage the method can give. `relevance` is any real score
 (higher is better), `item_vectors` are L2-normalised rows, `regions` is an int region id per
 item, `target` an optional distribution over region ids (the query's or the user's), `known` the
@@ -261,7 +261,7 @@ def rerank_swap(
     cost at most `diversity` of min-max scaled relevance. Returned in relevance order.
 
     Coverage is a property of the set and NDCG's discount rewards relevant items first, so
-    the swaps give up only the list's least relevant places, and the items they bring in
+    the swaps give up repeats, each at its cost in relevance, and the items they bring in
     follow the ones they did not displace (docs/evaluation.md, session 10). The bound is on the
     list's total, not on each swap: a list of close scores buys several regions, one that
     would give up much for one region buys none, so one value trades alike on flat and steep

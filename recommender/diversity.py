@@ -118,6 +118,7 @@ def diversify(
             k - head,
             diversity,
             target,
+            set(regions.codes[history.rows].tolist()),
         )
     chosen = pool[np.concatenate([np.arange(head), head + picked]).astype(np.int64)]
     return Picks(pool.astype(np.int64), chosen)

@@ -292,6 +292,27 @@ def test_swap_gives_up_only_the_least_relevant_places_and_keeps_the_relevance_or
     assert picked(1.0) == [*range(8), 12, 18]
 
 
+def test_swap_reads_the_shoppers_regions_from_the_history(rec: Recommender) -> None:
+    c = rec.catalog
+    rows = np.arange(len(c.pids), dtype=np.int64)
+    relevance = np.linspace(1.0, 0.0, rows.size).astype(np.float32)
+    codes = c.regions["taxonomy"].codes
+    # The history is in region 1, which the top 10 shows four times (items 6-9); region 0 six times.
+    history = history_of(rec, [c.pids[6]]).history
+    assert int(codes[history.rows[0]]) == 1
+
+    def picked(diversity: float) -> list[int]:
+        plan = RecommendationRequest(diversity=diversity).plan("swap", 0)
+        return diversify(relevance, rows, c.kg, c.regions["taxonomy"], history, plan).chosen.tolist()
+
+    # Region 0's least relevant item (5; .783) goes first, for item 12 (region 2; .478): .304, too
+    # dear at d=.2, where a shopper of region 3 swapped item 9 for .130 (the test above).
+    assert picked(0.2) == list(range(10))
+    # Item 4 (.826) for item 18 (region 3; .217) would cost .609 more: d=.5 buys one swap, 1.0 both.
+    assert picked(0.5) == [*range(5), *range(6, 10), 12]
+    assert picked(1.0) == [*range(4), *range(6, 10), 12, 18]
+
+
 def test_region_target_weighs_a_region_by_the_square_root_of_its_relevance(rec: Recommender) -> None:
     c = rec.catalog
     codes = c.regions["taxonomy"].codes

@@ -74,6 +74,25 @@ def test_swap_by_hand() -> None:
     assert get_reranker("swap")(rel, vecs, regions, 3, 0.8, {0: 0.5, 2: 0.5}).tolist() == [0, 1, 4]
 
 
+def test_swap_gives_up_repeats_of_regions_the_shopper_does_not_know_first_by_hand() -> None:
+    # Scaled relevance [1, .9, .8, .7, .6, 0]; the top 4 show regions 0 0 1 1.
+    rel = np.array([1.0, 0.9, 0.8, 0.7, 0.6, 0.0])
+    regions = np.array([0, 0, 1, 1, 2, 3])
+    swap = get_reranker("swap")
+    # Nothing known: the least relevant repeat (item 3, region 1) for item 4 costs .1; item 1 for
+    # item 5 would cost .9 more.
+    assert swap(rel, np.eye(6), regions, 4, 0.35).tolist() == [0, 1, 2, 4]
+    # Region 1 known: region 0's repeat (item 1) goes first, for .9 - .6 = .3, though item 3 is
+    # less relevant (d=.35); at d=.2 that swap is too dear and the list stays as it was.
+    assert swap(rel, np.eye(6), regions, 4, 0.35, known={1}).tolist() == [0, 2, 3, 4]
+    assert swap(rel, np.eye(6), regions, 4, 0.2, known={1}).tolist() == [0, 1, 2, 3]
+    # Once no unknown region repeats, the known region's least relevant repeat goes: item 3 for
+    # item 5 (.7), .3 + .7 within 1.1.
+    assert swap(rel, np.eye(6), regions, 4, 1.1, known={1}).tolist() == [0, 2, 4, 5]
+    # Every region known: the same as none known.
+    assert swap(rel, np.eye(6), regions, 4, 0.35, known={0, 1, 2, 3}).tolist() == [0, 1, 2, 4]
+
+
 def test_swap_returns_the_chosen_items_in_relevance_order() -> None:
     # Candidates out of order: relevance order is 1, 3, 0, 2; regions 0, 0, 1, 0.
     rel = np.array([0.7, 1.0, 0.0, 0.9])

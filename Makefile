@@ -55,8 +55,12 @@ demo: demo-load
 	@echo
 	$(KGREC) serve --host 127.0.0.1 --port 8000
 
+# One worker more than the 2 cores: each worker also waits (JVM starts, subprocesses, HTTP,
+# Chromium), and a third fills those waits (docs/testing.md, session 12). `make test TEST_WORKERS=n`.
+TEST_WORKERS ?= 3
+
 test: install
-	$(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The fast tier: no Neo4j, no training, no model loading (markers `neo4j` and `slow`), < 60 s.
 test-fast: install

@@ -84,7 +84,7 @@ class CatalogIndex:
         self.popularity = _scaled_popularity(self._raw_popularity)
         self._popularity_version = 0
         self._popular: tuple[int, int, NDArray[np.int64]] = (-1, 0, np.zeros(0, np.int64))
-        self._group_events: dict[str, tuple[int, NDArray[np.float64]]] = {}
+        self._group_events: dict[str, tuple[int, NDArray[np.int64], NDArray[np.float64]]] = {}
         self._categories(artifact)
         self.regions = self._regions(artifact, taxonomy_depth)
 
@@ -128,16 +128,17 @@ class CatalogIndex:
 
     def events_per_group(self, name: str, codes: NDArray[np.int64]) -> NDArray[np.float64]:
         """The event counts summed per group code (`codes`: one per catalogue row, -1 for none),
-        kept under `name` until a live event changes a count: a request reads a few groups' totals,
-        a sum over the whole catalogue each time would cost milliseconds at a million products."""
+        kept under `name` (for these very `codes`) until a live event changes a count: a request
+        reads a few groups' totals, a sum over the whole catalogue each time would cost
+        milliseconds at a million products."""
         cached = self._group_events.get(name)
-        if cached is not None and cached[0] == self._popularity_version:
-            return cached[1]
+        if cached is not None and cached[0] == self._popularity_version and cached[1] is codes:
+            return cached[2]
         version, known = self._popularity_version, codes >= 0
         size = int(codes.max(initial=-1)) + 1
         counts = self._raw_popularity[known]
         totals = np.bincount(codes[known], weights=counts, minlength=size).astype(np.float64)
-        self._group_events[name] = (version, totals)
+        self._group_events[name] = (version, codes, totals)
         return totals
 
     def update_popularity(self, pid: str) -> None:

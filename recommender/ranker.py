@@ -201,8 +201,12 @@ def candidate_features(
     scores: Scores,
     weights: FusionWeights,
     codes: dict[str, NDArray[np.int64]],
+    *,
+    content: bool = True,
 ) -> Matrix:
-    """One row of `FEATURES` per candidate of a history request."""
+    """One row of `FEATURES` per candidate of a history request; without `content`, the
+    `CONTENT_FEATURES` columns are zeros (a ranker that reads none of them need not pay for the
+    title products and the category totals on every request)."""
     n = rows.size
     collab = signals.collaborative
     columns: list[NDArray[np.floating]] = []
@@ -228,9 +232,12 @@ def candidate_features(
     columns += shares
     counts = _neighbour_counts(signals, rows)
     columns += [counts, counts / max(signals.history.rows.size, 1)]
-    columns += _text_similarity(signals, rows)
-    within = _category_popularity(codes["category"], signals, rows)
-    columns += [within, within * shares[GROUPS.index("category")]]
+    if content:
+        columns += _text_similarity(signals, rows)
+        within = _category_popularity(codes["category"], signals, rows)
+        columns += [within, within * shares[GROUPS.index("category")]]
+    else:
+        columns += [np.zeros(n, np.float32)] * len(CONTENT_FEATURES)
     return np.column_stack(columns).astype(np.float32)
 
 
@@ -244,6 +251,10 @@ class LearnedRanker:
     base_scale: float
     source: str
     features: tuple[str, ...] = FEATURES
+
+    @property
+    def reads_content(self) -> bool:
+        return any(name in CONTENT_FEATURES for name in self.features)
 
     def score(self, features: Matrix, linear: NDArray[np.floating]) -> Matrix:
         """Each candidate's relevance on 0..1 from its `FEATURES` row and its linear fused relevance
@@ -280,8 +291,12 @@ def read_ranker(path: Path) -> LearnedRanker:
         used = tuple(data["features"])
         if not set(used) <= set(FEATURES):
             raise ValueError(f"its features {list(used)} are not among this version's {list(FEATURES)}")
+        if not used or len(set(used)) != len(used):
+            raise ValueError(f"its feature list {list(used)} is empty or names a feature twice")
         scale = float(data["base_scale"])
         booster = lgb.Booster(model_str=data["model"])
+        if booster.num_feature() != len(used):
+            raise ValueError(f"its model reads {booster.num_feature()} features, its list names {len(used)}")
         return LearnedRanker(booster, scale, str(data.get("source", "")), used)
     except (ValueError, KeyError, TypeError, lgb.basic.LightGBMError) as exc:
         raise ArtifactError(

@@ -214,7 +214,8 @@ class Recommender:
         (`ranked_rows`)."""
         if self.ranker is None or signals.query is not None or not signals.history.rows.size or not rows.size:
             return scores
-        ranked, features = self._ranked_features(signals, rows, found, scores)
+        content = self.ranker.reads_content
+        ranked, features = self._ranked_features(signals, rows, found, scores, content=content)
         if not ranked.any():
             return scores
         relevance = np.zeros(rows.size, np.float32)
@@ -223,7 +224,13 @@ class Recommender:
         return replace(scores, relevance=relevance)
 
     def _ranked_features(
-        self, signals: Signals, rows: NDArray[np.int64], found: Candidates, scores: Scores
+        self,
+        signals: Signals,
+        rows: NDArray[np.int64],
+        found: Candidates,
+        scores: Scores,
+        *,
+        content: bool = True,
     ) -> tuple[NDArray[np.bool_], NDArray[np.float32]]:
         """Which of `rows` the ranker scores, and their features, taken over the pool (every row
         but the popular fill's alone). Serving and the ranker's training pools both come here, so
@@ -233,7 +240,7 @@ class Recommender:
             return ranked, np.zeros((0, len(FEATURES)), np.float32)
         pool = pool_rows(found, rows)
         features = candidate_features(
-            signals, rows[pool], found, scores.subset(pool), self.weights, self.group_codes
+            signals, rows[pool], found, scores.subset(pool), self.weights, self.group_codes, content=content
         )
         return ranked, features[ranked[pool]]
 

@@ -1,6 +1,6 @@
 """One real Neo4j per test session, on ports other than 7687/7474, in a temp home.
 
-Under pytest-xdist (`make test` runs two workers) each worker is a session of its own with its
+Under pytest-xdist (`make test` runs three workers) each worker is a session of its own with its
 own Neo4j: worker n listens on the KGREC_TEST_* ports + 5n (the bulk-import tests take + 2 of
 those), and the trained toys catalogue is trained by the first worker that asks for it and
 reused by the others."""
@@ -50,7 +50,7 @@ TEST_HTTP_PORT = int(os.environ.get("KGREC_TEST_HTTP_PORT", "17474")) + PORTS_PE
 TEST_PASSWORD = "kgrec-test-password"
 # The suite starts ~7 servers and ~5 neo4j-admin runs, each for seconds to a minute: the C1
 # compiler alone and the serial collector halve a server start's CPU (23 s to 12 s, measured in
-# docs/testing.md), which is what two workers on two cores are short of.
+# docs/testing.md), which is what the workers on two cores are short of.
 TEST_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData")
 
 
@@ -71,11 +71,11 @@ def make_test_server(
 
 
 # The longest modules (20 s or more of wall time each in `make test`; docs/testing.md has the
-# profile, session 12), longest first. `make test` hands whole files to two workers in
+# profile, session 12), longest first. `make test` hands whole files to its workers in
 # collection order (--dist loadfile --no-loadscope-reorder), so these start first and the short
-# ones fill in around them, rather than one of them starting last while the other worker sits
+# ones fill in around them, rather than one of them starting last while another worker sits
 # idle. The two modules that share the trained toys (test_api.py, test_ui_browser.py) are apart,
-# so neither worker waits on the other's training lock at the start.
+# so two workers do not both start by waiting on one training lock.
 LONGEST_FIRST = (
     "test_bulk_import.py",
     "test_workers.py",

@@ -269,7 +269,7 @@ def test_the_tail_widens_beyond_the_regions_the_head_shows(rec: Recommender) -> 
         assert item.explanations[0].kind == "diversity" and item.region.name in item.explanations[0].text
 
 
-def test_swap_gives_up_only_the_least_relevant_places_and_keeps_the_relevance_order(rec: Recommender) -> None:
+def test_swap_gives_up_low_places_for_unshown_regions_and_keeps_the_relevance_order(rec: Recommender) -> None:
     c = rec.catalog
     rows = np.arange(len(c.pids), dtype=np.int64)
     # 24 products in relevance order, regions 0 0 0 0 0 0 1 1 1 1 1 1 2 ... 3: scaled relevance 1 - i/23.

@@ -3,6 +3,7 @@ from, and how a shop serves it (SYNTHETIC feature matrices and the synthetic cat
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from kgrec.graph.errors import ArtifactError
 from kgrec.graph.interaction_parsing import RawInteraction
 from kgrec.graph.pseudonym import pseudonymise
 from kgrec.recommender.candidates import Candidates
+from kgrec.recommender.fusion import fused_relevance
 from kgrec.recommender.ranker import (
     BASE_FEATURES,
     CONTENT_FEATURES,
@@ -37,7 +39,7 @@ from kgrec.recommender.ranker import (
     read_ranker,
     save_ranker,
 )
-from kgrec.recommender.request import RecommendationRequest
+from kgrec.recommender.request import Filters, RecommendationRequest
 from kgrec.recommender.service import Recommender
 from tests.synthetic import ENCODER, KEY, build, product_rows
 
@@ -107,6 +109,13 @@ def test_a_saved_ranker_scores_as_the_trained_one_and_a_bad_file_is_named(tmp_pa
     path.write_text('{"features": ["walk", "colour"], "model": ""}', encoding="utf-8")
     with pytest.raises(ArtifactError, match=FILE):
         read_ranker(path)
+    # A list that names a feature twice, or fewer features than the model reads, is refused at
+    # load, not at the first history request.
+    saved = json.loads(save_ranker(tmp_path / "full.json", ranker).read_text(encoding="utf-8"))
+    for features in ([*saved["features"][:-1], saved["features"][0]], saved["features"][:-1], []):
+        path.write_text(json.dumps({**saved, "features": features}), encoding="utf-8")
+        with pytest.raises(ArtifactError, match=FILE):
+            read_ranker(path)
 
 
 class UnreadCase:
@@ -291,6 +300,24 @@ def test_title_and_within_category_popularity_features_by_hand(tmp_path: Path) -
         assert features[i, COLUMN["text_history_max"]] == pytest.approx(float(cosines.max()), abs=1e-5)
         mean = float(centre @ text[rec.catalog.row[pid]])
         assert features[i, COLUMN["text_history_mean"]] == pytest.approx(mean, abs=1e-5)
+
+
+def test_a_ranker_without_content_features_is_served_without_computing_them(tmp_path: Path) -> None:
+    rec = build(tmp_path)
+    signals = rec._signals(None, rec._history(None, ["10-0", "20-0"]))
+    found, rows = rec._candidates(signals, Filters(), rec.catalog.regions["taxonomy"])
+    scores = fused_relevance(signals, rows, found, rec.weights)
+    ranked, full = rec._ranked_features(signals, rows, found, scores)
+    _, lean = rec._ranked_features(signals, rows, found, scores, content=False)
+    content = [COLUMN[name] for name in CONTENT_FEATURES]
+    base = [COLUMN[name] for name in BASE_FEATURES]
+    assert ranked.any() and np.abs(full[:, content]).sum() > 0
+    assert not lean[:, content].any()
+    np.testing.assert_array_equal(lean[:, base], full[:, base])
+    train = _requests(100, 1, _least_popular)
+    only_base = train_ranker(train, None, scale=0.0, seed=7, source="s", rounds=20, features=BASE_FEATURES)
+    assert not only_base.reads_content
+    assert train_ranker(train, None, scale=0.0, seed=7, source="s", rounds=20).reads_content
 
 
 def _closest_title(features: np.ndarray, short: bool) -> int:

@@ -146,18 +146,30 @@ class CatalogIndex:
 
         When it becomes the new top, every row rescales into a new array that replaces the old
         one at once; otherwise one element changes. Readers never see a half-rescaled array.
-        Callers serialise writers (`Recommender.record_event`)."""
+        The per-group event totals that are current move by the change, in a copy that replaces
+        them whole, so a steady stream of events does not make every request sum the catalogue
+        again. Callers serialise writers (`Recommender.record_event`)."""
         row = self.row.get(pid)
         if row is None:
             return
         raw = self.projection.popularity.get(pid, 0.0)
+        change = raw - float(self._raw_popularity[row])
+        # Moved before the count changes: a total a reader sums meanwhile carries the old version.
+        version = self._popularity_version
+        moved = {
+            name: (codes, _moved(totals, int(codes[row]), change))
+            for name, (kept, codes, totals) in list(self._group_events.items())
+            if kept == version
+        }
         top = float(self._raw_popularity.max())
         self._raw_popularity[row] = raw
         if raw > top:
             self.popularity = _scaled_popularity(self._raw_popularity)
         elif top > 0:
             self.popularity[row] = np.float32(np.log1p(raw) / np.log1p(top))
-        self._popularity_version += 1
+        self._popularity_version = version + 1
+        for name, (codes, totals) in moved.items():
+            self._group_events[name] = (version + 1, codes, totals)
 
     def most_popular(self, k: int) -> NDArray[np.int64]:
         """The rows of the `k` most popular products with any events, most popular first (ties in
@@ -216,3 +228,12 @@ class CatalogIndex:
             community=dict(zip(self.pids, community.ids, strict=True)),
             names={**taxonomy.names, **community.names},
         )
+
+
+def _moved(totals: NDArray[np.float64], code: int, change: float) -> NDArray[np.float64]:
+    """`totals` with group `code`'s moved by `change`, as a copy (none for code -1)."""
+    if code < 0:
+        return totals
+    out = totals.copy()
+    out[code] += change
+    return out

@@ -277,6 +277,12 @@ def test_title_and_within_category_popularity_features_by_hand(tmp_path: Path) -
     assert never_bought and all(features[row[p], within] == 0.0 for p in never_bought)
     # A live purchase of 10-1: 3 of the trains' 5 events now (the category totals are not stale).
     assert rec.record_event(pseudonymise("cy", KEY), "10-1", "purchase", 1_800_000_000)
+    # The event moved the kept totals (no request summed them again) to what a fresh sum gives.
+    version, codes, totals = rec.catalog._group_events["category"]
+    assert version == rec.catalog._popularity_version and codes is rec.group_codes["category"]
+    known = codes >= 0
+    fresh = np.bincount(codes[known], weights=rec.catalog.raw_popularity[known], minlength=totals.size)
+    np.testing.assert_allclose(totals, fresh)
     pids, features, _ = rec.pool_features(["10-0"])
     assert features[pids.index("10-1"), within] == pytest.approx(0.6)
 

@@ -59,6 +59,9 @@ class Validation:
     recommender: Recommender
     cases: list[EvalCase]
     description: str
+    # The training events the recommender was fitted on (the split's rest): the next split is
+    # drawn from them where a seed mostly redraws cases (`ranker_validations`).
+    fitted_on: Sequence[RawInteraction]
     seconds: float = 0.0
 
 
@@ -122,7 +125,7 @@ def fitted_validation(
         neighbours_dir=work / "neighbours",
         neighbour_settings=fitted.collaborative.settings,
     )
-    return Validation(recommender, inner.cases, inner.description, time.perf_counter() - started)
+    return Validation(recommender, inner.cases, inner.description, inner.train, time.perf_counter() - started)
 
 
 def build_validation(
@@ -169,7 +172,7 @@ def ranker_validations(
     item). Only `train` is read, never a test case."""
     out = [first]
     drawn = {_key(case) for case in first.cases}
-    previous = validation_split(train, split, cases, seed).train
+    previous = first.fitted_on
     for index in tqdm(range(1, splits), desc="ranker validation splits", disable=not progress):
         inner = validation_split(train, split, cases, seed + 10 * index)
         fresh = [case for case in inner.cases if _key(case) not in drawn]

@@ -80,9 +80,8 @@ class RankingData:
         self, scale: float, features: tuple[str, ...] = FEATURES, reference: lgb.Dataset | None = None
     ) -> lgb.Dataset:
         """The requests' `features` columns (of `FEATURES`) as LightGBM's training or stopping set."""
-        matrix = np.vstack(self.features)
         return lgb.Dataset(
-            matrix if features == FEATURES else matrix[:, feature_columns(features)],
+            feature_columns(np.vstack(self.features), features),
             np.concatenate(self.labels),
             group=self.groups,
             init_score=scale * np.concatenate(self.bases).astype(np.float64),

@@ -81,9 +81,12 @@ FILL_SOURCES = frozenset({"popular"})
 RANKED_FLOOR = 1e-3
 
 
-def feature_columns(names: tuple[str, ...]) -> NDArray[np.int64]:
-    """Where each of `names` sits in a `FEATURES` row."""
-    return np.array([FEATURES.index(n) for n in names], dtype=np.int64)
+def feature_columns(matrix: Matrix, names: tuple[str, ...]) -> Matrix:
+    """The columns of `names` in `matrix`, whose rows are `FEATURES` rows (itself for all of them):
+    what a ranker over some of the features reads, in training and in serving alike."""
+    if names == FEATURES:
+        return matrix
+    return matrix[:, np.array([FEATURES.index(n) for n in names], dtype=np.int64)]
 
 
 def linear_base(relevance: NDArray[np.floating]) -> Matrix:
@@ -259,7 +262,7 @@ class LearnedRanker:
     def score(self, features: Matrix, linear: NDArray[np.floating]) -> Matrix:
         """Each candidate's relevance on 0..1 from its `FEATURES` row and its linear fused relevance
         (min-max over the pool: the re-rankers and the region targets expect non-negative scores)."""
-        used = features if self.features == FEATURES else features[:, feature_columns(self.features)]
+        used = feature_columns(features, self.features)
         trees = np.asarray(self.booster.predict(used, raw_score=True, num_threads=1), dtype=np.float64)
         raw = trees + self.base_scale * linear_base(linear)
         low, high = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 0.0)

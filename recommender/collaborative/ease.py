@@ -50,8 +50,8 @@ def regularised_inverse(x: sp.csr_matrix, l2: float) -> NDArray[np.float64]:
 def _spd_inverse(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     """The inverse of a symmetric positive definite matrix: LAPACK's Cholesky factor and inverse,
     about half the work of a general inverse. LAPACK copies a C-ordered `matrix` to Fortran order
-    first, so the peak is several items × items arrays (left as is: a change of operand order
-    would move EASE's near-tied scores in the last bits)."""
+    first, so the peak is several copies of it (left as is: a change of operand order would move
+    EASE's near-tied scores in the last bits)."""
     factor, info = scipy.linalg.lapack.dpotrf(matrix, lower=False, overwrite_a=True)
     if info == 0:
         inverse, info = scipy.linalg.lapack.dpotri(factor, lower=False, overwrite_c=True)

@@ -120,7 +120,8 @@ def shopper_explanation(rec: Recommender, user: str) -> dict[str, Any]:
 def test_a_shoppers_recommendation_carries_the_shopper_path(tmp_path: Path) -> None:
     rec = build(tmp_path, EVENTS)
     history = rec._history("ann", [])
-    assert rec._signals(None, history).shoppers is None  # weight 0 (the default): not computed
+    assert rec._signals(None, history).shoppers is None  # weight 0 (the default): not computed,
+    assert rec.collaborative._shoppers is None  # not even fitted
     signals = rec.with_weights(SHOPPERS)._signals(None, history)
     assert signals.shoppers is not None
     assert pseudonymise("ann", KEY) not in [signals.shoppers.model.users[r] for r in signals.shoppers.rows]

@@ -4,9 +4,9 @@ A shopper's own new events count at once (their history is read from the project
 every request). The neighbour lists (which items go with which) are rebuilt in the
 background once `REFRESH_EVENTS` new events have arrived, or once the oldest event they miss
 is `REFRESH_SECONDS` old, whichever comes first: that is their documented staleness.
-Shopper-kNN's profiles (the other shoppers' baskets, collaborative/shopperknn.py) are refitted
-in the same rebuild, so another shopper's `POST /v1/events` reaches them within the same
-staleness; the requesting shopper's own row is left out of their neighbours.
+Shopper-kNN's profiles (the other shoppers' baskets, collaborative/shopperknn.py), fitted on
+first use, are refitted in the same rebuild, so another shopper's `POST /v1/events` reaches them
+within the same staleness; the requesting shopper's own row is left out of their neighbours.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class CollaborativeSource:
             loaded = NeighbourLists.build(projection, self.items, popularity, self.settings)
             loaded.save(artifact_dir)
         self.lists = loaded
-        self.shoppers = fit_shoppers(projection, self.items, self.settings)
+        self._shoppers: ShopperKNN | None = None
         self.pending_events = 0
         self.oldest_pending: float | None = None
         self._lock = threading.Lock()
@@ -61,9 +61,19 @@ class CollaborativeSource:
         """Rebuild now from the projection as it is (the background rebuild calls this)."""
         lists = NeighbourLists.build(self.projection, self.items, self.popularity, self.settings, ease=ease)
         lists.save(self.artifact_dir)
-        shoppers = fit_shoppers(self.projection, self.items, self.settings)
+        in_use = self._shoppers is not None
+        shoppers = fit_shoppers(self.projection, self.items, self.settings) if in_use else None
         with self._lock:
-            self.lists, self.shoppers = lists, shoppers
+            self.lists, self._shoppers = lists, shoppers
+
+    @property
+    def shoppers(self) -> ShopperKNN:
+        """Shopper-kNN, fitted on first use (a shop whose fusion gives it no weight never pays for
+        it), then refitted with every rebuild of the lists."""
+        with self._lock:
+            if self._shoppers is None:
+                self._shoppers = fit_shoppers(self.projection, self.items, self.settings)
+            return self._shoppers
 
     def use_settings(self, settings: NeighbourSettings, *, ease: ItemItemModel | None = None) -> None:
         """Rebuild with other walk / EASE hyper-parameters (an evaluation's tuned ones; `ease`:

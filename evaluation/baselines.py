@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 from tqdm import tqdm
 
@@ -22,20 +23,42 @@ from kgrec.recommender.collaborative import (
     fit_rp3beta,
 )
 from kgrec.recommender.collaborative.neighbours import NeighbourSettings
+from kgrec.recommender.collaborative.shopperknn import ShopperKNN, fit_shopperknn
 
 Ranker = Callable[[EvalCase], list[str]]
+
+
+class Scorer(Protocol):
+    """What a baseline's ranker needs: the catalogue order and every item's score for a history."""
+
+    @property
+    def items(self) -> list[str]: ...
+
+    def scores(self, history: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+
 # ItemKNN over shoppers and catalogue nodes (evaluation/knowledge_choice.py): reported beside the
 # baselines, since they could use the same input.
 HYBRID = "itemknn_knowledge"
-FITS: dict[str, Callable[..., ItemItemModel]] = {
+FITS: dict[str, Callable[..., ItemItemModel | ShopperKNN]] = {
     "itemknn": fit_itemknn,
     "ease": fit_ease,
     "rp3beta": fit_rp3beta,
+    "shopperknn": fit_shopperknn,
 }
+# Fits that also read the catalogue's item x node incidence (`knowledge_nodes`).
+READS_KNOWLEDGE = frozenset({"shopperknn"})
 GRIDS: dict[str, list[dict[str, float]]] = {
     "itemknn": [{"shrink": s, "top_k": k} for s in (0.0, 10.0, 50.0, 200.0) for k in (50, 200)],
     "ease": [{"l2": lam} for lam in (25.0, 50.0, 100.0, 250.0, 500.0)],
     "rp3beta": [{"alpha": a, "beta": b} for a in (0.5, 1.0) for b in (0.0, 0.2, 0.4, 0.6)],
+    # Shopper-kNN over shoppers, and over shoppers plus their items' catalogue nodes.
+    "shopperknn": [
+        {"shrink": s, "top_k": k, "knowledge_weight": w}
+        for s in (10.0, 50.0)
+        for k in (30, 100, 300)
+        for w in (0.0, 0.2)
+    ],
 }
 
 
@@ -54,14 +77,14 @@ class TunedBaseline:
     params: dict[str, float]
     rank: Ranker
     sweep: list[dict[str, Any]] = field(default_factory=list)
-    model: ItemItemModel | None = None
+    model: ItemItemModel | ShopperKNN | None = None
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"params": self.params, "sweep": self.sweep, **({"note": self.note} if self.note else {})}
 
 
-def model_ranker(model: ItemItemModel, popularity: NDArray[np.float32], k: int) -> Ranker:
+def model_ranker(model: Scorer, popularity: NDArray[np.float32], k: int) -> Ranker:
     """Top-k by the model's score for the case's visible items; ties (mostly unscored items)
     go to the more popular item, and the visible items are never recommended back."""
     column = {item: j for j, item in enumerate(model.items)}
@@ -88,17 +111,20 @@ def tune_baselines(
     grids: Mapping[str, Sequence[dict[str, float]]] = GRIDS,
     k: int = 10,
     progress: bool = False,
+    knowledge: sp.spmatrix | None = None,
 ) -> dict[str, TunedBaseline]:
     """Each model refitted for every point of its grid (`GRIDS` unless given); the best NDCG@k
-    on `tune_cases` wins."""
+    on `tune_cases` wins. `knowledge`: the item x node incidence the fits in `READS_KNOWLEDGE`
+    take (their knowledge weight is then a grid axis)."""
     check_grids(grids)
     data = InteractionMatrix.from_histories(histories, items)
     out: dict[str, TunedBaseline] = {}
     grid = [(name, params) for name, points in grids.items() for params in points]
-    best: dict[str, tuple[float, dict[str, float], Ranker, ItemItemModel]] = {}
+    best: dict[str, tuple[float, dict[str, float], Ranker, ItemItemModel | ShopperKNN]] = {}
     sweeps: dict[str, list[dict[str, Any]]] = {name: [] for name in grids}
     for name, params in tqdm(grid, desc="baseline grid", disable=not progress):
-        model = FITS[name](data, **params)
+        extra = {"knowledge": knowledge} if name in READS_KNOWLEDGE else {}
+        model = FITS[name](data, **params, **extra)
         rank = model_ranker(model, popularity, k)
         ndcg = float(np.mean([m.ndcg_at_k(rank(case), case.hidden, k) for case in tune_cases]))
         sweeps[name].append({"params": params, "ndcg@10": round(ndcg, 5)})
@@ -110,13 +136,15 @@ def tune_baselines(
 
 
 def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
-    """kgrec's own walk, EASE and ItemKNN lists with the hyper-parameters the tuning cases chose
-    for the baselines: ItemKNN's lists are the tuned baseline's own (same shrink, same neighbours
-    per item), the others keep at least as many neighbours per item."""
+    """kgrec's own walk, EASE and ItemKNN lists and its shopper-kNN with the hyper-parameters the
+    tuning cases chose for the baselines: ItemKNN's lists are the tuned baseline's own (same
+    shrink, same neighbours per item), the others keep at least as many neighbours per item;
+    shopper-kNN is the tuned baseline itself (same shrink, neighbours and knowledge weight)."""
     defaults = NeighbourSettings()
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}
     knn = tuned["itemknn"].params if "itemknn" in tuned else {}
+    shoppers = tuned["shopperknn"].params if "shopperknn" in tuned else {}
     return replace(
         defaults,
         walk_alpha=walk.get("alpha", defaults.walk_alpha),
@@ -125,4 +153,7 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
         itemknn_shrink=knn.get("shrink", defaults.itemknn_shrink),
         itemknn_top_k=int(knn.get("top_k", defaults.itemknn_top_k)),
         neighbours=max(defaults.neighbours, int(knn.get("top_k", defaults.neighbours))),
+        shopperknn_shrink=shoppers.get("shrink", defaults.shopperknn_shrink),
+        shopperknn_top_k=int(shoppers.get("top_k", defaults.shopperknn_top_k)),
+        shopperknn_knowledge=shoppers.get("knowledge_weight", defaults.shopperknn_knowledge),
     )

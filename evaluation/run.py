@@ -61,6 +61,7 @@ from kgrec.graph.memory_store import MemoryGraphStore
 from kgrec.graph.store import GraphStore
 from kgrec.recommender.catalog_index import product_popularity
 from kgrec.recommender.collaborative.knowledge_walk import knowledge_nodes
+from kgrec.recommender.collaborative.matrix import ItemItemModel
 from kgrec.recommender.collaborative.neighbours import NeighbourLists
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.ranker import FILE as RANKER_FILE
@@ -187,6 +188,7 @@ def tuned_recommender(
         tune_cases,
         grids=options.baseline_grids,
         progress=options.progress,
+        knowledge=knowledge_nodes(projection, items),
     )
     if "itemknn" in baselines:
         baselines[HYBRID] = _hybrid(
@@ -202,6 +204,8 @@ def tuned_recommender(
     artifact = Artifact.open_current(home)
     artifact.require_encoder(encoder.name, encoder.dim)
     ease = baselines["ease"].model if "ease" in baselines else None
+    if not isinstance(ease, ItemItemModel):
+        ease = None
     NeighbourLists.build(projection, items, popularity, settings, ease=ease).save(artifact.path)
     recommender = Recommender(
         store, artifact, encoder, projection, pseudonym_key=EVAL_KEY, neighbour_settings=settings

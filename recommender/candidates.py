@@ -111,6 +111,20 @@ def collaborative_source(signals: Signals) -> Evidence:
     return {int(i): float(combined[i]) / best for i in top.tolist() if combined[i] > 0}
 
 
+def shopperknn_source(signals: Signals) -> Evidence:
+    """The best products by shopper-kNN (what the shoppers most like this history took;
+    recommender/collaborative/shopperknn.py), scaled to the best; nothing where the fusion
+    gives it no weight."""
+    shoppers = signals.shoppers
+    if shoppers is None:
+        return {}
+    scores = shoppers.scores
+    scored = np.flatnonzero(scores > 0)
+    top = scored[np.lexsort((scored, -scores[scored]))][:CANDIDATES_PER_SOURCE]
+    best = float(scores[top[0]]) if top.size else 0.0
+    return {int(i): float(scores[i]) / best for i in top.tolist()}
+
+
 def popular_source(signals: Signals) -> Evidence:
     """The catalogue's most popular products, for a history request without a query: when the
     history's neighbour lists run out of evidence, the list fills with them, as the baselines'
@@ -129,6 +143,7 @@ CANDIDATE_SOURCES: dict[str, CandidateSource] = {
     "history_kg": history_kg_source,
     "neighbourhood": neighbourhood_source,
     "collaborative": collaborative_source,
+    "shopperknn": shopperknn_source,
     "popular": popular_source,
 }
 

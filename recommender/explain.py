@@ -142,6 +142,31 @@ class Explainer:
             nodes, rels = [PathNode("User", user, self._("you")), *nodes], [("INTERACTED", "out"), *rels]
         return Explanation(nodes, rels, text, "collaborative")
 
+    def shopper_path(self, item: str, shared: Sequence[str], user: str | None) -> Explanation:
+        """Shopper-kNN's path: your item <- a shopper like you -> this item (the shopper unnamed);
+        the sentence also names a second history item that shopper took, where there is one."""
+        words = {"product": self.g.name("Product", shared[0])}
+        if len(shared) > 1:
+            words["other"] = self.g.name("Product", shared[1])
+            text = self._(
+                "Shoppers whose baskets are like yours bought it; they also bought '%(product)s' "
+                "and '%(other)s' in your history"
+            ) % words
+        else:
+            text = self._(
+                "Shoppers whose baskets are like yours bought it; they also bought '%(product)s' "
+                "in your history"
+            ) % words
+        nodes = [
+            self._node("Product", shared[0]),
+            PathNode("User", None, self._("another shopper")),
+            self._node("Product", item),
+        ]
+        rels = [("INTERACTED", "in"), ("INTERACTED", "out")]
+        if user is not None:
+            nodes, rels = [PathNode("User", user, self._("you")), *nodes], [("INTERACTED", "out"), *rels]
+        return Explanation(nodes, rels, text, "collaborative")
+
     def _anchor_path(self, item: str, anchor: tuple[str, str], user: str | None) -> Explanation | None:
         """The anchor's path as its list says; ItemKNN's lists with catalogue nodes
         (`itemknn_knowledge`) also name aisle-mates no shopper shares, linked by knowledge."""
@@ -293,16 +318,20 @@ class Explainer:
         user: str | None,
         promoted: tuple[str, str, int] | None,
         anchor: tuple[str, str] | None = None,
+        shoppers: Sequence[str] = (),
     ) -> list[Explanation]:
         """Up to three paths: the region an item was promoted for (`promoted` = region id, name,
-        relevance rank), the category that matches the query, the path behind a neighbour list
-        that named the item (`anchor` = history item, "shoppers" or "knowledge"), then links to
-        the history."""
+        relevance rank), the category that matches the query, the shoppers like this one who
+        took it (`shoppers` = the history items they also took, `shopper_path`), the path behind
+        a neighbour list that named the item (`anchor` = history item, "shoppers" or
+        "knowledge"), then links to the history."""
         out: list[Explanation] = []
         if promoted is not None:
             out.append(self.region_path(item, *promoted))
         if query and (chain := self.category_chain(item, matched, query)) is not None:
             out.append(chain)
+        if shoppers:
+            out.append(self.shopper_path(item, shoppers, user))
         if anchor is not None and (path := self._anchor_path(item, anchor, user)):
             out.append(path)
         others = [h for h in history[:10] if anchor is None or h != anchor[0]]

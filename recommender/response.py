@@ -179,6 +179,16 @@ def collaborative_anchor(signals: Signals, score: float, row: int) -> tuple[str,
     return None
 
 
+def shopper_support(signals: Signals, score: float, row: int) -> list[str]:
+    """When shopper-kNN spoke for the item: the history items (at most two) that the most
+    similar shopper who took it also took."""
+    shoppers = signals.shoppers
+    if shoppers is None or score <= 0 or shoppers.scores[row] <= 0:
+        return []
+    shared = shoppers.support(row, signals.history.rows)
+    return [signals.catalog.pids[r] for r in shared[:2]]
+
+
 def explained_items(
     picks: Picks,
     rows: NDArray[np.int64],
@@ -213,6 +223,7 @@ def explained_items(
                 user=history.user,
                 promoted=(region.id, region.name, rank) if promoted else None,
                 anchor=collaborative_anchor(signals, float(scores.components.collaborative[index]), row),
+                shoppers=shopper_support(signals, float(scores.components.collaborative[index]), row),
             )
             item.promoted_from_rank = rank if promoted else None
         seen_regions.add(region.id)

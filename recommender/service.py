@@ -281,12 +281,13 @@ class Recommender:
     def _signals(self, query: QueryVectors | None, history: History) -> Signals:
         """The request's inputs for the stages, with the neighbour lists' scores for its history."""
         lists = self.collaborative.lists
+        shoppers = self.collaborative.neighbour_shoppers(history.rows, self.weights, history.user)
         scores = (
-            self.collaborative.scores(history.rows, history.weights, self.weights)
+            self.collaborative.scores(history.rows, history.weights, self.weights, shoppers)
             if history.rows.size
             else {}
         )
-        return Signals(self.catalog, self.store, query, history, scores, lists)
+        return Signals(self.catalog, self.store, query, history, scores, lists, shoppers)
 
     def _history(self, user_id: str | None, history: Sequence[str]) -> History:
         return build_history(

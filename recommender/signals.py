@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from kgrec.graph.store import GraphStore
 from kgrec.recommender.catalog_index import CatalogIndex
 from kgrec.recommender.collaborative.neighbours import NeighbourLists
+from kgrec.recommender.collaborative.shopperknn import ShopperNeighbours
 from kgrec.recommender.history import History
 from kgrec.recommender.query import QueryVectors
 
@@ -18,7 +19,8 @@ from kgrec.recommender.query import QueryVectors
 @dataclass(frozen=True, slots=True)
 class Signals:
     """The catalogue, the store (full-text search), the query's vectors, the weighted history and
-    the collaborative neighbour lists' scores of every item for that history (empty without one)."""
+    the collaborative neighbour lists' scores of every item for that history (empty without one),
+    and the shoppers most like it (None where the fusion gives shopper-kNN no weight)."""
 
     catalog: CatalogIndex
     store: GraphStore
@@ -26,3 +28,4 @@ class Signals:
     history: History
     collaborative: Mapping[str, NDArray[np.float64]] = field(default_factory=dict)
     neighbours: NeighbourLists | None = None
+    shoppers: ShopperNeighbours | None = None

@@ -15,6 +15,7 @@ from kgrec.embeddings.artifacts import ArtifactPayload, write_artifact
 from kgrec.embeddings.text_encoder import HashingTextEncoder
 from kgrec.graph.loaders import load_interactions, load_products, load_taxonomy
 from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.graph.store import GraphStore
 from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.service import Recommender
 from tests.helpers import write
@@ -40,9 +41,12 @@ def product_rows() -> list[tuple[str, str, str, str, float]]:
 EVENTS = [("ann", "10-0"), ("ann", "10-1"), ("bob", "10-0"), ("bob", "10-1"), ("bob", "20-0")]
 
 
-def build(tmp_path: Path, events: list[tuple[str, str]] | None = None) -> Recommender:
-    """`events`: (shopper, product) purchases, in order (`EVENTS` unless given)."""
-    store = MemoryGraphStore()
+def build(
+    tmp_path: Path, events: list[tuple[str, str]] | None = None, *, store: GraphStore | None = None
+) -> Recommender:
+    """`events`: (shopper, product) purchases, in order (`EVENTS` unless given); `store`: an
+    empty store to load them into (a fresh in-memory one unless given)."""
+    store = store or MemoryGraphStore()
     load_taxonomy(store, write(tmp_path / "taxonomy.csv", TAXONOMY), taxonomy="shop")
     products = "id,title,category_id,brand,price\n" + "".join(
         f"{pid},{title},{category},{brand},{price}\n" for pid, title, category, brand, price in product_rows()

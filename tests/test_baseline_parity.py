@@ -65,3 +65,24 @@ def test_the_itemknn_lists_keep_each_target_items_neighbours_as_the_baseline_doe
     lists = tuned.collaborative.lists.lists["itemknn"].toarray()
     assert np.allclose(lists, np.asarray(model.weights.todense()), atol=1e-6)
     assert ((lists > 0).sum(axis=0) <= 3).all()
+
+
+@pytest.mark.parametrize(("top_k", "knowledge"), [(5, 0.0), (30, 0.5)])
+def test_the_shopperknn_source_alone_ranks_as_the_tuned_shopperknn_baseline(
+    tmp_path: Path, top_k: int, knowledge: float
+) -> None:
+    """The served shopper-kNN is the tuned baseline's (same shrink, neighbours, catalogue-node
+    weight), so the ascent's shopper-kNN start ranks as that baseline does."""
+    loaded = build(tmp_path, shoppers())
+    grid = {"shopperknn": [{"shrink": 2.0, "top_k": top_k, "knowledge_weight": knowledge}]}
+    tuned, baselines = tuned_recommender(
+        loaded.store, tmp_path / "home", ENCODER, CASES, RunOptions(baseline_grids=grid)
+    )
+    alone = tuned.with_weights(single_source_starts(tuned.weights)[3])
+    assert (alone.weights.shopperknn_weight, alone.weights.itemknn_weight) == (1, 0)
+    assert tuned.collaborative.shoppers.knowledge_weight == knowledge
+    for case in CASES:
+        request = RecommendationRequest(
+            history=case.visible, k=10, diversity=0.0, strategy="none", explain=False
+        )
+        assert alone.recommend(request).ids == baselines["shopperknn"].rank(case), case.case_id

@@ -29,6 +29,10 @@ SMALL_GRIDS = {
     "itemknn": [{"shrink": 10.0, "top_k": 50}, {"shrink": 50.0, "top_k": 200}],
     "ease": [{"l2": 100.0}, {"l2": 500.0}],
     "rp3beta": [{"alpha": 0.5, "beta": 0.2}, {"alpha": 1.0, "beta": 0.6}],
+    "shopperknn": [
+        {"shrink": 10.0, "top_k": 100, "knowledge_weight": 0.0},
+        {"shrink": 50.0, "top_k": 30, "knowledge_weight": 0.2},
+    ],
 }
 
 # Every fusion weight still moves in the ascent, between its smallest and largest value, once
@@ -129,7 +133,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     options = small_run(cases=20, epochs=1)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
-    assert names[:10] == [
+    assert names[:11] == [
         "random",
         "popularity",
         "text",
@@ -137,6 +141,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
         "itemknn",
         "ease",
         "rp3beta",
+        "shopperknn",
         HYBRID,
         "fused",
         "default",

@@ -55,6 +55,10 @@ class NeighbourSettings:
     itemknn_top_k: int = 100
     # The weight of the catalogue-node rows stacked under ItemKNN's shopper rows (0: shoppers only).
     itemknn_knowledge: float = 0.0
+    # Shopper-kNN (collaborative/shopperknn.py): fitted beside the lists, scored per request.
+    shopperknn_shrink: float = 10.0
+    shopperknn_top_k: int = 100
+    shopperknn_knowledge: float = 0.0
 
 
 def _as_lists(model: ItemItemModel, k: int) -> sp.csr_matrix:

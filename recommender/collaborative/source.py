@@ -4,6 +4,9 @@ A shopper's own new events count at once (their history is read from the project
 every request). The neighbour lists (which items go with which) are rebuilt in the
 background once `REFRESH_EVENTS` new events have arrived, or once the oldest event they miss
 is `REFRESH_SECONDS` old, whichever comes first: that is their documented staleness.
+Shopper-kNN's profiles (the other shoppers' baskets, collaborative/shopperknn.py), fitted on
+first use, are refitted in the same rebuild, so another shopper's `POST /v1/events` reaches them
+within the same staleness; the requesting shopper's own row is left out of their neighbours.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from kgrec.recommender.collaborative.matrix import ItemItemModel
+from kgrec.recommender.collaborative.knowledge_walk import knowledge_nodes
+from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel
 from kgrec.recommender.collaborative.neighbours import NeighbourLists, NeighbourSettings
+from kgrec.recommender.collaborative.shopperknn import ShopperKNN, ShopperNeighbours, fit_shopperknn
 from kgrec.recommender.fusion import FusionWeights
 from kgrec.recommender.projection import GraphProjection
 
@@ -46,6 +51,7 @@ class CollaborativeSource:
             loaded = NeighbourLists.build(projection, self.items, popularity, self.settings)
             loaded.save(artifact_dir)
         self.lists = loaded
+        self._shoppers: ShopperKNN | None = None
         self.pending_events = 0
         self.oldest_pending: float | None = None
         self._lock = threading.Lock()
@@ -55,8 +61,19 @@ class CollaborativeSource:
         """Rebuild now from the projection as it is (the background rebuild calls this)."""
         lists = NeighbourLists.build(self.projection, self.items, self.popularity, self.settings, ease=ease)
         lists.save(self.artifact_dir)
+        in_use = self._shoppers is not None
+        shoppers = fit_shoppers(self.projection, self.items, self.settings) if in_use else None
         with self._lock:
-            self.lists = lists
+            self.lists, self._shoppers = lists, shoppers
+
+    @property
+    def shoppers(self) -> ShopperKNN:
+        """Shopper-kNN, fitted on first use (a shop whose fusion gives it no weight never pays for
+        it), then refitted with every rebuild of the lists."""
+        with self._lock:
+            if self._shoppers is None:
+                self._shoppers = fit_shoppers(self.projection, self.items, self.settings)
+            return self._shoppers
 
     def use_settings(self, settings: NeighbourSettings, *, ease: ItemItemModel | None = None) -> None:
         """Rebuild with other walk / EASE hyper-parameters (an evaluation's tuned ones; `ease`:
@@ -91,18 +108,34 @@ class CollaborativeSource:
         if thread is not None:
             thread.join(timeout)
 
+    def neighbour_shoppers(
+        self, rows: NDArray[np.int64], fusion: FusionWeights, user: str | None = None
+    ) -> ShopperNeighbours | None:
+        """The shoppers most like this history (`user`, its owner, left out); None when the
+        fusion gives shopper-kNN no weight (then it costs nothing)."""
+        if fusion.shopperknn_weight <= 0 or not rows.size:
+            return None
+        return self.shoppers.neighbours(rows, exclude=user)
+
     def scores(
-        self, rows: NDArray[np.int64], weights: NDArray[np.float32], fusion: FusionWeights
+        self,
+        rows: NDArray[np.int64],
+        weights: NDArray[np.float32],
+        fusion: FusionWeights,
+        shoppers: ShopperNeighbours | None = None,
     ) -> dict[str, NDArray[np.float64]]:
         """Each source's score of every item for this history, plus their weighted `combined`:
-        the item-item models' weighted mean (over the sources the lists hold; each already scaled
-        so its best item is 1), plus the knowledge walk."""
+        the item-item models' and shopper-kNN's (`shoppers`, `neighbour_shoppers`) weighted mean
+        (over the sources held; each scaled so its best item is 1), plus the knowledge walk."""
         lists = self.lists
         out = {source: lists.scores(source, rows, weights) for source in lists.lists}
+        if shoppers is not None:
+            out["shopperknn"] = shoppers.scaled()
         shares = {
             "walk": fusion.walk_weight,
             "ease": fusion.ease_weight,
             "itemknn": fusion.itemknn_weight,
+            "shopperknn": fusion.shopperknn_weight,
         }
         held = {name: share for name, share in shares.items() if name in out and share > 0}
         combined = np.zeros(len(self.items), dtype=np.float64)
@@ -113,3 +146,19 @@ class CollaborativeSource:
             combined += fusion.knowledge_walk * out["knowledge"]
         out["combined"] = combined
         return out
+
+
+def fit_shoppers(
+    projection: GraphProjection, items: Sequence[str], settings: NeighbourSettings
+) -> ShopperKNN:
+    """Shopper-kNN over the projection's shoppers (their pseudonyms), with `settings`' shrink,
+    neighbours and catalogue-node weight."""
+    data = InteractionMatrix.from_histories(projection.item_histories(), items)
+    weight = settings.shopperknn_knowledge
+    return fit_shopperknn(
+        data,
+        shrink=settings.shopperknn_shrink,
+        top_k=settings.shopperknn_top_k,
+        knowledge=knowledge_nodes(projection, items) if weight > 0 else None,
+        knowledge_weight=weight,
+    )

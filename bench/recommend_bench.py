@@ -3,7 +3,11 @@ against relevance-only in the same run; and HNSW recall against the exact scan.
 
 Run: `python -m bench.recommend_bench`. It measures the demo catalogue in var/bench/demo, which
 it loads and trains itself the first time (bench/demo_catalogue.py), served by its own Neo4j on
-the bench ports. The ANN part uses SYNTHETIC clustered vectors.
+the bench ports. The ANN part uses SYNTHETIC clustered vectors. History requests (no query: the
+path where the presets' tuned `swap` default serves and swap reads the shopper's known regions)
+use SYNTHETIC histories, since the demo catalogue has no shoppers. `max_rss_kib` is the whole
+process's peak and `max_rss_kib_at_load` the peak up to the recommender's load: both include the
+demo catalogue's load and training when this run made them (docs/benchmarks.md, bench13).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from kgrec.recommender.retrieval import ExactIndex, HnswIndex, normalise_rows
 from kgrec.recommender.service import Recommender
 
 TOYS = sample_file(AMAZON_TOYS)
+# The swap levels the presets serve to history requests (docs/evaluation.md, "Session 12 on main").
+PRESET_SWAP = {"Gift Cards": 0.75, "Instacart": 0.22, "Last.FM": 0.3}
+HISTORY_LENGTHS = (3, 10, 30)  # cycled: a short history, a basket, a long listening history
 
 
 def queries(n: int) -> list[str]:
@@ -48,6 +55,38 @@ def latency(recommender: Recommender, texts: list[str], strategy: str, diversity
         started = time.perf_counter()
         recommender.recommend(
             RecommendationRequest(query=text, k=10, diversity=diversity, strategy=strategy)
+        ).as_dict()
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(median(times), 2), "p99_ms": round(percentile(times, 99), 2)}
+
+
+def histories(recommender: Recommender, n: int, seed: int = 0) -> list[list[str]]:
+    """SYNTHETIC shopper histories: lengths cycle through HISTORY_LENGTHS, each drawn from one to
+    three taxonomy regions of the catalogue, so a list can repeat the shopper's known regions
+    (swap gives those up last) and regions they lack."""
+    rng = np.random.default_rng(seed)
+    codes = recommender.catalog.regions["taxonomy"].codes
+    members = [np.flatnonzero(codes == c) for c in np.unique(codes)]
+    members = [m for m in members if m.size >= 10]
+    pids = recommender.catalog.pids
+    out = []
+    for i in range(n):
+        length = HISTORY_LENGTHS[i % len(HISTORY_LENGTHS)]
+        regions = rng.choice(len(members), size=int(rng.integers(1, 4)), replace=False)
+        pool = np.concatenate([members[r] for r in regions])
+        out.append([pids[j] for j in rng.choice(pool, size=min(length, pool.size), replace=False)])
+    return out
+
+
+def history_latency(
+    recommender: Recommender, shoppers: list[list[str]], strategy: str, diversity: float
+) -> dict[str, float]:
+    """History requests (no query, no encoding), timed end to end like the query requests."""
+    times = []
+    for history in shoppers:
+        started = time.perf_counter()
+        recommender.recommend(
+            RecommendationRequest(history=history, k=10, diversity=diversity, strategy=strategy)
         ).as_dict()
         times.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": round(median(times), 2), "p99_ms": round(percentile(times, 99), 2)}
@@ -93,6 +132,7 @@ def main() -> None:
         recommender = Recommender.load(
             store, settings.home, text_encoder(settings), pseudonym_key=settings.pseudonym_key_bytes()
         )
+        results["max_rss_kib_at_load"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         texts = queries(args.queries)
         latency(recommender, texts[:20], "none", 0.0)
         results["catalogue_products"] = len(recommender.catalog.pids)
@@ -107,6 +147,16 @@ def main() -> None:
         for row in rows.values():
             row["p50_vs_relevance_only"] = round(row["p50_ms"] / base, 3)
         results["latency_k10"] = rows
+        shoppers = histories(recommender, args.queries)
+        history_latency(recommender, shoppers[:20], "none", 0.0)
+        history_rows = {"none (relevance only)": history_latency(recommender, shoppers, "none", 0.0)}
+        for preset, level in PRESET_SWAP.items():
+            history_rows[f"swap d={level} ({preset})"] = history_latency(recommender, shoppers, "swap", level)
+        history_rows["xquad d=0.6 (untuned default)"] = history_latency(recommender, shoppers, "xquad", 0.6)
+        base = history_rows["none (relevance only)"]["p50_ms"]
+        for row in history_rows.values():
+            row["p50_vs_relevance_only"] = round(row["p50_ms"] / base, 3)
+        results["history_latency_k10"] = history_rows
     results["ann"] = [ann_recall(args.ann_vectors, 64), ann_recall(args.ann_vectors // 4, 384)]
     results["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(results, indent=2))

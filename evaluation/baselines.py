@@ -18,6 +18,7 @@ from kgrec.recommender.collaborative import (
     InteractionMatrix,
     ItemItemModel,
     fit_ease,
+    fit_ials,
     fit_itemknn,
     fit_rp3beta,
 )
@@ -31,11 +32,17 @@ FITS: dict[str, Callable[..., ItemItemModel]] = {
     "itemknn": fit_itemknn,
     "ease": fit_ease,
     "rp3beta": fit_rp3beta,
+    "ials": fit_ials,
 }
 GRIDS: dict[str, list[dict[str, float]]] = {
     "itemknn": [{"shrink": s, "top_k": k} for s in (0.0, 10.0, 50.0, 200.0) for k in (50, 200)],
     "ease": [{"l2": lam} for lam in (25.0, 50.0, 100.0, 250.0, 500.0)],
     "rp3beta": [{"alpha": a, "beta": b} for a in (0.5, 1.0) for b in (0.0, 0.2, 0.4, 0.6)],
+    # A few points only (each fit is 15 alternating solves): Last.FM's tuning and validation
+    # cases chose 128 factors, λ 100, confidence 40 (docs/evaluation.md, lastfm13).
+    "ials": [
+        {"factors": f, "l2": 100.0, "confidence": 40.0, "top_k": k} for f in (64, 128) for k in (100, 200)
+    ],
 }
 
 
@@ -110,13 +117,14 @@ def tune_baselines(
 
 
 def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
-    """kgrec's own walk, EASE and ItemKNN lists with the hyper-parameters the tuning cases chose
-    for the baselines: ItemKNN's lists are the tuned baseline's own (same shrink, same neighbours
-    per item), the others keep at least as many neighbours per item."""
+    """kgrec's own walk, EASE, ItemKNN and iALS lists with the hyper-parameters the tuning cases
+    chose for the baselines: ItemKNN's and iALS's lists are the tuned baselines' own (same
+    settings, same neighbours per item), the others keep at least as many neighbours per item."""
     defaults = NeighbourSettings()
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}
     knn = tuned["itemknn"].params if "itemknn" in tuned else {}
+    ials = tuned["ials"].params if "ials" in tuned else {}
     return replace(
         defaults,
         walk_alpha=walk.get("alpha", defaults.walk_alpha),
@@ -125,4 +133,8 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
         itemknn_shrink=knn.get("shrink", defaults.itemknn_shrink),
         itemknn_top_k=int(knn.get("top_k", defaults.itemknn_top_k)),
         neighbours=max(defaults.neighbours, int(knn.get("top_k", defaults.neighbours))),
+        ials_factors=int(ials.get("factors", defaults.ials_factors)),
+        ials_l2=ials.get("l2", defaults.ials_l2),
+        ials_confidence=ials.get("confidence", defaults.ials_confidence),
+        ials_top_k=int(ials.get("top_k", defaults.ials_top_k)),
     )

@@ -7,7 +7,7 @@ narrow band, BM25 scaled to its best hit spans 0..1: unstretched, BM25 decides);
 kg = cos(aligned query, KG vector);
 history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
 collaborative = the neighbour lists' score of the history: the item-item models' (walk, EASE,
-ItemKNN) weighted mean plus the knowledge walk (recommender/collaborative/);
+ItemKNN, iALS when built) weighted mean plus the knowledge walk (recommender/collaborative/);
 popularity = log-scaled interaction count. Pure numpy: the catalogue's arrays come in.
 """
 
@@ -49,6 +49,7 @@ class FusionWeights:
     walk_weight: float = 1.0
     ease_weight: float = 1.0
     itemknn_weight: float = 1.0
+    ials_weight: float = 0.0
     knowledge_walk: float = 0.15
 
 

@@ -29,6 +29,10 @@ SMALL_GRIDS = {
     "itemknn": [{"shrink": 10.0, "top_k": 50}, {"shrink": 50.0, "top_k": 200}],
     "ease": [{"l2": 100.0}, {"l2": 500.0}],
     "rp3beta": [{"alpha": 0.5, "beta": 0.2}, {"alpha": 1.0, "beta": 0.6}],
+    "ials": [
+        {"factors": 8, "l2": 10.0, "confidence": 10.0, "top_k": 50},
+        {"factors": 16, "l2": 100.0, "confidence": 40.0, "top_k": 100},
+    ],
 }
 
 # Every fusion weight still moves in the ascent, between its smallest and largest value, once
@@ -78,11 +82,14 @@ def test_kgrec_lists_keep_at_least_the_tuned_itemknn_neighbour_count(top_k: int,
             "itemknn": tuned("itemknn", {"shrink": 10.0, "top_k": top_k}),
             "ease": tuned("ease", {"l2": 250.0}),
             "rp3beta": tuned("rp3beta", {"alpha": 1.0, "beta": 0.6}),
+            "ials": tuned("ials", {"factors": 64, "l2": 100.0, "confidence": 40.0, "top_k": top_k}),
         }
     )
     assert settings.neighbours == neighbours
     assert (settings.itemknn_shrink, settings.ease_l2) == (10.0, 250.0)
     assert (settings.walk_alpha, settings.walk_beta) == (1.0, 0.6)
+    assert (settings.ials_factors, settings.ials_l2, settings.ials_confidence) == (64, 100.0, 40.0)
+    assert settings.ials_top_k == top_k  # the lists are the tuned iALS baseline's own
 
 
 def test_missing_files_are_named(tmp_path: Path) -> None:
@@ -129,7 +136,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     options = small_run(cases=20, epochs=1)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
-    assert names[:10] == [
+    assert names[:11] == [
         "random",
         "popularity",
         "text",
@@ -137,6 +144,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
         "itemknn",
         "ease",
         "rp3beta",
+        "ials",
         HYBRID,
         "fused",
         "default",

@@ -51,14 +51,7 @@ def fit_ials(
         return ItemItemModel("ials", data.items, sp.csr_matrix((n, n), dtype=np.float64))
     taken = sp.csr_matrix(data.matrix[:, used], dtype=np.float64)
     taken.data[:] = 1.0
-    by_item = sp.csr_matrix(taken.T)
-    rng = np.random.default_rng(seed)
-    item_factors = rng.normal(0.0, 0.01, (used.size, factors))
-    for _ in range(iterations):
-        user_factors = least_squares(taken, item_factors, l2, confidence)
-        item_factors = least_squares(by_item, user_factors, l2, confidence)
-    gram = item_factors.T @ item_factors + l2 * np.eye(factors)
-    block = item_factors @ np.linalg.solve(gram, item_factors.T)
+    block = fold_in_weights(item_factors(taken, factors, l2, confidence, iterations, seed), l2)
     np.fill_diagonal(block, 0.0)
     keep = min(top_k, used.size)
     sources = np.argpartition(-block, keep - 1, axis=0)[:keep]
@@ -69,6 +62,27 @@ def fit_ials(
         (values[positive], (used[sources[positive]], used[targets[positive]])), shape=(n, n)
     )
     return ItemItemModel("ials", data.items, weights)
+
+
+def item_factors(
+    taken: sp.csr_matrix, factors: int, l2: float, confidence: float, iterations: int, seed: int
+) -> NDArray[np.float64]:
+    """The columns' factors after `iterations` rounds of alternating least squares."""
+    by_item = sp.csr_matrix(taken.T)
+    rng = np.random.default_rng(seed)
+    columns = rng.normal(0.0, 0.01, (taken.shape[1], factors))
+    for _ in range(iterations):
+        rows = least_squares(taken, columns, l2, confidence)
+        columns = least_squares(by_item, rows, l2, confidence)
+    return columns
+
+
+def fold_in_weights(factors: NDArray[np.float64], l2: float) -> NDArray[np.float64]:
+    """Y (YᵀY + λI)⁻¹ Yᵀ: row i is what taking item i adds to every item's score, when a history's
+    user vector is the ridge fit of its 0/1 row on the items' factors."""
+    gram = factors.T @ factors + l2 * np.eye(factors.shape[1])
+    out: NDArray[np.float64] = factors @ np.linalg.solve(gram, factors.T)
+    return out
 
 
 def least_squares(

@@ -19,6 +19,7 @@ from kgrec.recommender.collaborative import (
     InteractionMatrix,
     ItemItemModel,
     fit_ease,
+    fit_ials,
     fit_itemknn,
     fit_rp3beta,
 )
@@ -45,6 +46,7 @@ FITS: dict[str, Callable[..., ItemItemModel | ShopperKNN]] = {
     "ease": fit_ease,
     "rp3beta": fit_rp3beta,
     "shopperknn": fit_shopperknn,
+    "ials": fit_ials,
 }
 # Fits that also read the catalogue's item x node incidence (`knowledge_nodes`).
 READS_KNOWLEDGE = frozenset({"shopperknn"})
@@ -58,6 +60,11 @@ GRIDS: dict[str, list[dict[str, float]]] = {
         for s in (10.0, 50.0)
         for k in (30, 100, 300)
         for w in (0.0, 0.2)
+    ],
+    # A few points only (each fit is 15 alternating solves): Last.FM's tuning and validation
+    # cases chose 128 factors, λ 100, confidence 40 (docs/evaluation.md, lastfm13).
+    "ials": [
+        {"factors": f, "l2": 100.0, "confidence": 40.0, "top_k": k} for f in (64, 128) for k in (100, 200)
     ],
 }
 
@@ -136,15 +143,17 @@ def tune_baselines(
 
 
 def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
-    """kgrec's own walk, EASE and ItemKNN lists and its shopper-kNN with the hyper-parameters the
-    tuning cases chose for the baselines: ItemKNN's lists are the tuned baseline's own (same
-    shrink, same neighbours per item), the others keep at least as many neighbours per item;
-    shopper-kNN is the tuned baseline itself (same shrink, neighbours and knowledge weight)."""
+    """kgrec's own walk, EASE, ItemKNN and iALS lists and its shopper-kNN with the
+    hyper-parameters the tuning cases chose for the baselines: ItemKNN's and iALS's lists are the
+    tuned baselines' own (same settings, same neighbours per item), the others keep at least as
+    many neighbours per item; shopper-kNN is the tuned baseline itself (same shrink, neighbours
+    and knowledge weight)."""
     defaults = NeighbourSettings()
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}
     knn = tuned["itemknn"].params if "itemknn" in tuned else {}
     shoppers = tuned["shopperknn"].params if "shopperknn" in tuned else {}
+    ials = tuned["ials"].params if "ials" in tuned else {}
     return replace(
         defaults,
         walk_alpha=walk.get("alpha", defaults.walk_alpha),
@@ -156,4 +165,8 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
         shopperknn_shrink=shoppers.get("shrink", defaults.shopperknn_shrink),
         shopperknn_top_k=int(shoppers.get("top_k", defaults.shopperknn_top_k)),
         shopperknn_knowledge=shoppers.get("knowledge_weight", defaults.shopperknn_knowledge),
+        ials_factors=int(ials.get("factors", defaults.ials_factors)),
+        ials_l2=ials.get("l2", defaults.ials_l2),
+        ials_confidence=ials.get("confidence", defaults.ials_confidence),
+        ials_top_k=int(ials.get("top_k", defaults.ials_top_k)),
     )

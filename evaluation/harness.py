@@ -548,6 +548,7 @@ WEIGHT_AXES: dict[str, tuple[float, ...]] = {
     "ease_weight": (0.0, 0.5, 1.0, 2.0),
     "itemknn_weight": (0.0, 0.5, 1.0, 2.0),
     "shopperknn_weight": (0.0, 0.5, 1.0, 2.0),
+    "ials_weight": (0.0, 0.5, 1.0, 2.0),
     "knowledge_walk": (0.0, 0.05, 0.15, 0.4, 1.0),
     "history": (0.0, 0.3, 0.8, 1.5),
     "cooccurrence_share": (0.0, 0.5, 0.8),
@@ -569,7 +570,13 @@ def single_source_starts(base: FusionWeights) -> list[FusionWeights]:
         popularity_without_query=0.0,
         history_weighting=0.0,
     )
-    shares = {"walk_weight": 0.0, "ease_weight": 0.0, "itemknn_weight": 0.0, "shopperknn_weight": 0.0}
+    shares = {
+        "walk_weight": 0.0,
+        "ease_weight": 0.0,
+        "itemknn_weight": 0.0,
+        "shopperknn_weight": 0.0,
+        "ials_weight": 0.0,
+    }
     alone = [replace(plain, **{**shares, name: 1.0}) for name in shares]
     return [*alone, replace(plain, collaborative=0.0, popularity_without_query=1.0)]
 

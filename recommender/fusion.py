@@ -7,7 +7,8 @@ narrow band, BM25 scaled to its best hit spans 0..1: unstretched, BM25 decides);
 kg = cos(aligned query, KG vector);
 history = (1-c)·max(weighted mean cos to the history, ½·best cos) + c·co-occurrence;
 collaborative = the neighbour lists' score of the history: the item-item models' (walk, EASE,
-ItemKNN) and shopper-kNN's weighted mean plus the knowledge walk (recommender/collaborative/);
+ItemKNN, iALS when built) and shopper-kNN's weighted mean plus the knowledge walk
+(recommender/collaborative/);
 popularity = log-scaled interaction count. Pure numpy: the catalogue's arrays come in.
 """
 
@@ -51,6 +52,7 @@ class FusionWeights:
     itemknn_weight: float = 1.0
     # Shopper-kNN's share among the item-item models (0: not computed at all).
     shopperknn_weight: float = 0.0
+    ials_weight: float = 0.0
     knowledge_walk: float = 0.15
 
 

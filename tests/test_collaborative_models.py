@@ -1,4 +1,4 @@
-"""ItemKNN, EASE^R and RP3beta against weights worked out by hand on tiny matrices."""
+"""ItemKNN, EASE^R, RP3beta and iALS against weights worked out by hand on tiny matrices."""
 
 from __future__ import annotations
 
@@ -14,10 +14,13 @@ from kgrec.recommender.collaborative import (
     InteractionMatrix,
     ItemItemModel,
     fit_ease,
+    fit_ials,
     fit_itemknn,
     fit_rp3beta,
 )
 from kgrec.recommender.collaborative.ease import _spd_inverse, regularised_inverse
+from kgrec.recommender.collaborative.ials import fold_in_weights
+from kgrec.recommender.collaborative.ials import least_squares as ials_least_squares
 
 
 def _dense(model: ItemItemModel) -> np.ndarray:
@@ -171,3 +174,66 @@ def test_itemknn_knowledge_must_cover_the_items() -> None:
         fit_itemknn(data, knowledge=sp.csr_matrix(np.ones((2, 1))), knowledge_weight=1.0)
     with pytest.raises(InvalidArgumentError, match="knowledge_weight"):
         fit_itemknn(data, knowledge=sp.csr_matrix(np.ones((3, 1))), knowledge_weight=-1.0)
+
+
+def test_ials_half_step_is_the_confidence_weighted_ridge_fit() -> None:
+    # Each row's x minimises Σ_j c_j (p_j − x·y_j)² + λ|x|²: solved here with the full diagonal C.
+    rng = np.random.default_rng(3)
+    columns = rng.normal(size=(5, 2))
+    taken = sp.csr_matrix(np.array([[1.0, 0, 1, 0, 0], [0, 0, 0, 0, 0], [0, 1, 1, 1, 0]]))
+    got = ials_least_squares(taken, columns, 0.7, 4.0)
+    for row in range(3):
+        p = taken[[row]].toarray().ravel()
+        c = np.diag(1.0 + 3.0 * p)
+        want = np.linalg.solve(columns.T @ c @ columns + 0.7 * np.eye(2), columns.T @ c @ p)
+        assert got[row] == pytest.approx(want)
+
+
+def test_ials_fold_in_weights_score_a_history_by_its_ridge_user_vector() -> None:
+    # h · W must equal x · Yᵀ with x the ridge fit of h on Y: least squares on [Y; √λ I] x ≈ [h; 0].
+    rng = np.random.default_rng(5)
+    factors = rng.normal(size=(6, 3))
+    history = np.array([1.0, 0, 0, 1, 1, 0])
+    stacked = np.vstack([factors, math.sqrt(2.0) * np.eye(3)])
+    user, *_ = np.linalg.lstsq(stacked, np.concatenate([history, np.zeros(3)]), rcond=None)
+    assert history @ fold_in_weights(factors, 2.0) == pytest.approx(factors @ user)
+
+
+# A chain a–b–c–d (u1 a b, u2 b c, u3 c d, u6 a b, u7 c d) and a separate pair e f (u4, u5); z untaken.
+CHAIN = {
+    "u1": ["a", "b"], "u2": ["b", "c"], "u3": ["c", "d"], "u4": ["e", "f"],
+    "u5": ["e", "f"], "u6": ["a", "b"], "u7": ["c", "d"],
+}  # fmt: skip
+
+
+def test_ials_links_items_no_shopper_shares_but_not_across_separate_groups() -> None:
+    data = InteractionMatrix.from_histories(CHAIN, ["a", "b", "c", "d", "e", "f", "z"])
+    model = fit_ials(data, factors=3, l2=1.0, confidence=10.0, top_k=10)
+    w = _dense(model)
+    assert w[0, 2] > 0  # a speaks for c through b; ItemKNN's cosine of a and c is 0
+    assert _dense(fit_itemknn(data, shrink=0.0, top_k=10))[0, 2] == 0.0
+    across = max(np.abs(w[:4, 4:6]).max(), np.abs(w[4:6, :4]).max())
+    assert across < 1e-6 * w.max()  # the groups' factors separate, up to the solves' rounding
+    assert not w[6].any() and not w[:, 6].any()  # nobody took z: no weights either way
+    assert np.diag(w).tolist() == [0.0] * 7
+    assert w[0, 1] > w[0, 2]  # two shared shoppers beat none
+    again = _dense(fit_ials(data, factors=3, l2=1.0, confidence=10.0, top_k=10))
+    assert np.array_equal(w, again), "a seeded fit is repeatable"
+
+
+def test_ials_keeps_each_target_items_top_k_sources() -> None:
+    data = InteractionMatrix.from_histories(CHAIN, ["a", "b", "c", "d", "e", "f"])
+    full = _dense(fit_ials(data, factors=3, l2=1.0, confidence=10.0, top_k=10))
+    pruned = _dense(fit_ials(data, factors=3, l2=1.0, confidence=10.0, top_k=1))
+    for j in range(6):
+        kept = np.flatnonzero(pruned[:, j])
+        assert len(kept) == 1
+        assert pruned[kept[0], j] == pytest.approx(full[:, j].max())
+
+
+def test_ials_rejects_bad_hyper_parameters() -> None:
+    data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
+    for bad, name in (({"factors": 0}, "factors"), ({"l2": 0.0}, "l2"), ({"confidence": 0.5}, "confidence"),
+                      ({"iterations": 0}, "iterations"), ({"top_k": 0}, "top_k")):  # fmt: skip
+        with pytest.raises(InvalidArgumentError, match=name):
+            fit_ials(data, **bad)

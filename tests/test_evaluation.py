@@ -33,6 +33,10 @@ SMALL_GRIDS = {
         {"shrink": 10.0, "top_k": 100, "knowledge_weight": 0.0},
         {"shrink": 50.0, "top_k": 30, "knowledge_weight": 0.2},
     ],
+    "ials": [
+        {"factors": 8, "l2": 10.0, "confidence": 10.0, "top_k": 50},
+        {"factors": 16, "l2": 100.0, "confidence": 40.0, "top_k": 100},
+    ],
 }
 
 # Every fusion weight still moves in the ascent, between its smallest and largest value, once
@@ -82,11 +86,14 @@ def test_kgrec_lists_keep_at_least_the_tuned_itemknn_neighbour_count(top_k: int,
             "itemknn": tuned("itemknn", {"shrink": 10.0, "top_k": top_k}),
             "ease": tuned("ease", {"l2": 250.0}),
             "rp3beta": tuned("rp3beta", {"alpha": 1.0, "beta": 0.6}),
+            "ials": tuned("ials", {"factors": 64, "l2": 100.0, "confidence": 40.0, "top_k": top_k}),
         }
     )
     assert settings.neighbours == neighbours
     assert (settings.itemknn_shrink, settings.ease_l2) == (10.0, 250.0)
     assert (settings.walk_alpha, settings.walk_beta) == (1.0, 0.6)
+    assert (settings.ials_factors, settings.ials_l2, settings.ials_confidence) == (64, 100.0, 40.0)
+    assert settings.ials_top_k == top_k  # the lists are the tuned iALS baseline's own
 
 
 def test_missing_files_are_named(tmp_path: Path) -> None:
@@ -142,6 +149,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
         "ease",
         "rp3beta",
         "shopperknn",
+        "ials",
         HYBRID,
         "fused",
         "default",

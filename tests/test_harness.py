@@ -108,10 +108,13 @@ def test_the_kg_history_weight_is_judged_on_the_tuning_cases_alone(tmp_path: Pat
 
 def test_single_source_starts_keep_one_item_item_model_each() -> None:
     starts = single_source_starts(FusionWeights())
-    shares = [(w.walk_weight, w.ease_weight, w.itemknn_weight, w.shopperknn_weight) for w in starts[:4]]
-    assert shares == [(1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0)]
-    assert all(w.knowledge_walk == w.history == w.popularity_without_query == 0 for w in starts[:4])
-    assert (starts[4].collaborative, starts[4].popularity_without_query) == (0.0, 1.0)
+    shares = [
+        (w.walk_weight, w.ease_weight, w.itemknn_weight, w.shopperknn_weight, w.ials_weight)
+        for w in starts[:5]
+    ]
+    assert shares == [tuple(float(i == j) for j in range(5)) for i in range(5)]
+    assert all(w.knowledge_walk == w.history == w.popularity_without_query == 0 for w in starts[:5])
+    assert (starts[5].collaborative, starts[5].popularity_without_query) == (0.0, 1.0)
 
 
 def test_every_system_is_scored_on_every_case(tmp_path: Path) -> None:
@@ -257,6 +260,7 @@ def test_an_evaluation_builds_its_neighbour_lists_once_with_the_tuned_settings(t
         "itemknn": [{"shrink": 0.0, "top_k": 50}],
         "ease": [{"l2": 25.0}],
         "rp3beta": [{"alpha": 1.0, "beta": 0.0}],
+        "ials": [{"factors": 2, "l2": 1.0, "confidence": 5.0, "top_k": 50}],
     }
     options = RunOptions(baseline_grids=grids)
     tuned, baselines = tuned_recommender(loaded.store, tmp_path / "home", ENCODER, CASES, options)

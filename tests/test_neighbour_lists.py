@@ -151,3 +151,22 @@ def test_itemknn_with_knowledge_reaches_the_cold_brand_mate_and_says_why() -> No
     )
     assert paths[0].kind == "collaborative"
     assert [n.label for n in paths[0].nodes] == ["Product", "Brand", "Product"]
+
+
+def test_ials_list_is_built_on_request_and_weighs_in_the_combined_score(tmp_path: Path) -> None:
+    g = shop()
+    assert "ials" not in NeighbourLists.build(g, ITEMS, popularity(g)).lists  # off by default
+    settings = NeighbourSettings(ials_factors=2, ials_l2=1.0, ials_confidence=5.0)
+    source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path, settings)
+    assert "ials" in source.lists.lists
+    milk = np.array([ITEMS.index("milk")])
+    scores = source.scores(milk, np.ones(1, dtype=np.float32), FusionWeights())
+    ensemble = (scores["walk"] + scores["ease"] + scores["itemknn"]) / 3
+    assert np.allclose(scores["combined"], ensemble + 0.15 * scores["knowledge"])  # ials_weight 0
+    only_ials = FusionWeights(
+        walk_weight=0.0, ease_weight=0.0, itemknn_weight=0.0, ials_weight=1.0, knowledge_walk=0.0
+    )
+    scores = source.scores(milk, np.ones(1, dtype=np.float32), only_ials)
+    assert np.allclose(scores["combined"], scores["ials"])
+    assert ITEMS[int(np.argmax(scores["ials"]))] == "bread"
+    assert scores["ials"][ITEMS.index("new-jam")] == 0.0

@@ -7,6 +7,7 @@ per source:
 - `ease`: the EASE^R item-item regression (items someone took; skipped above `EASE_MAX_ITEMS`);
 - `itemknn`: cosine similarity of the items' shopper sets, shrunk for rare pairs (with
   `itemknn_knowledge` > 0 the sets also hold the items' catalogue nodes, `fit_itemknn`);
+- `ials`: iALS's item-item form (only with `ials_factors` > 0 and where EASE is built);
 - `knowledge`: walks item → category / brand / attribute value → item, which reach items
   nobody has taken yet.
 A request's score for an item is the sum of its history items' weights towards it.
@@ -28,6 +29,7 @@ from numpy.typing import NDArray
 
 from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.recommender.collaborative.ease import fit_ease
+from kgrec.recommender.collaborative.ials import fit_ials
 from kgrec.recommender.collaborative.itemknn import fit_itemknn
 from kgrec.recommender.collaborative.knowledge_walk import fit_knowledge_walk, knowledge_nodes
 from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
@@ -35,7 +37,7 @@ from kgrec.recommender.collaborative.rp3beta import fit_rp3beta
 from kgrec.recommender.projection import GraphProjection
 
 log = logging.getLogger(__name__)
-SOURCES = ("walk", "ease", "itemknn", "knowledge")
+SOURCES = ("walk", "ease", "itemknn", "ials", "knowledge")
 # Built for every catalogue (EASE only below EASE_MAX_ITEMS): an artifact missing one is rebuilt.
 ALWAYS_BUILT = ("walk", "itemknn", "knowledge")
 FILE = "neighbours.npz"
@@ -59,6 +61,12 @@ class NeighbourSettings:
     shopperknn_shrink: float = 10.0
     shopperknn_top_k: int = 100
     shopperknn_knowledge: float = 0.0
+    # iALS's latent factors (0: no `ials` list), its ridge, its confidence in a taken item and
+    # the neighbours each target item keeps.
+    ials_factors: int = 0
+    ials_l2: float = 100.0
+    ials_confidence: float = 40.0
+    ials_top_k: int = 100
 
 
 def _as_lists(model: ItemItemModel, k: int) -> sp.csr_matrix:
@@ -121,6 +129,15 @@ class NeighbourLists:
         if 0 < taken <= EASE_MAX_ITEMS:
             fitted = ease if ease is not None and ease.items == data.items else None
             lists["ease"] = _as_lists(fitted or fit_ease(data, l2=settings.ease_l2), k)
+            if settings.ials_factors > 0:
+                ials = fit_ials(
+                    data,
+                    factors=settings.ials_factors,
+                    l2=settings.ials_l2,
+                    confidence=settings.ials_confidence,
+                    top_k=settings.ials_top_k,
+                )
+                lists["ials"] = _as_lists(ials, k)
         else:
             log.info("EASE skipped: %d items with interactions (limit %d)", taken, EASE_MAX_ITEMS)
         log.info("neighbour lists for %d items in %.1f s", len(items), time.perf_counter() - started)

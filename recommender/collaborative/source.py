@@ -136,6 +136,7 @@ class CollaborativeSource:
             "ease": fusion.ease_weight,
             "itemknn": fusion.itemknn_weight,
             "shopperknn": fusion.shopperknn_weight,
+            "ials": fusion.ials_weight,
         }
         held = {name: share for name, share in shares.items() if name in out and share > 0}
         combined = np.zeros(len(self.items), dtype=np.float64)

@@ -140,7 +140,7 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     options = small_run(cases=20, epochs=1)
     report = evaluate_preset("instacart", shared_data("instacart_dev"), tmp_path / "out", ENCODER, options)
     names = [s["name"] for s in report["systems"]]
-    assert names[:11] == [
+    assert names[:12] == [
         "random",
         "popularity",
         "text",

@@ -12,6 +12,8 @@ from kgrec.recommender.projection import GraphProjection
 from kgrec.recommender.regions import NO_CATEGORY
 
 MAX_HOPS = 4
+# Shoppers of each end a bridge search reads (the most recent), so one explanation stays cheap.
+CHAIN_SHOPPERS = 200
 MAX_PATHS = 3
 
 
@@ -199,6 +201,38 @@ class Explainer:
         ]
         return nodes, [("INTERACTED", "in"), ("INTERACTED", "out")], self._("another shopper chose both")
 
+    def _co_interacted_items(self, item: str) -> set[str]:
+        shoppers = self.g.item_users.get(item, [])[-CHAIN_SHOPPERS:]
+        return {o.item for u in shoppers for o in self.g.user_history.get(u, [])}
+
+    def chain_path(self, item: str, history: Sequence[str]) -> Explanation | None:
+        """past <- a shopper -> bridge <- another shopper -> item: the two-step link that
+        latent-factor (iALS) and random-walk scores follow where no shopper took both ends.
+        The bridge is the most popular product linking them (ties by id); shoppers are unnamed."""
+        near_item = self._co_interacted_items(item)
+        for past in history:
+            if past == item:
+                continue
+            bridges = sorted((near_item & self._co_interacted_items(past)) - {item, past})
+            if not bridges:
+                continue
+            bridge = max(bridges, key=lambda b: self.g.popularity.get(b, 0.0))
+            shopper = self._("another shopper")
+            nodes = [
+                self._node("Product", past),
+                PathNode("User", None, shopper),
+                self._node("Product", bridge),
+                PathNode("User", None, shopper),
+                self._node("Product", item),
+            ]
+            rels = [("INTERACTED", "in"), ("INTERACTED", "out")] * 2
+            text = self._(
+                "Linked to '%(product)s' in your history through '%(bridge)s': shoppers chose "
+                "'%(product)s' with it, and others chose it with this item"
+            ) % {"product": self.g.name("Product", past), "bridge": self.g.name("Product", bridge)}
+            return Explanation(nodes, rels, text, "collaborative")
+        return None
+
     def _shared_category(
         self, item: str, past: str
     ) -> tuple[list[PathNode], list[tuple[str, str]], str] | None:
@@ -324,7 +358,8 @@ class Explainer:
         relevance rank), the category that matches the query, the shoppers like this one who
         took it (`shoppers` = the history items they also took, `shopper_path`), the path behind
         a neighbour list that named the item (`anchor` = history item, "shoppers" or
-        "knowledge"), then links to the history."""
+        "knowledge"), then links to the history; where none links it to the history, a two-step
+        chain through other shoppers (`chain_path`)."""
         out: list[Explanation] = []
         if promoted is not None:
             out.append(self.region_path(item, *promoted))
@@ -336,6 +371,9 @@ class Explainer:
             out.append(path)
         others = [h for h in history[:10] if anchor is None or h != anchor[0]]
         out.extend(self.history_paths(item, others, user, limit=MAX_PATHS - len(out)))
+        linked = any(e.kind in ("history", "collaborative") for e in out)
+        if not linked and len(out) < MAX_PATHS and (chain := self.chain_path(item, history[:5])):
+            out.append(chain)
         if not out:
             out.append(self.fallback(item, query or None))
         return out[:MAX_PATHS]

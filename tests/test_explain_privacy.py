@@ -35,3 +35,28 @@ def test_another_shoppers_path_carries_no_identifier(neo4j_store: Neo4jGraphStor
     assert len(rows) == 1
     none = neo4j_store.run(shown["cypher"], {**shown["params"], "n2": "p1"})
     assert none == []
+
+
+@pytest.mark.neo4j
+def test_a_chain_through_two_shoppers_explains_an_item_no_shopper_took_with_the_history(
+    neo4j_store: Neo4jGraphStore, tmp_path: Path
+) -> None:
+    load_taxonomy(neo4j_store, write(tmp_path / "t.csv", TAXONOMY_CSV), taxonomy="shop")
+    load_products(neo4j_store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy="shop", mapping=PRODUCT_MAP)
+    events = (
+        "user_id,item_id,kind,timestamp\n"
+        "bob,p2,purchase,1\nbob,p3,purchase,2\ncarol,p3,view,3\ncarol,p4,view,4\n"
+    )
+    load_interactions(neo4j_store, write(tmp_path / "e.csv", events), pseudonym_key=KEY)
+    explainer = Explainer(GraphProjection.load(neo4j_store))
+    assert explainer.history_paths("p4", ["p2"], user=None) == []
+    (chain,) = explainer.explain("p4", query="", matched=[], history=["p2"], user=None, promoted=None)
+    shown = chain.as_dict()
+    assert shown["kind"] == "collaborative"
+    assert [n["id"] for n in shown["nodes"]] == ["p2", None, "p3", None, "p4"]
+    assert "'Electric train'" in shown["text"] and "'Jigsaw 1000'" in shown["text"]
+    for raw in ("bob", "carol"):
+        assert pseudonymise(raw, KEY) not in json.dumps(shown)
+    assert len(neo4j_store.run(shown["cypher"], shown["params"])) == 1
+    assert neo4j_store.run(shown["cypher"], {**shown["params"], "n2": "p1"}) == []
+    assert explainer.chain_path("p1", ["p2"]) is None

@@ -133,7 +133,8 @@ class GraphProjection:
 
     def item_histories(self) -> dict[str, list[str]]:
         """Each shopper's items in the order taken: what the item-item models are fitted on."""
-        return {user: [e.item for e in events] for user, events in self.user_history.items()}
+        # A snapshot of the shoppers first: live events may add one while a rebuild reads them.
+        return {user: [e.item for e in list(events)] for user, events in list(self.user_history.items())}
 
     def co_interacted(
         self, items: list[str], weights: list[float], *, max_users: int = 200

@@ -170,3 +170,20 @@ def test_ials_list_is_built_on_request_and_weighs_in_the_combined_score(tmp_path
     assert np.allclose(scores["combined"], scores["ials"])
     assert ITEMS[int(np.argmax(scores["ials"]))] == "bread"
     assert scores["ials"][ITEMS.index("new-jam")] == 0.0
+
+
+def test_a_source_reopened_without_settings_serves_and_rebuilds_with_the_saved_ones(tmp_path: Path) -> None:
+    """What `kgrec serve` does after an evaluation or a tuning saved its lists: the tuned iALS list
+    and shopper-kNN settings survive the reopening and the next background rebuild."""
+    g = shop()
+    tuned = NeighbourSettings(ials_factors=2, ials_l2=1.0, ials_confidence=5.0, shopperknn_shrink=3.0)
+    CollaborativeSource(g, ITEMS, popularity(g), tmp_path, tuned)
+    reopened = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    assert reopened.settings == tuned and "ials" in reopened.lists.lists
+    assert reopened.shoppers.shrink == 3.0
+    g.add_interaction("d", "tea", "purchase", 1, 1_700_000_001)
+    reopened.refresh()
+    assert "ials" in reopened.lists.lists and reopened.shoppers.shrink == 3.0
+    assert "d" in reopened.shoppers.users
+    other = CollaborativeSource(g, ITEMS, popularity(g), tmp_path, NeighbourSettings())
+    assert "ials" not in other.lists.lists  # settings passed explicitly rebuild lists built otherwise

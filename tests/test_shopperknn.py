@@ -42,30 +42,42 @@ def rows(*items: str) -> np.ndarray:
 
 
 def test_similarity_and_scores_are_the_shrunk_cosine_of_the_baskets() -> None:
-    found = fit_shopperknn(data(), shrink=1.0, top_k=3).neighbours(rows("a", "b"))
-    # sim(h, v) = |h ∩ v| / (√|h| · √|v| + 1) with h = {a, b}
-    u1, u2, u3 = 2 / (2 + 1), 1 / (2 + 1), 1 / (math.sqrt(2) * math.sqrt(3) + 1)
-    assert found.rows.tolist() == [0, 1, 2]  # best first: u1, u2, u3
+    found = fit_shopperknn(data(), shrink=1.0, top_k=3).neighbours(rows("a", "d"))
+    # sim(h, v) = |h ∩ v| / (√|h| · √|v| + 1) with h = {a, d}
+    u1, u2, u3 = 1 / (2 + 1), 1 / (2 + 1), 1 / (math.sqrt(2) * math.sqrt(3) + 1)
+    assert found.rows.tolist() == [0, 1, 2]  # best first: u1, u2 (tied, by row), u3
     assert np.allclose(found.sims, [u1, u2, u3])
     assert np.allclose(found.scores, [u1 + u2, u1 + u3, u2 + u3, u3])
     assert np.allclose(found.scaled(), np.array([u1 + u2, u1 + u3, u2 + u3, u3]) / (u1 + u2))
 
 
 def test_top_k_keeps_the_most_similar_shoppers_and_shrink_0_is_the_plain_cosine() -> None:
-    one = fit_shopperknn(data(), shrink=1.0, top_k=1).neighbours(rows("a", "b"))
-    assert one.rows.tolist() == [0]
-    assert np.allclose(one.scores, [2 / 3, 2 / 3, 0, 0])
-    plain = fit_shopperknn(data(), shrink=0.0, top_k=3).neighbours(rows("a", "b"))
-    assert np.allclose(plain.sims, [1.0, 0.5, 1 / math.sqrt(6)])
+    one = fit_shopperknn(data(), shrink=1.0, top_k=1).neighbours(rows("b", "d"))
+    u3 = 2 / (math.sqrt(6) + 1)
+    assert one.rows.tolist() == [2]
+    assert np.allclose(one.scores, [0, u3, u3, u3])
+    plain = fit_shopperknn(data(), shrink=0.0, top_k=3).neighbours(rows("b", "d"))
+    assert plain.rows.tolist() == [2, 0]  # u2 shares nothing
+    assert np.allclose(plain.sims, [2 / math.sqrt(6), 0.5])
 
 
 def test_the_requesting_shoppers_own_row_is_left_out() -> None:
     model = fit_shopperknn(data(), shrink=1.0, top_k=3)
-    found = model.neighbours(rows("a", "b"), exclude="u1")
+    assert model.neighbours(rows("a"), exclude="nobody").rows.tolist() == [0, 1]
+    alone = model.neighbours(rows("a"), exclude="u1")
+    assert alone.rows.tolist() == [1]
+    assert np.allclose(alone.scores, np.array([1, 0, 1, 0]) / (math.sqrt(2) + 1))
+
+
+def test_a_shopper_who_took_nothing_beyond_the_history_is_no_neighbour() -> None:
+    """u1 took exactly {a, b}: with or without its key, the k places go to shoppers who add items,
+    so an evaluation's request (history only) ranks as a served one (history and shopper)."""
+    model = fit_shopperknn(data(), shrink=1.0, top_k=3)
+    found = model.neighbours(rows("a", "b"))
     assert found.rows.tolist() == [1, 2]
     u2, u3 = 1 / 3, 1 / (math.sqrt(6) + 1)
     assert np.allclose(found.scores, [u2, u3, u2 + u3, u3])
-    assert model.neighbours(rows("a", "b"), exclude="nobody").rows.tolist() == [0, 1, 2]
+    assert model.neighbours(rows("a", "b"), exclude="u1").rows.tolist() == [1, 2]
 
 
 def test_catalogue_nodes_make_shoppers_of_the_same_aisles_neighbours() -> None:
@@ -84,7 +96,7 @@ def test_support_names_the_history_items_the_closest_shopper_who_took_it_shares(
     found = fit_shopperknn(data(), shrink=1.0, top_k=3).neighbours(rows("a", "b"))
     assert found.support(ITEMS.index("c"), rows("a", "b")) == [ITEMS.index("a")]  # u2 before u3
     assert found.support(ITEMS.index("d"), rows("a", "b")) == [ITEMS.index("b")]
-    assert found.support(ITEMS.index("a"), rows("b")) == [ITEMS.index("b")]
+    assert found.support(ITEMS.index("a"), rows("b")) == []  # its one taker, u2, shares nothing with b
 
 
 def test_bad_settings_are_refused() -> None:

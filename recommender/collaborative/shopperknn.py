@@ -88,11 +88,19 @@ class ShopperKNN:
         empty = np.zeros(0, dtype=np.int64)
         if not cols.size or not self.users:
             return ShopperNeighbours(self, empty, np.zeros(0), np.zeros(len(self.items)))
-        overlap = np.asarray(self.profiles[:, cols] @ values, dtype=np.float64).ravel()
+        is_item = cols < len(self.items)
+        # Each shopper's count of the history's items (item columns are 0/1), then the nodes' part.
+        shared = np.asarray(self.profiles[:, cols[is_item]].sum(axis=1), dtype=np.float64).ravel()
+        overlap = shared + np.asarray(self.profiles[:, cols[~is_item]] @ values[~is_item]).ravel()
         sims = overlap / (float(np.sqrt(values @ values)) * self.norms + self.shrink + 1e-12)
         if exclude is not None and (own := self.user_row.get(exclude)) is not None:
             sims[own] = 0.0
         positive = np.flatnonzero(sims > 0)
+        # A shopper who took nothing beyond the history cannot speak for any item: leaving them
+        # out keeps the k places for shoppers who can. The requester's own row is one where the
+        # training data holds it, so a request without its shopper's key ranks as one with it.
+        sizes = self.taken.indptr[positive + 1] - self.taken.indptr[positive]
+        positive = positive[sizes > shared[positive]]
         if positive.size > self.top_k:
             positive = positive[np.argpartition(-sims[positive], self.top_k - 1)[: self.top_k]]
         best = positive[np.argsort(-sims[positive], kind="stable")]

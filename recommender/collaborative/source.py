@@ -45,9 +45,11 @@ class CollaborativeSource:
         self.items = list(items)
         self.popularity = popularity
         self.artifact_dir = artifact_dir
-        self.settings = settings or NeighbourSettings()
         loaded = NeighbourLists.load(artifact_dir, self.items)
-        if loaded is None:
+        # Without settings of its own, a source serves (and rebuilds with) the ones its saved
+        # lists were built with: an evaluation's or a tuning's, not the defaults.
+        self.settings = settings or (loaded.settings if loaded is not None else NeighbourSettings())
+        if loaded is None or loaded.settings != self.settings:
             loaded = NeighbourLists.build(projection, self.items, popularity, self.settings)
             loaded.save(artifact_dir)
         self.lists = loaded
@@ -55,25 +57,39 @@ class CollaborativeSource:
         self.pending_events = 0
         self.oldest_pending: float | None = None
         self._lock = threading.Lock()
+        # One shopper-kNN fit at a time, outside `_lock`: events and requests do not wait for it.
+        self._fitting = threading.Lock()
         self._rebuilding: threading.Thread | None = None
 
     def refresh(self, *, ease: ItemItemModel | None = None) -> None:
         """Rebuild now from the projection as it is (the background rebuild calls this)."""
         lists = NeighbourLists.build(self.projection, self.items, self.popularity, self.settings, ease=ease)
         lists.save(self.artifact_dir)
-        in_use = self._shoppers is not None
+        with self._lock:
+            in_use = self._shoppers is not None
         shoppers = fit_shoppers(self.projection, self.items, self.settings) if in_use else None
         with self._lock:
-            self.lists, self._shoppers = lists, shoppers
+            self.lists = lists
+            if shoppers is not None:
+                self._shoppers = shoppers
 
     @property
     def shoppers(self) -> ShopperKNN:
         """Shopper-kNN, fitted on first use (a shop whose fusion gives it no weight never pays for
         it), then refitted with every rebuild of the lists."""
         with self._lock:
-            if self._shoppers is None:
-                self._shoppers = fit_shoppers(self.projection, self.items, self.settings)
-            return self._shoppers
+            fitted = self._shoppers
+        if fitted is not None:
+            return fitted
+        with self._fitting:
+            with self._lock:
+                fitted = self._shoppers
+            if fitted is None:
+                fitted = fit_shoppers(self.projection, self.items, self.settings)
+                with self._lock:
+                    self._shoppers = self._shoppers or fitted
+                    fitted = self._shoppers
+            return fitted
 
     def use_settings(self, settings: NeighbourSettings, *, ease: ItemItemModel | None = None) -> None:
         """Rebuild with other walk / EASE hyper-parameters (an evaluation's tuned ones; `ease`:

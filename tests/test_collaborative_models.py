@@ -19,8 +19,8 @@ from kgrec.recommender.collaborative import (
     fit_rp3beta,
 )
 from kgrec.recommender.collaborative.ease import _spd_inverse, regularised_inverse
-from kgrec.recommender.collaborative.ials import fold_in_weights
 from kgrec.recommender.collaborative.ials import least_squares as ials_least_squares
+from kgrec.recommender.collaborative.ials import ridge_projection
 
 
 def _dense(model: ItemItemModel) -> np.ndarray:
@@ -196,7 +196,7 @@ def test_ials_fold_in_weights_score_a_history_by_its_ridge_user_vector() -> None
     history = np.array([1.0, 0, 0, 1, 1, 0])
     stacked = np.vstack([factors, math.sqrt(2.0) * np.eye(3)])
     user, *_ = np.linalg.lstsq(stacked, np.concatenate([history, np.zeros(3)]), rcond=None)
-    assert history @ fold_in_weights(factors, 2.0) == pytest.approx(factors @ user)
+    assert history @ factors @ ridge_projection(factors, 2.0) == pytest.approx(factors @ user)
 
 
 # A chain a–b–c–d (u1 a b, u2 b c, u3 c d, u6 a b, u7 c d) and a separate pair e f (u4, u5); z untaken.

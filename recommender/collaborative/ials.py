@@ -51,15 +51,23 @@ def fit_ials(
         return ItemItemModel("ials", data.items, sp.csr_matrix((n, n), dtype=np.float64))
     taken = sp.csr_matrix(data.matrix[:, used], dtype=np.float64)
     taken.data[:] = 1.0
-    block = fold_in_weights(item_factors(taken, factors, l2, confidence, iterations, seed), l2)
-    np.fill_diagonal(block, 0.0)
+    found = item_factors(taken, factors, l2, confidence, iterations, seed)
+    projected = ridge_projection(found, l2)
     keep = min(top_k, used.size)
-    sources = np.argpartition(-block, keep - 1, axis=0)[:keep]
-    values = np.take_along_axis(block, sources, axis=0)
-    targets = np.broadcast_to(np.arange(used.size), sources.shape)
-    positive = values > 0
+    sources_, targets_, values_ = [], [], []
+    # W a block of target columns at a time: never the whole items × items matrix in memory.
+    for start in range(0, used.size, CHUNK):
+        targets = np.arange(start, min(start + CHUNK, used.size))
+        block = found @ projected[:, targets]
+        block[targets, np.arange(targets.size)] = 0.0
+        sources = np.argpartition(-block, keep - 1, axis=0)[:keep]
+        values = np.take_along_axis(block, sources, axis=0)
+        positive = values > 0
+        sources_.append(used[sources[positive]])
+        targets_.append(used[np.broadcast_to(targets, sources.shape)[positive]])
+        values_.append(values[positive])
     weights = sp.csr_matrix(
-        (values[positive], (used[sources[positive]], used[targets[positive]])), shape=(n, n)
+        (np.concatenate(values_), (np.concatenate(sources_), np.concatenate(targets_))), shape=(n, n)
     )
     return ItemItemModel("ials", data.items, weights)
 
@@ -77,11 +85,11 @@ def item_factors(
     return columns
 
 
-def fold_in_weights(factors: NDArray[np.float64], l2: float) -> NDArray[np.float64]:
-    """Y (YᵀY + λI)⁻¹ Yᵀ: row i is what taking item i adds to every item's score, when a history's
-    user vector is the ridge fit of its 0/1 row on the items' factors."""
+def ridge_projection(factors: NDArray[np.float64], l2: float) -> NDArray[np.float64]:
+    """(YᵀY + λI)⁻¹ Yᵀ, so that W = Y · this: row i of W is what taking item i adds to every item's
+    score, when a history's user vector is the ridge fit of its 0/1 row on the items' factors."""
     gram = factors.T @ factors + l2 * np.eye(factors.shape[1])
-    out: NDArray[np.float64] = factors @ np.linalg.solve(gram, factors.T)
+    out: NDArray[np.float64] = np.linalg.solve(gram, factors.T)
     return out
 
 

@@ -89,7 +89,7 @@ def ridge_projection(factors: NDArray[np.float64], l2: float) -> NDArray[np.floa
     """(YᵀY + λI)⁻¹ Yᵀ, so that W = Y · this: row i of W is what taking item i adds to every item's
     score, when a history's user vector is the ridge fit of its 0/1 row on the items' factors."""
     gram = factors.T @ factors + l2 * np.eye(factors.shape[1])
-    out: NDArray[np.float64] = np.linalg.solve(gram, factors.T)
+    out: NDArray[np.float64] = np.asarray(np.linalg.solve(gram, factors.T), dtype=np.float64)
     return out
 
 

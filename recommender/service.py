@@ -92,6 +92,8 @@ class Recommender:
         self.pseudonym_key = pseudonym_key
         self.ranker = ranker
         self.weights = weights or (tuned.weights if tuned else FusionWeights())
+        if self.weights.shopperknn_weight > 0:
+            self.collaborative.warm_shoppers()
         self.default_strategy = tuned.strategy if tuned else DEFAULT_STRATEGY
         self.default_diversity = tuned.diversity if tuned else DEFAULT_DIVERSITY
         query_diversity = tuned.query_diversity if tuned else None

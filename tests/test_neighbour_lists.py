@@ -187,3 +187,11 @@ def test_a_source_reopened_without_settings_serves_and_rebuilds_with_the_saved_o
     assert "d" in reopened.shoppers.users
     other = CollaborativeSource(g, ITEMS, popularity(g), tmp_path, NeighbourSettings())
     assert "ials" not in other.lists.lists  # settings passed explicitly rebuild lists built otherwise
+
+
+def test_warming_fits_shopper_knn_before_any_request(tmp_path: Path) -> None:
+    g = shop()
+    source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    assert not source.shoppers_ready
+    source.warm_shoppers().join(timeout=60)
+    assert source.shoppers_ready and source.shoppers.users == sorted(["a", "b", "c"])

@@ -77,6 +77,9 @@ class CollaborativeSource:
     def shoppers(self) -> ShopperKNN:
         """Shopper-kNN, fitted on first use (a shop whose fusion gives it no weight never pays for
         it), then refitted with every rebuild of the lists."""
+        return self._fitted_shoppers()
+
+    def _fitted_shoppers(self) -> ShopperKNN:
         with self._lock:
             fitted = self._shoppers
         if fitted is not None:
@@ -90,6 +93,24 @@ class CollaborativeSource:
                     self._shoppers = self._shoppers or fitted
                     fitted = self._shoppers
             return fitted
+
+    @property
+    def shoppers_ready(self) -> bool:
+        with self._lock:
+            return self._shoppers is not None
+
+    def warm_shoppers(self) -> threading.Thread:
+        """Fit shopper-kNN in the background now: a shop whose fusion weighs it would otherwise
+        make its first history request wait for the whole fit."""
+        thread = threading.Thread(target=self._warm, name="kgrec-shoppers", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self) -> None:
+        try:
+            self._fitted_shoppers()
+        except Exception:
+            log.exception("fitting shopper-kNN failed; the first request that needs it fits it again")
 
     def use_settings(self, settings: NeighbourSettings, *, ease: ItemItemModel | None = None) -> None:
         """Rebuild with other walk / EASE hyper-parameters (an evaluation's tuned ones; `ease`:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -65,7 +65,16 @@ def column(driver: WebDriver, which: str) -> WebElement:
 
 
 def regions_covered(driver: WebDriver, which: str) -> int:
-    return int(column(driver, which).find_element(By.CSS_SELECTOR, ".regions-covered").text)
+    """Read again where the column was re-rendered between finding the count and reading it
+    (a CI rehearsal once failed there with a stale element)."""
+
+    def count(d: WebDriver) -> str:
+        return str(column(d, which).find_element(By.CSS_SELECTOR, ".regions-covered").text)
+
+    waiting = WebDriverWait(
+        driver, 10, poll_frequency=0.2, ignored_exceptions=(StaleElementReferenceException,)
+    )
+    return int(waiting.until(count))
 
 
 def wait_for_column(driver: WebDriver, which: str, diversity: float) -> None:

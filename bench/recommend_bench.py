@@ -50,12 +50,16 @@ def queries(n: int) -> list[str]:
 def latency(recommender: Recommender, texts: list[str], strategy: str, diversity: float) -> dict[str, float]:
     """Every query encoded (the query-vector cache is emptied first): the cold-traffic cost."""
     recommender.queries.clear()
+    requests = [RecommendationRequest(query=t, k=10, diversity=diversity, strategy=strategy) for t in texts]
+    return timed(recommender, requests)
+
+
+def timed(recommender: Recommender, requests: list[RecommendationRequest]) -> dict[str, float]:
+    """Each request end to end, response serialised as the API does; median and p99 in ms."""
     times = []
-    for text in texts:
+    for request in requests:
         started = time.perf_counter()
-        recommender.recommend(
-            RecommendationRequest(query=text, k=10, diversity=diversity, strategy=strategy)
-        ).as_dict()
+        recommender.recommend(request).as_dict()
         times.append((time.perf_counter() - started) * 1000)
     return {"p50_ms": round(median(times), 2), "p99_ms": round(percentile(times, 99), 2)}
 
@@ -82,14 +86,10 @@ def history_latency(
     recommender: Recommender, shoppers: list[list[str]], strategy: str, diversity: float
 ) -> dict[str, float]:
     """History requests (no query, no encoding), timed end to end like the query requests."""
-    times = []
-    for history in shoppers:
-        started = time.perf_counter()
-        recommender.recommend(
-            RecommendationRequest(history=history, k=10, diversity=diversity, strategy=strategy)
-        ).as_dict()
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50_ms": round(median(times), 2), "p99_ms": round(percentile(times, 99), 2)}
+    requests = [
+        RecommendationRequest(history=h, k=10, diversity=diversity, strategy=strategy) for h in shoppers
+    ]
+    return timed(recommender, requests)
 
 
 def ann_recall(n: int, dim: int, k: int = 50, probes: int = 200) -> dict[str, float]:

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from kgrec.graph.errors import InvalidArgumentError
-from kgrec.recommender.collaborative.matrix import InteractionMatrix
+from kgrec.recommender.collaborative.matrix import InteractionMatrix, knowledge_block
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,18 +127,11 @@ def fit_shopperknn(
         raise InvalidArgumentError("shrink", f"must be at least 0, got {shrink}")
     if top_k < 1:
         raise InvalidArgumentError("top_k", f"must be at least 1, got {top_k}")
-    if knowledge_weight < 0:
-        raise InvalidArgumentError("knowledge_weight", f"must be at least 0, got {knowledge_weight}")
+    nodes = knowledge_block(data, knowledge, knowledge_weight)
     taken = sp.csr_matrix(data.matrix, dtype=np.float64)
     taken.data[:] = 1.0
-    nodes: sp.csr_matrix | None = None
     profiles = taken
-    if knowledge is not None and knowledge_weight > 0:
-        if knowledge.shape[0] != len(data.items):
-            raise InvalidArgumentError(
-                "knowledge", f"has {knowledge.shape[0]} item rows for {len(data.items)} items"
-            )
-        nodes = sp.csr_matrix(knowledge, dtype=np.float64)
+    if nodes is not None:
         reached = sp.csr_matrix(taken @ nodes)
         reached.data[:] = knowledge_weight
         profiles = sp.csr_matrix(sp.hstack([taken, reached]))

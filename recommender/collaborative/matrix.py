@@ -14,7 +14,9 @@ from kgrec.graph.errors import InvalidArgumentError
 
 @dataclass(frozen=True, slots=True)
 class InteractionMatrix:
-    """Rows are users, columns the catalogue's items in a fixed order; 1 where a user took an item."""
+    """Rows are users, columns the catalogue's items in a fixed order; 1 where a user took an item
+    (however often, in whatever kinds: `from_histories` builds it so, and the fits read it as
+    binary without setting it again; tests/test_collaborative_models.py holds it to that)."""
 
     users: list[str]
     items: list[str]

@@ -129,7 +129,6 @@ def fit_shopperknn(
         raise InvalidArgumentError("top_k", f"must be at least 1, got {top_k}")
     nodes = knowledge_block(data, knowledge, knowledge_weight)
     taken = sp.csr_matrix(data.matrix, dtype=np.float64)
-    taken.data[:] = 1.0
     profiles = taken
     if nodes is not None:
         reached = sp.csr_matrix(taken @ nodes)

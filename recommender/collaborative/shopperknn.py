@@ -9,10 +9,10 @@ so two baskets from the same aisles count as alike even when they share no produ
 (knowledge-augmented profiles). The history's profile is built the same way.
 
 Scoring touches only the columns of the history's items and nodes (a CSC slice), keeps the
-top-k shoppers by argpartition and sums their rows: no users × users or items × items matrix
-is ever formed. The model is refitted from the graph projection with the neighbour lists
-(`CollaborativeSource`), so it shares their documented staleness; the requesting shopper's own
-events count at once, through their history.
+top-k shoppers by a partition (ties by row, the lower first) and sums their rows: no users ×
+users or items × items matrix is ever formed. The model is refitted from the graph projection
+with the neighbour lists (`CollaborativeSource`), so it shares their documented staleness; the
+requesting shopper's own events count at once, through their history.
 """
 
 from __future__ import annotations
@@ -101,9 +101,12 @@ class ShopperKNN:
         # training data holds it, so a request without its shopper's key ranks as one with it.
         sizes = self.taken.indptr[positive + 1] - self.taken.indptr[positive]
         positive = positive[sizes > shared[positive]]
+        # Ties fall by row (`positive` ascends): all as similar as the k-th stay for the sort,
+        # so which tied shoppers keep the last places does not hang on argpartition's order.
         if positive.size > self.top_k:
-            positive = positive[np.argpartition(-sims[positive], self.top_k - 1)[: self.top_k]]
-        best = positive[np.argsort(-sims[positive], kind="stable")]
+            kth = np.partition(sims[positive], positive.size - self.top_k)[positive.size - self.top_k]
+            positive = positive[sims[positive] >= kth]
+        best = positive[np.argsort(-sims[positive], kind="stable")][: self.top_k]
         chosen = sims[best]
         scores = np.asarray(self.taken[best].T @ chosen, dtype=np.float64).ravel()
         return ShopperNeighbours(self, best.astype(np.int64), chosen, scores)

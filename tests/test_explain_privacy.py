@@ -18,13 +18,18 @@ from tests.helpers import PRODUCT_MAP, PRODUCTS_CSV, TAXONOMY_CSV, write
 KEY = b"privacy-test"
 
 
+def shop(store: Neo4jGraphStore, tmp_path: Path, events: str) -> Explainer:
+    """The helpers' toy shop with `events` (an interactions CSV) loaded, and its explainer."""
+    load_taxonomy(store, write(tmp_path / "t.csv", TAXONOMY_CSV), taxonomy="shop")
+    load_products(store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy="shop", mapping=PRODUCT_MAP)
+    load_interactions(store, write(tmp_path / "e.csv", events), pseudonym_key=KEY)
+    return Explainer(GraphProjection.load(store))
+
+
 @pytest.mark.neo4j
 def test_another_shoppers_path_carries_no_identifier(neo4j_store: Neo4jGraphStore, tmp_path: Path) -> None:
-    load_taxonomy(neo4j_store, write(tmp_path / "t.csv", TAXONOMY_CSV), taxonomy="shop")
-    load_products(neo4j_store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy="shop", mapping=PRODUCT_MAP)
     events = "user_id,item_id,kind,timestamp\nbob,p2,purchase,1\nbob,p4,purchase,2\ncarol,p2,view,3\n"
-    load_interactions(neo4j_store, write(tmp_path / "e.csv", events), pseudonym_key=KEY)
-    explainer = Explainer(GraphProjection.load(neo4j_store))
+    explainer = shop(neo4j_store, tmp_path, events)
     (explanation,) = explainer.history_paths("p4", ["p2"], user=None)
     shown = explanation.as_dict()
     assert [n["name"] for n in shown["nodes"]][1] == "another shopper"
@@ -42,14 +47,11 @@ def test_another_shoppers_path_carries_no_identifier(neo4j_store: Neo4jGraphStor
 def test_a_chain_through_two_shoppers_explains_an_item_no_shopper_took_with_the_history(
     neo4j_store: Neo4jGraphStore, tmp_path: Path
 ) -> None:
-    load_taxonomy(neo4j_store, write(tmp_path / "t.csv", TAXONOMY_CSV), taxonomy="shop")
-    load_products(neo4j_store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy="shop", mapping=PRODUCT_MAP)
     events = (
         "user_id,item_id,kind,timestamp\n"
         "bob,p2,purchase,1\nbob,p3,purchase,2\ncarol,p3,view,3\ncarol,p4,view,4\n"
     )
-    load_interactions(neo4j_store, write(tmp_path / "e.csv", events), pseudonym_key=KEY)
-    explainer = Explainer(GraphProjection.load(neo4j_store))
+    explainer = shop(neo4j_store, tmp_path, events)
     assert explainer.history_paths("p4", ["p2"], user=None) == []
     (chain,) = explainer.explain("p4", query="", matched=[], history=["p2"], user=None, promoted=None)
     shown = chain.as_dict()
@@ -69,15 +71,12 @@ def test_a_path_through_shoppers_says_and_matches_the_kind_of_their_edges(
 ) -> None:
     """SYNTHETIC events: bob bought p2 and p4, carol viewed p2 and p3, dan viewed p1 and bought
     p3 (no one kind for both), erin rated p1 and p4 and bought p1."""
-    load_taxonomy(neo4j_store, write(tmp_path / "t.csv", TAXONOMY_CSV), taxonomy="shop")
-    load_products(neo4j_store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy="shop", mapping=PRODUCT_MAP)
     events = (
         "user_id,item_id,kind,timestamp,value\n"
         "bob,p2,purchase,1,\nbob,p4,purchase,2,\ncarol,p2,view,3,\ncarol,p3,view,4,\n"
         "dan,p1,view,5,\ndan,p3,purchase,6,\nerin,p1,rating,7,4\nerin,p4,rating,8,5\nerin,p1,purchase,9,\n"
     )
-    load_interactions(neo4j_store, write(tmp_path / "e.csv", events), pseudonym_key=KEY)
-    explainer = Explainer(GraphProjection.load(neo4j_store))
+    explainer = shop(neo4j_store, tmp_path, events)
     cases = [
         ("p4", "p2", "purchase", "Bought by shoppers who bought 'Jigsaw 1000'"),
         ("p3", "p2", "view", "Viewed by shoppers who viewed 'Jigsaw 1000'"),
@@ -105,15 +104,12 @@ def test_a_path_through_shoppers_says_and_matches_the_kind_of_their_edges(
 def test_you_lead_a_path_only_through_your_stored_edge(neo4j_store: Neo4jGraphStore, tmp_path: Path) -> None:
     """erin's stored events hold p1 only; a request naming p2 in its history gets p2's path without
     a `you -> p2` edge (Neo4j has none), and its sentence says where p2 came from."""
-    load_taxonomy(neo4j_store, write(tmp_path / "t.csv", TAXONOMY_CSV), taxonomy="shop")
-    load_products(neo4j_store, write(tmp_path / "p.csv", PRODUCTS_CSV), taxonomy="shop", mapping=PRODUCT_MAP)
     events = (
         "user_id,item_id,kind,timestamp\n"
         "erin,p1,purchase,1\nbob,p1,purchase,2\nbob,p3,purchase,3\nbob,p2,purchase,4\n"
     )
-    load_interactions(neo4j_store, write(tmp_path / "e.csv", events), pseudonym_key=KEY)
+    explainer = shop(neo4j_store, tmp_path, events)
     erin = pseudonymise("erin", KEY)
-    explainer = Explainer(GraphProjection.load(neo4j_store))
     stored = explainer.neighbour_path("p3", "p1", erin, via="shoppers")
     asked = explainer.neighbour_path("p3", "p2", erin, via="shoppers")
     assert stored is not None and asked is not None

@@ -30,7 +30,7 @@ from kgrec.embeddings.finetune_checkpoint import read_checkpoint, write_checkpoi
 from kgrec.embeddings.lexical import Bm25Index
 from kgrec.embeddings.text_encoder import default_model_path
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
-from kgrec.graph.file_reading import iter_text_lines
+from kgrec.graph.file_reading import iter_graded_lines
 
 RELEVANT_GRADE = 2.0
 MAX_GRADE = 3.0
@@ -103,20 +103,7 @@ class FinetuneResult:
 
 def read_pairs(path: Path) -> list[Pair]:
     """`query<TAB>product_id<TAB>grade` lines (grade 1–3), e.g. a search log's judged results."""
-    pairs: list[Pair] = []
-    for number, line in iter_text_lines(path):
-        if not line.strip():
-            continue
-        parts = line.rstrip("\n").split("\t")
-        if len(parts) != 3:
-            raise InputFileError(path, number, "expected query<TAB>product_id<TAB>grade")
-        try:
-            grade = float(parts[2])
-        except ValueError:
-            raise InputFileError(path, number, f"grade {parts[2]!r} is not a number") from None
-        if not parts[0].strip() or not parts[1].strip() or not 1.0 <= grade <= MAX_GRADE:
-            raise InputFileError(path, number, "a pair needs a query, a product_id and a grade from 1 to 3")
-        pairs.append(Pair(parts[0].strip(), parts[1].strip(), grade))
+    pairs = [Pair(query, pid, grade) for _, query, pid, grade in iter_graded_lines(path, MAX_GRADE)]
     if not pairs:
         raise InputFileError(path, None, "no pairs in file")
     return pairs

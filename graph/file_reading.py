@@ -76,6 +76,28 @@ def iter_text_lines(path: Path) -> Iterator[tuple[int, str]]:
         raise InputFileError(path, number + 1, f"not a readable gzip file: {exc}") from exc
 
 
+def iter_graded_lines(path: Path, max_grade: float = 3.0) -> Iterator[tuple[int, str, str, float]]:
+    """`query<TAB>product_id<TAB>grade` lines (grade 1 to `max_grade`, blank lines skipped) as
+    (line number, query, product id, grade): judged search results, as the query evaluation's
+    judgements (homedepot qrels) and fine-tuning's pairs both read them."""
+    for number, line in iter_text_lines(path):
+        if not line.strip():
+            continue
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != 3:
+            raise InputFileError(path, number, "expected query<TAB>product_id<TAB>grade")
+        query, pid, raw = (part.strip() for part in parts)
+        try:
+            grade = float(raw)
+        except ValueError:
+            raise InputFileError(path, number, f"grade {raw!r} is not a number") from None
+        if not query or not pid or not 1.0 <= grade <= max_grade:
+            raise InputFileError(
+                path, number, f"a line needs a query, a product_id and a grade from 1 to {max_grade:g}"
+            )
+        yield number, query, pid, grade
+
+
 def iter_csv_rows(path: Path, required: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, str]]]:
     """Yields (line number, row); multi-line quoted fields report the line they start on."""
     lines = iter_text_lines(path)

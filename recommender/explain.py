@@ -1,4 +1,11 @@
-"""Graph paths that explain a recommendation, taken from the projection (so they exist in Neo4j)."""
+"""Graph paths that explain a recommendation, taken from the projection (so they exist in Neo4j).
+
+A path through another shopper says the verb of the kind that shopper's `INTERACTED` edges have
+(bought, viewed, rated, added to the basket; "chose" where no one shopper took both ends in one
+kind) and its Cypher matches that kind. A path starts at the shopper ("you") only where the
+shopper's own stored edge to the history item exists; an item the request's history ids named
+is marked as such instead.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ MAX_HOPS = 4
 # Shoppers of each end a bridge search reads (the most recent), so one explanation stays cheap.
 CHAIN_SHOPPERS = 200
 MAX_PATHS = 3
+# The kinds a shared-kind verb is looked for in, the strongest claim first (graph/interaction_parsing.py).
+KIND_ORDER = ("purchase", "cart", "rating", "view")
 
 
 @dataclass(slots=True)
@@ -34,6 +43,8 @@ class Explanation:
     text: str
     kind: str
     params: dict[str, str] = field(default_factory=dict)
+    # The `kind` property an `INTERACTED` relationship (by its index) has, where the text names it.
+    edge_kinds: dict[int, str] = field(default_factory=dict)
 
     def cypher(self) -> tuple[str, dict[str, str]]:
         """A parameterised MATCH that returns this path (one of them, through an anonymous node)."""
@@ -47,7 +58,11 @@ class Explanation:
                 parts.append(f"(n{i}:{node.label} {{id: $n{i}}})")
             if i < len(self.relationships):
                 rel_type, direction = self.relationships[i]
-                parts.append(f"-[:{rel_type}]->" if direction == "out" else f"<-[:{rel_type}]-")
+                rel = f":{rel_type}"
+                if i in self.edge_kinds:
+                    params[f"k{i}"] = self.edge_kinds[i]
+                    rel += f" {{kind: $k{i}}}"
+                parts.append(f"-[{rel}]->" if direction == "out" else f"<-[{rel}]-")
         return f"MATCH p = {''.join(parts)} RETURN p LIMIT 1", params
 
     def as_dict(self) -> dict[str, Any]:
@@ -56,7 +71,10 @@ class Explanation:
             "kind": self.kind,
             "text": self.text,
             "nodes": [{"label": n.label, "id": n.id, "name": n.name} for n in self.nodes],
-            "relationships": [{"type": t, "direction": d} for t, d in self.relationships],
+            "relationships": [
+                {"type": t, "direction": d, **({"kind": self.edge_kinds[i]} if i in self.edge_kinds else {})}
+                for i, (t, d) in enumerate(self.relationships)
+            ],
             "cypher": query,
             "params": params,
             "browser_cypher": inline_parameters(query, params),
@@ -114,21 +132,73 @@ class Explainer:
                 continue
             nodes, rels, why = found
             words = {"product": g.name("Product", past), "reason": why}
-            if user is not None and len(rels) < MAX_HOPS:
-                nodes = [PathNode("User", user, self._("you")), *nodes]
-                rels = [("INTERACTED", "out"), *rels]
+            if self._stored(user, past) and len(rels) < MAX_HOPS:
+                nodes, rels = self._from_you(user, nodes, rels)
                 why = self._("You interacted with '%(product)s'; %(reason)s") % words
             else:
                 why = self._("Like '%(product)s' in your history: %(reason)s") % words
+                why = self._requested(user, past, why)
             out.append(Explanation(nodes, rels, why, "history"))
         return out
+
+    def _stored(self, user: str | None, past: str) -> bool:
+        """Whether the shopper's own `INTERACTED` edge to `past` is in the graph (the projection
+        holds the store's edges): not so for an item only the request's history ids named."""
+        return user is not None and any(e.item == past for e in self.g.user_history.get(user, []))
+
+    def _from_you(
+        self, user: str | None, nodes: list[PathNode], rels: list[tuple[str, str]]
+    ) -> tuple[list[PathNode], list[tuple[str, str]]]:
+        """The path led by the shopper's own edge to its first node (`_stored` said it exists)."""
+        return [PathNode("User", user, self._("you")), *nodes], [("INTERACTED", "out"), *rels]
+
+    def _requested(self, user: str | None, past: str, text: str) -> str:
+        """`text`, marked where a known shopper's request named `past` without a stored edge to it."""
+        if user is None or self._stored(user, past):
+            return text
+        marked = self._("%(text)s ('%(product)s' is in this request's history, not among your stored events)")
+        return marked % {"text": text, "product": self.g.name("Product", past)}
+
+    def _shared_kind(self, items: Sequence[str]) -> str | None:
+        """The strongest kind (`KIND_ORDER`) in which one shopper took every one of `items`,
+        looking at the most recent `CHAIN_SHOPPERS` shoppers of the first that took them all;
+        None where none took them all in one kind."""
+        takers = set(self.g.item_users.get(items[0], []))
+        for other in items[1:]:
+            takers &= set(self.g.item_users.get(other, []))
+        found: set[str] = set()
+        wanted = set(items)
+        for user in [u for u in self.g.item_users.get(items[0], []) if u in takers][-CHAIN_SHOPPERS:]:
+            kinds: dict[str, set[str]] = {}
+            for event in self.g.user_history.get(user, []):
+                if event.item in wanted:
+                    kinds.setdefault(event.kind, set()).add(event.item)
+            found |= {kind for kind, taken in kinds.items() if taken == wanted}
+            if KIND_ORDER[0] in found:
+                break
+        return next((kind for kind in KIND_ORDER if kind in found), None)
+
+    def _through_shopper_sentence(self, kind: str | None) -> str:
+        """'Bought by shoppers who bought …' in the verb of the kind one shopper took both in."""
+        sentences = {
+            "purchase": self._("Bought by shoppers who bought '%(product)s' in your history (%(detail)s)"),
+            "cart": self._(
+                "Added to the basket by shoppers who added '%(product)s' in your history (%(detail)s)"
+            ),
+            "rating": self._("Rated by shoppers who rated '%(product)s' in your history (%(detail)s)"),
+            "view": self._("Viewed by shoppers who viewed '%(product)s' in your history (%(detail)s)"),
+        }
+        generic = self._("Chosen by shoppers who chose '%(product)s' in your history (%(detail)s)")
+        return sentences.get(kind or "", generic)
 
     def neighbour_path(self, item: str, past: str, user: str | None, *, via: str) -> Explanation | None:
         """The path behind a collaborative score: through another shopper (`via` "shoppers") or
         through a shared brand, category or attribute value (`via` "knowledge")."""
+        kind: str | None = None
         if via == "shoppers":
             found = self._co_interacted(item, past)
-            sentence = self._("Bought by shoppers who bought '%(product)s' in your history (%(detail)s)")
+            kind = self._shared_kind([past, item]) if found is not None else None
+            sentence = self._through_shopper_sentence(kind)
         else:
             found = (
                 self._shared_brand(item, past)
@@ -140,34 +210,89 @@ class Explainer:
             return None
         nodes, rels, detail = found
         text = sentence % {"product": self.g.name("Product", past), "detail": detail}
-        if user is not None and len(rels) < MAX_HOPS:
-            nodes, rels = [PathNode("User", user, self._("you")), *nodes], [("INTERACTED", "out"), *rels]
-        return Explanation(nodes, rels, text, "collaborative")
+        lead = 0
+        if self._stored(user, past) and len(rels) < MAX_HOPS:
+            nodes, rels = self._from_you(user, nodes, rels)
+            lead = 1
+        edge_kinds = {lead: kind, lead + 1: kind} if kind is not None else {}
+        text = self._requested(user, past, text)
+        return Explanation(nodes, rels, text, "collaborative", edge_kinds=edge_kinds)
 
     def shopper_path(self, item: str, shared: Sequence[str], user: str | None) -> Explanation:
         """Shopper-kNN's path: your item <- a shopper like you -> this item (the shopper unnamed);
-        the sentence also names a second history item that shopper took, where there is one."""
-        words = {"product": self.g.name("Product", shared[0])}
-        if len(shared) > 1:
-            words["other"] = self.g.name("Product", shared[1])
-            text = self._(
-                "Shoppers whose baskets are like yours bought it; they also bought '%(product)s' "
-                "and '%(other)s' in your history"
-            ) % words
-        else:
-            text = self._(
-                "Shoppers whose baskets are like yours bought it; they also bought '%(product)s' "
-                "in your history"
-            ) % words
+        the sentence also names a second history item that shopper took, where there is one, in
+        the verb of the kind one shopper took them all in (`_shared_kind`)."""
+        named = list(shared[:2])
+        kind = self._shared_kind([item, *named])
+        words = {"product": self.g.name("Product", named[0])}
+        if len(named) > 1:
+            words["other"] = self.g.name("Product", named[1])
+        text = self._shopper_sentence(kind, len(named) > 1) % words
         nodes = [
-            self._node("Product", shared[0]),
+            self._node("Product", named[0]),
             PathNode("User", None, self._("another shopper")),
             self._node("Product", item),
         ]
         rels = [("INTERACTED", "in"), ("INTERACTED", "out")]
-        if user is not None:
-            nodes, rels = [PathNode("User", user, self._("you")), *nodes], [("INTERACTED", "out"), *rels]
-        return Explanation(nodes, rels, text, "collaborative")
+        lead = 0
+        if self._stored(user, named[0]):
+            nodes, rels = self._from_you(user, nodes, rels)
+            lead = 1
+        edge_kinds = {lead: kind, lead + 1: kind} if kind is not None else {}
+        text = self._requested(user, named[0], text)
+        return Explanation(nodes, rels, text, "collaborative", edge_kinds=edge_kinds)
+
+    def _shopper_sentence(self, kind: str | None, two: bool) -> str:
+        """Shopper-kNN's sentence in the kind's verb, naming one history item or two."""
+        if kind == "purchase":
+            if two:
+                return self._(
+                    "Shoppers whose baskets are like yours bought it; they also bought '%(product)s' "
+                    "and '%(other)s' in your history"
+                )
+            return self._(
+                "Shoppers whose baskets are like yours bought it; they also bought '%(product)s' "
+                "in your history"
+            )
+        if kind == "cart":
+            if two:
+                return self._(
+                    "Shoppers whose baskets are like yours added it to their basket; they also added "
+                    "'%(product)s' and '%(other)s' in your history"
+                )
+            return self._(
+                "Shoppers whose baskets are like yours added it to their basket; they also added "
+                "'%(product)s' in your history"
+            )
+        if kind == "rating":
+            if two:
+                return self._(
+                    "Shoppers whose histories are like yours rated it; they also rated '%(product)s' "
+                    "and '%(other)s' in your history"
+                )
+            return self._(
+                "Shoppers whose histories are like yours rated it; they also rated '%(product)s' "
+                "in your history"
+            )
+        if kind == "view":
+            if two:
+                return self._(
+                    "Shoppers whose histories are like yours viewed it; they also viewed '%(product)s' "
+                    "and '%(other)s' in your history"
+                )
+            return self._(
+                "Shoppers whose histories are like yours viewed it; they also viewed '%(product)s' "
+                "in your history"
+            )
+        if two:
+            return self._(
+                "Shoppers whose histories are like yours chose it; they also chose '%(product)s' "
+                "and '%(other)s' in your history"
+            )
+        return self._(
+            "Shoppers whose histories are like yours chose it; they also chose '%(product)s' "
+            "in your history"
+        )
 
     def _anchor_path(self, item: str, anchor: tuple[str, str], user: str | None) -> Explanation | None:
         """The anchor's path as its list says; ItemKNN's lists with catalogue nodes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tracemalloc
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -21,6 +22,7 @@ from kgrec.recommender.collaborative import (
 from kgrec.recommender.collaborative.ease import _spd_inverse, regularised_inverse
 from kgrec.recommender.collaborative.ials import least_squares as ials_least_squares
 from kgrec.recommender.collaborative.ials import ridge_projection
+from kgrec.recommender.collaborative.shopperknn import fit_shopperknn
 
 
 def _dense(model: ItemItemModel) -> np.ndarray:
@@ -168,12 +170,15 @@ def test_itemknn_with_knowledge_counts_shared_nodes_in_overlap_and_norm() -> Non
     assert shoppers_only[0, 1] == pytest.approx(1 / math.sqrt(2)) and shoppers_only[0, 2] == 0.0
 
 
-def test_itemknn_knowledge_must_cover_the_items() -> None:
+@pytest.mark.parametrize("fit", [fit_itemknn, fit_shopperknn])
+def test_knowledge_must_cover_the_items(fit: Callable[..., object]) -> None:
+    """ItemKNN and shopper-kNN check their catalogue-node block alike (`knowledge_block`)."""
     data = InteractionMatrix.from_histories(FOUR, ["a", "b", "c"])
-    with pytest.raises(InvalidArgumentError, match="knowledge"):
-        fit_itemknn(data, knowledge=sp.csr_matrix(np.ones((2, 1))), knowledge_weight=1.0)
+    with pytest.raises(InvalidArgumentError, match="knowledge: has 2 item rows for 3 items"):
+        fit(data, knowledge=sp.csr_matrix(np.ones((2, 1))), knowledge_weight=1.0)
     with pytest.raises(InvalidArgumentError, match="knowledge_weight"):
-        fit_itemknn(data, knowledge=sp.csr_matrix(np.ones((3, 1))), knowledge_weight=-1.0)
+        fit(data, knowledge=sp.csr_matrix(np.ones((3, 1))), knowledge_weight=-1.0)
+    fit(data, knowledge=sp.csr_matrix(np.ones((2, 1))), knowledge_weight=0.0)  # weight 0: no block read
 
 
 def test_ials_half_step_is_the_confidence_weighted_ridge_fit() -> None:

@@ -171,6 +171,9 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     random = next(s for s in report["systems"] if s["name"] == "random")["metrics"]
     assert fused["ndcg@10"] > random["ndcg@10"]
     assert set(report["defaults"]) >= {"strategy", "diversity", "fusion_weights", "diversity_tuning"}
+    served, chosen = report["defaults"]["neighbour_lists"], report["defaults"]["fusion_weights"]
+    assert {"walk", "ease", "itemknn", "knowledge"} <= set(served)
+    assert ("ials" in served) == (chosen["ials_weight"] > 0)  # iALS is fitted only where it is weighed
     for name, values in SMALL_AXES.items():  # the ascent tried every value of every weight
         assert {row["weights"][name] for row in report["fusion_weight_sweep"]} >= set(values), name
     tuning = report["defaults"]["diversity_tuning"]

@@ -151,6 +151,10 @@ def test_sentences_follow_the_locale_and_names_follow_the_graph(tmp_path: Path) 
         .text.startswith("Popular in the catalogue; in Die-Cast")
     )
     other = projection.category_products[TRAINS][1]
+    asked = german.history_paths(train, [other], "u1")[0]  # u1 has no stored edge to `other`
+    assert asked.text.endswith("aus dem Verlauf dieser Anfrage, nicht aus Ihren gespeicherten Ereignissen)")
+    assert asked.nodes[0].label == "Product"
+    projection.add_interaction("u1", other, "view", 1, 1_700_000_000)
     history = german.history_paths(train, [other], "u1")[0]
     assert history.text.startswith("„") and "steht in Ihrem Verlauf" in history.text
     assert history.nodes[0].name == "Sie"

@@ -11,7 +11,7 @@ from kgrec.embeddings.artifacts import Artifact
 from kgrec.embeddings.build import build_embeddings
 from kgrec.embeddings.cold_start import embed_new_products
 from kgrec.embeddings.encoder_artifacts import MANIFEST
-from kgrec.embeddings.finetune import FinetuneConfig, Pair, finetune_encoder
+from kgrec.embeddings.finetune import FinetuneConfig, Pair, finetune_encoder, read_pairs
 from kgrec.embeddings.text_encoder import HashingTextEncoder
 from kgrec.embeddings.training import TrainingConfig
 from kgrec.evaluation.metrics import graded_ndcg_at_k
@@ -102,6 +102,11 @@ def test_bad_judgement_lines_are_named(tmp_path: Path) -> None:
         read_qrels(write(tmp_path / "q.tsv", "pipe\t100\t3\npipe\t101\thigh\n"))
     with pytest.raises(InputFileError, match=r"q.tsv:1.*unknown product_id '999'"):
         read_qrels(write(tmp_path / "q.tsv", "pipe\t999\t3\n"), known={"100"})
+    # The judged-lines reader fine-tuning's pairs share: a judgement names a product.
+    with pytest.raises(InputFileError, match=r"q.tsv:2.*a query, a product_id and a grade from 1 to 3"):
+        read_qrels(write(tmp_path / "q.tsv", "pipe\t100\t3\npipe\t \t2\n"))
+    with pytest.raises(InputFileError, match=r"pairs.tsv:1.*a query, a product_id and a grade from 1 to 3"):
+        read_pairs(write(tmp_path / "pairs.tsv", "pipe\t100\t4\n"))
 
 
 @pytest.mark.slow

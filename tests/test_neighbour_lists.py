@@ -195,3 +195,29 @@ def test_warming_fits_shopper_knn_before_any_request(tmp_path: Path) -> None:
     assert not source.shoppers_ready
     source.warm_shoppers().join(timeout=60)
     assert source.shoppers_ready and source.shoppers.users == sorted(["a", "b", "c"])
+
+
+def test_weights_that_leave_ials_and_shopper_knn_out_drop_them_from_the_rebuilds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An evaluation's ascent chose weight 0 for both: neither the saved lists, a reopening, a
+    recommender built with the source's settings nor a background rebuild fits them again."""
+    g = shop()
+    tuned = NeighbourSettings(ials_factors=2, ials_l2=1.0, ials_confidence=5.0)
+    source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path, tuned)
+    assert source.shoppers.users  # the ascent tried a shopper-kNN weight
+    weighed = FusionWeights(ials_weight=0.5, shopperknn_weight=0.5)
+    source.keep_weighted(weighed)
+    assert "ials" in source.lists.lists and source.shoppers_ready and source.settings == tuned
+    source.keep_weighted(FusionWeights())
+    assert "ials" not in source.lists.lists and not source.shoppers_ready
+    assert source.settings.ials_factors == 0 and source.settings.ials_l2 == 1.0
+    reopened = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    assert reopened.settings == source.settings and "ials" not in reopened.lists.lists
+    fits: list[int] = []
+    original = neighbours_module.fit_ials
+    monkeypatch.setattr(neighbours_module, "fit_ials", lambda *a, **k: fits.append(1) or original(*a, **k))
+    g.add_interaction("d", "tea", "purchase", 1, 1_700_000_001)
+    source.refresh()
+    CollaborativeSource(g, ITEMS, popularity(g), tmp_path / "split", source.settings)
+    assert fits == [] and "ials" not in source.lists.lists and not source.shoppers_ready

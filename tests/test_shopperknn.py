@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,20 @@ def test_top_k_keeps_the_most_similar_shoppers_and_shrink_0_is_the_plain_cosine(
     plain = fit_shopperknn(data(), shrink=0.0, top_k=3).neighbours(rows("b", "d"))
     assert plain.rows.tolist() == [2, 0]  # u2 shares nothing
     assert np.allclose(plain.sims, [2 / math.sqrt(6), 0.5])
+
+
+def test_shoppers_tied_at_the_kth_place_are_kept_and_ordered_by_row() -> None:
+    """SYNTHETIC: u0 and u1 tie below u2 and u3, which tie too; a partition alone kept u3 before u2
+    and u1 before u0."""
+    tied = InteractionMatrix.from_histories(
+        {"u0": ["a", "b", "c"], "u1": ["a", "b", "c"], "u2": ["a", "d"], "u3": ["a", "d"]}, ITEMS
+    )
+    model = fit_shopperknn(tied, shrink=1.0, top_k=3)
+    near, far = 1 / (math.sqrt(2) + 1), 1 / (math.sqrt(3) + 1)
+    for k, expected in ((1, [2]), (2, [2, 3]), (3, [2, 3, 0])):
+        found = replace(model, top_k=k).neighbours(rows("a"))
+        assert found.rows.tolist() == expected, k
+        assert np.allclose(found.sims, [near, near, far][:k])
 
 
 def test_the_requesting_shoppers_own_row_is_left_out() -> None:

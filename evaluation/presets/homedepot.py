@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kgrec.graph.errors import InputFileError, InvalidArgumentError
-from kgrec.graph.file_reading import iter_text_lines
+from kgrec.graph.file_reading import iter_graded_lines
 
 PRODUCTS = "products.csv"
 TRAIN = "qrels_train.tsv"
@@ -38,19 +38,7 @@ class QuerySplit:
 def read_qrels(path: Path, known: set[str] | None = None) -> Judgements:
     """`query<TAB>product_id<TAB>grade` lines -> {query: {product_id: grade}}."""
     out: Judgements = {}
-    for number, line in iter_text_lines(path):
-        if not line.strip():
-            continue
-        parts = line.rstrip("\n").split("\t")
-        if len(parts) != 3:
-            raise InputFileError(path, number, "expected query<TAB>product_id<TAB>grade")
-        query, pid, raw = parts[0].strip(), parts[1].strip(), parts[2].strip()
-        try:
-            grade = float(raw)
-        except ValueError:
-            raise InputFileError(path, number, f"grade {raw!r} is not a number") from None
-        if not query or not 1.0 <= grade <= 3.0:
-            raise InputFileError(path, number, "a judgement needs a query and a grade from 1 to 3")
+    for number, query, pid, grade in iter_graded_lines(path):
         if known is not None and pid not in known:
             raise InputFileError(path, number, f"unknown product_id {pid!r}")
         out.setdefault(query, {})[pid] = grade

@@ -50,7 +50,6 @@ def fit_ials(
     if used.size == 0:
         return ItemItemModel("ials", data.items, sp.csr_matrix((n, n), dtype=np.float64))
     taken = sp.csr_matrix(data.matrix[:, used], dtype=np.float64)
-    taken.data[:] = 1.0
     found = item_factors(taken, factors, l2, confidence, iterations, seed)
     projected = ridge_projection(found, l2)
     keep = min(top_k, used.size)

@@ -8,7 +8,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from kgrec.graph.errors import InvalidArgumentError
-from kgrec.recommender.collaborative.matrix import InteractionMatrix, ItemItemModel, keep_top_k_per_column
+from kgrec.recommender.collaborative.matrix import (
+    InteractionMatrix,
+    ItemItemModel,
+    keep_top_k_per_column,
+    knowledge_block,
+)
 
 
 def fit_itemknn(
@@ -29,16 +34,10 @@ def fit_itemknn(
     """
     if shrink < 0:
         raise InvalidArgumentError("shrink", f"must be at least 0, got {shrink}")
-    if knowledge_weight < 0:
-        raise InvalidArgumentError("knowledge_weight", f"must be at least 0, got {knowledge_weight}")
+    nodes = knowledge_block(data, knowledge, knowledge_weight)
     rows_matrix = sp.csr_matrix(data.matrix, dtype=np.float64)
-    if knowledge is not None and knowledge_weight > 0:
-        if knowledge.shape[0] != len(data.items):
-            raise InvalidArgumentError(
-                "knowledge", f"has {knowledge.shape[0]} item rows for {len(data.items)} items"
-            )
-        nodes = sp.csr_matrix(knowledge.T, dtype=np.float64) * knowledge_weight
-        rows_matrix = sp.csr_matrix(sp.vstack([rows_matrix, nodes]))
+    if nodes is not None:
+        rows_matrix = sp.csr_matrix(sp.vstack([rows_matrix, nodes.T * knowledge_weight]))
     overlap = sp.coo_matrix(rows_matrix.T @ rows_matrix, dtype=np.float64)
     norms = np.sqrt(np.asarray(rows_matrix.multiply(rows_matrix).sum(axis=0), dtype=np.float64).ravel())
     off_diagonal = overlap.row != overlap.col

@@ -14,7 +14,9 @@ from kgrec.graph.errors import InvalidArgumentError
 
 @dataclass(frozen=True, slots=True)
 class InteractionMatrix:
-    """Rows are users, columns the catalogue's items in a fixed order; 1 where a user took an item."""
+    """Rows are users, columns the catalogue's items in a fixed order; 1 where a user took an item
+    (however often, in whatever kinds: `from_histories` builds it so, and the fits read it as
+    binary without setting it again; tests/test_collaborative_models.py holds it to that)."""
 
     users: list[str]
     items: list[str]
@@ -39,6 +41,24 @@ class InteractionMatrix:
 
     def item_degree(self) -> NDArray[np.float64]:
         return np.asarray(self.matrix.sum(axis=0), dtype=np.float64).ravel()
+
+
+def knowledge_block(
+    data: InteractionMatrix, knowledge: sp.spmatrix | None, weight: float
+) -> sp.csr_matrix | None:
+    """The item × catalogue-node incidence a fit joins to its shopper rows with `weight` (None
+    where it joins none: no incidence or weight 0). Refused where the weight is negative or the
+    incidence has other than one row per item of `data`: a misaligned block would tie each
+    item's shoppers to another item's nodes."""
+    if weight < 0:
+        raise InvalidArgumentError("knowledge_weight", f"must be at least 0, got {weight}")
+    if knowledge is None or weight == 0:
+        return None
+    if knowledge.shape[0] != len(data.items):
+        raise InvalidArgumentError(
+            "knowledge", f"has {knowledge.shape[0]} item rows for {len(data.items)} items"
+        )
+    return sp.csr_matrix(knowledge, dtype=np.float64)
 
 
 def keep_top_k_per_column(weights: sp.spmatrix, k: int) -> sp.csc_matrix:

@@ -9,10 +9,10 @@ so two baskets from the same aisles count as alike even when they share no produ
 (knowledge-augmented profiles). The history's profile is built the same way.
 
 Scoring touches only the columns of the history's items and nodes (a CSC slice), keeps the
-top-k shoppers by argpartition and sums their rows: no users × users or items × items matrix
-is ever formed. The model is refitted from the graph projection with the neighbour lists
-(`CollaborativeSource`), so it shares their documented staleness; the requesting shopper's own
-events count at once, through their history.
+top-k shoppers by a partition (ties by row, the lower first) and sums their rows: no users ×
+users or items × items matrix is ever formed. The model is refitted from the graph projection
+with the neighbour lists (`CollaborativeSource`), so it shares their documented staleness; the
+requesting shopper's own events count at once, through their history.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from kgrec.graph.errors import InvalidArgumentError
-from kgrec.recommender.collaborative.matrix import InteractionMatrix
+from kgrec.recommender.collaborative.matrix import InteractionMatrix, knowledge_block
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +101,12 @@ class ShopperKNN:
         # training data holds it, so a request without its shopper's key ranks as one with it.
         sizes = self.taken.indptr[positive + 1] - self.taken.indptr[positive]
         positive = positive[sizes > shared[positive]]
+        # Ties fall by row (`positive` ascends): all as similar as the k-th stay for the sort,
+        # so which tied shoppers keep the last places does not hang on argpartition's order.
         if positive.size > self.top_k:
-            positive = positive[np.argpartition(-sims[positive], self.top_k - 1)[: self.top_k]]
-        best = positive[np.argsort(-sims[positive], kind="stable")]
+            kth = np.partition(sims[positive], positive.size - self.top_k)[positive.size - self.top_k]
+            positive = positive[sims[positive] >= kth]
+        best = positive[np.argsort(-sims[positive], kind="stable")][: self.top_k]
         chosen = sims[best]
         scores = np.asarray(self.taken[best].T @ chosen, dtype=np.float64).ravel()
         return ShopperNeighbours(self, best.astype(np.int64), chosen, scores)
@@ -127,18 +130,10 @@ def fit_shopperknn(
         raise InvalidArgumentError("shrink", f"must be at least 0, got {shrink}")
     if top_k < 1:
         raise InvalidArgumentError("top_k", f"must be at least 1, got {top_k}")
-    if knowledge_weight < 0:
-        raise InvalidArgumentError("knowledge_weight", f"must be at least 0, got {knowledge_weight}")
+    nodes = knowledge_block(data, knowledge, knowledge_weight)
     taken = sp.csr_matrix(data.matrix, dtype=np.float64)
-    taken.data[:] = 1.0
-    nodes: sp.csr_matrix | None = None
     profiles = taken
-    if knowledge is not None and knowledge_weight > 0:
-        if knowledge.shape[0] != len(data.items):
-            raise InvalidArgumentError(
-                "knowledge", f"has {knowledge.shape[0]} item rows for {len(data.items)} items"
-            )
-        nodes = sp.csr_matrix(knowledge, dtype=np.float64)
+    if nodes is not None:
         reached = sp.csr_matrix(taken @ nodes)
         reached.data[:] = knowledge_weight
         profiles = sp.csr_matrix(sp.hstack([taken, reached]))

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,27 @@ class CollaborativeSource:
         its EASE fitted with them on the same interactions, see `NeighbourLists.build`)."""
         self.settings = settings
         self.refresh(ease=ease)
+
+    def keep_weighted(self, fusion: FusionWeights) -> None:
+        """Drop what `fusion` gives no weight, once an evaluation has chosen it: the iALS list
+        (its settings then say 0 factors and are saved with the lists, so neither a recommender
+        built with them, a reopening nor a background rebuild fits iALS again) and a shopper-kNN
+        the weight ascent fitted (a rebuild refits it only where in use). The ranker reads
+        neither (recommender/ranker.py `SOURCES`); `neighbour_shoppers` fits it again should a
+        fusion weigh it later."""
+        with self._lock:
+            if fusion.shopperknn_weight <= 0:
+                self._shoppers = None
+            if fusion.ials_weight > 0 or self.settings.ials_factors == 0:
+                return
+            self.settings = replace(self.settings, ials_factors=0)
+            lists = self.lists
+            self.lists = replace(
+                lists,
+                lists={name: m for name, m in lists.lists.items() if name != "ials"},
+                settings=self.settings,
+            )
+            self.lists.save(self.artifact_dir)
 
     def record_event(self, now: float | None = None) -> bool:
         """Count one live event; start a background rebuild when the lists have grown stale.

@@ -161,14 +161,13 @@ class Explainer:
 
     def _shared_kind(self, items: Sequence[str]) -> str | None:
         """The strongest kind (`KIND_ORDER`) in which one shopper took every one of `items`,
-        looking at the most recent `CHAIN_SHOPPERS` shoppers of the first that took them all;
-        None where none took them all in one kind."""
-        takers = set(self.g.item_users.get(items[0], []))
-        for other in items[1:]:
-            takers &= set(self.g.item_users.get(other, []))
-        found: set[str] = set()
+        looking at the most recent `CHAIN_SHOPPERS` shoppers of the least taken of them (so an
+        explanation costs the same however popular its items are); None where none of those
+        took them all in one kind."""
         wanted = set(items)
-        for user in [u for u in self.g.item_users.get(items[0], []) if u in takers][-CHAIN_SHOPPERS:]:
+        rarest = min(items, key=lambda i: len(self.g.item_users.get(i, [])))
+        found: set[str] = set()
+        for user in dict.fromkeys(reversed(self.g.item_users.get(rarest, [])[-CHAIN_SHOPPERS:])):
             kinds: dict[str, set[str]] = {}
             for event in self.g.user_history.get(user, []):
                 if event.item in wanted:

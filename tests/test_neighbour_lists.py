@@ -221,3 +221,25 @@ def test_weights_that_leave_ials_and_shopper_knn_out_drop_them_from_the_rebuilds
     source.refresh()
     CollaborativeSource(g, ITEMS, popularity(g), tmp_path / "split", source.settings)
     assert fits == [] and "ials" not in source.lists.lists and not source.shoppers_ready
+
+
+def test_a_rebuild_that_ran_while_ials_was_dropped_does_not_bring_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A background rebuild still building with the old settings when an evaluation drops iALS
+    is discarded: neither the served nor the saved lists regain the iALS list."""
+    g = shop()
+    tuned = NeighbourSettings(ials_factors=2, ials_l2=1.0, ials_confidence=5.0)
+    source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path, tuned)
+    original = NeighbourLists.build
+
+    def build_then_drop(*args: object, **kwargs: object) -> NeighbourLists:
+        built = original(*args, **kwargs)  # type: ignore[arg-type]
+        source.keep_weighted(FusionWeights())  # the evaluation's choice lands mid-rebuild
+        return built
+
+    monkeypatch.setattr(neighbours_module.NeighbourLists, "build", staticmethod(build_then_drop))
+    source.refresh()
+    assert "ials" not in source.lists.lists and source.settings.ials_factors == 0
+    reopened = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    assert "ials" not in reopened.lists.lists and reopened.settings.ials_factors == 0

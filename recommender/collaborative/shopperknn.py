@@ -101,11 +101,14 @@ class ShopperKNN:
         # training data holds it, so a request without its shopper's key ranks as one with it.
         sizes = self.taken.indptr[positive + 1] - self.taken.indptr[positive]
         positive = positive[sizes > shared[positive]]
-        # Ties fall by row (`positive` ascends): all as similar as the k-th stay for the sort,
-        # so which tied shoppers keep the last places does not hang on argpartition's order.
+        # Ties fall by row (`positive` ascends): of the shoppers as similar as the k-th, the
+        # lowest rows fill the last places, so the choice does not hang on argpartition's order
+        # and the sort below sees at most k shoppers.
         if positive.size > self.top_k:
-            kth = np.partition(sims[positive], positive.size - self.top_k)[positive.size - self.top_k]
-            positive = positive[sims[positive] >= kth]
+            near = sims[positive]
+            kth = np.partition(near, positive.size - self.top_k)[positive.size - self.top_k]
+            above = positive[near > kth]
+            positive = np.concatenate([above, positive[near == kth][: self.top_k - above.size]])
         best = positive[np.argsort(-sims[positive], kind="stable")][: self.top_k]
         chosen = sims[best]
         scores = np.asarray(self.taken[best].T @ chosen, dtype=np.float64).ravel()

@@ -60,19 +60,28 @@ class CollaborativeSource:
         self._lock = threading.Lock()
         # One shopper-kNN fit at a time, outside `_lock`: events and requests do not wait for it.
         self._fitting = threading.Lock()
+        # Held while the lists in use are replaced and saved, so the saved lists are the served
+        # ones; events take only `_lock` and never wait for a save.
+        self._saving = threading.Lock()
         self._rebuilding: threading.Thread | None = None
 
     def refresh(self, *, ease: ItemItemModel | None = None) -> None:
-        """Rebuild now from the projection as it is (the background rebuild calls this)."""
-        lists = NeighbourLists.build(self.projection, self.items, self.popularity, self.settings, ease=ease)
-        lists.save(self.artifact_dir)
+        """Rebuild now from the projection as it is (the background rebuild calls this). A rebuild
+        whose settings were replaced while it ran (`keep_weighted`, `use_settings`) is dropped, so
+        it cannot bring back a list they took away."""
         with self._lock:
+            settings = self.settings
             in_use = self._shoppers is not None
-        shoppers = fit_shoppers(self.projection, self.items, self.settings) if in_use else None
-        with self._lock:
-            self.lists = lists
-            if shoppers is not None:
-                self._shoppers = shoppers
+        lists = NeighbourLists.build(self.projection, self.items, self.popularity, settings, ease=ease)
+        shoppers = fit_shoppers(self.projection, self.items, settings) if in_use else None
+        with self._saving:
+            with self._lock:
+                if self.settings != settings:
+                    return
+                self.lists = lists
+                if shoppers is not None:
+                    self._shoppers = shoppers
+            lists.save(self.artifact_dir)
 
     @property
     def shoppers(self) -> ShopperKNN:
@@ -116,7 +125,8 @@ class CollaborativeSource:
     def use_settings(self, settings: NeighbourSettings, *, ease: ItemItemModel | None = None) -> None:
         """Rebuild with other walk / EASE hyper-parameters (an evaluation's tuned ones; `ease`:
         its EASE fitted with them on the same interactions, see `NeighbourLists.build`)."""
-        self.settings = settings
+        with self._lock:
+            self.settings = settings
         self.refresh(ease=ease)
 
     def keep_weighted(self, fusion: FusionWeights) -> None:
@@ -126,19 +136,21 @@ class CollaborativeSource:
         the weight ascent fitted (a rebuild refits it only where in use). The ranker reads
         neither (recommender/ranker.py `SOURCES`); `neighbour_shoppers` fits it again should a
         fusion weigh it later."""
-        with self._lock:
-            if fusion.shopperknn_weight <= 0:
-                self._shoppers = None
-            if fusion.ials_weight > 0 or self.settings.ials_factors == 0:
-                return
-            self.settings = replace(self.settings, ials_factors=0)
-            lists = self.lists
-            self.lists = replace(
-                lists,
-                lists={name: m for name, m in lists.lists.items() if name != "ials"},
-                settings=self.settings,
-            )
-            self.lists.save(self.artifact_dir)
+        with self._saving:
+            with self._lock:
+                if fusion.shopperknn_weight <= 0:
+                    self._shoppers = None
+                if fusion.ials_weight > 0 or self.settings.ials_factors == 0:
+                    return
+                self.settings = replace(self.settings, ials_factors=0)
+                lists = self.lists
+                self.lists = replace(
+                    lists,
+                    lists={name: m for name, m in lists.lists.items() if name != "ials"},
+                    settings=self.settings,
+                )
+                kept = self.lists
+            kept.save(self.artifact_dir)
 
     def record_event(self, now: float | None = None) -> bool:
         """Count one live event; start a background rebuild when the lists have grown stale.

@@ -374,6 +374,7 @@ def _train_and_evaluate(
             "reason": choice.reason,
             "fusion_weights": asdict(sweep.best),
             "neighbour_lists": sorted(tuned.collaborative.lists.lists),
+            "neighbour_settings": asdict(tuned.collaborative.settings),
             "diversity_tuning": choice.as_dict(),
         },
         "ranker": learned.report,

@@ -109,13 +109,15 @@ class Recommender:
     ) -> Recommender:
         artifact = Artifact.open_current(home)
         artifact.require_encoder(encoder.name, encoder.dim)
+        tuned = load_tuned(home)
         return cls(
             store,
             artifact,
             encoder,
             GraphProjection.load(store),
             pseudonym_key=pseudonym_key,
-            tuned=load_tuned(home),
+            tuned=tuned,
+            neighbour_settings=tuned.neighbours if tuned else None,
             ranker=load_ranker(home),
         )
 

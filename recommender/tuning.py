@@ -16,6 +16,7 @@ from typing import Any
 
 from kgrec.graph.atomic_write import write_text_atomically
 from kgrec.graph.errors import ArtifactError
+from kgrec.recommender.collaborative.neighbours import NeighbourSettings
 from kgrec.recommender.fusion import FusionWeights
 from kgrec.recommender.request import DEFAULT_STRATEGY
 
@@ -30,6 +31,9 @@ class TunedDefaults:
     source: str
     query_diversity: float | None = None
     query_strategy: str | None = None
+    # The item-item lists' and shopper-kNN's hyper-parameters the evaluation served its weights
+    # with: weights that lean on an iALS list are worth nothing over lists built without one.
+    neighbours: NeighbourSettings | None = None
 
     def strategy_for_queries(self) -> str:
         """Query-only requests' strategy: a query evaluation's choice, else the built-in one. A
@@ -46,6 +50,7 @@ class TunedDefaults:
             "query_diversity": self.query_diversity,
             "query_strategy": self.query_strategy,
             "fusion_weights": asdict(self.weights),
+            "neighbour_settings": None if self.neighbours is None else asdict(self.neighbours),
             "source": self.source,
         }
 
@@ -55,6 +60,11 @@ def _from_dict(chosen: dict[str, Any], source: str) -> TunedDefaults:
     weights = FusionWeights(**{k: float(v) for k, v in chosen["fusion_weights"].items() if k in known})
     query = chosen.get("query_diversity")
     query_strategy = chosen.get("query_strategy")
+    saved = chosen.get("neighbour_settings")
+    names = {f.name for f in fields(NeighbourSettings)}
+    neighbours = None if saved is None else NeighbourSettings(
+        **{k: v for k, v in saved.items() if k in names}
+    )
     return TunedDefaults(
         str(chosen["strategy"]),
         float(chosen["diversity"]),
@@ -62,6 +72,7 @@ def _from_dict(chosen: dict[str, Any], source: str) -> TunedDefaults:
         source,
         None if query is None else float(query),
         None if query_strategy is None else str(query_strategy),
+        neighbours,
     )
 
 

@@ -175,6 +175,9 @@ def test_evaluate_apply_writes_the_chosen_defaults_for_serving(tmp_path: Path) -
         payload["defaults"]["diversity"],
     )
     assert asdict(tuned.weights) == payload["defaults"]["fusion_weights"]
+    # The lists those weights were measured on (iALS, tuned ItemKNN...) are served too.
+    assert tuned.neighbours is not None
+    assert asdict(tuned.neighbours) == payload["defaults"]["neighbour_settings"]
     # The served default is the one chosen on the tuning cases, and the one the run measured.
     assert tuned.query_diversity is None
     assert payload["defaults"]["diversity_tuning"]["diversity"] == tuned.diversity

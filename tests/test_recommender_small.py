@@ -14,6 +14,7 @@ from kgrec.embeddings.training import TrainingConfig
 from kgrec.graph.errors import ArtifactError, NotFoundError
 from kgrec.graph.loaders import load_products, load_taxonomy
 from kgrec.graph.memory_store import MemoryGraphStore
+from kgrec.recommender.collaborative.neighbours import NeighbourSettings
 from kgrec.recommender.fusion import FusionWeights
 from kgrec.recommender.request import (
     DEFAULT_DIVERSITY,
@@ -116,6 +117,10 @@ def test_tuned_defaults_round_trip_and_a_bad_file_is_named(tmp_path: Path) -> No
     queries = TunedDefaults("swap", 0.2, FusionWeights(), "both", query_diversity=0.1, query_strategy="dpp")
     save_tuned(tmp_path, queries)
     assert load_tuned(tmp_path) == queries
+    lists = NeighbourSettings(ials_factors=64, ials_top_k=200, shopperknn_knowledge=0.2)
+    with_lists = TunedDefaults("swap", 1.0, FusionWeights(ials_weight=1.0), "lastfm", neighbours=lists)
+    save_tuned(tmp_path, with_lists)
+    assert load_tuned(tmp_path) == with_lists
     path.write_text('{"strategy": "mmr"}')
     with pytest.raises(ArtifactError, match=r"tuned_defaults\.json"):
         load_tuned(tmp_path)
@@ -173,3 +178,11 @@ def test_the_shops_tuned_defaults_apply_when_a_request_leaves_them_out(
         RecommendationRequest(query="dog bed", strategy="dpp", diversity=0.0)
     ).as_dict()
     assert (explicit["strategy"], explicit["diversity"]) == ("dpp", 0.0)
+    # Weights tuned on an iALS list are served with one: the evaluation's list settings rebuild
+    # the lists the home saved with the defaults (no iALS; this one-product shop has no
+    # interactions to fit it on, so the settings are what is checked).
+    assert tuned.collaborative.lists.settings.ials_factors == 0
+    lists = NeighbourSettings(ials_factors=2, ials_l2=1.0, ials_confidence=5.0)
+    save_tuned(home, TunedDefaults("swap", 0.35, FusionWeights(ials_weight=1.0), "test", neighbours=lists))
+    with_ials = Recommender.load(plain.store, home, ENCODER, pseudonym_key=b"k")
+    assert with_ials.collaborative.settings == lists == with_ials.collaborative.lists.settings

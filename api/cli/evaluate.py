@@ -102,7 +102,8 @@ def evaluate_cmd(
         bool,
         typer.Option(
             "--apply",
-            help="Serve with the tuned defaults: fusion weights and the default strategy and "
+            help="Serve with the tuned defaults: fusion weights, the neighbour lists' settings they "
+            "were measured with (iALS, ItemKNN, shopper-kNN...) and the default strategy and "
             "diversity (written to KGREC_HOME/tuned_defaults.json), and the learned ranker for "
             "history requests where the run kept one (KGREC_HOME/ranker.json)",
         ),

@@ -14,7 +14,7 @@ fewer aisles (docs/evaluation.md, session 11).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,12 +23,18 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from kgrec.evaluation import metrics as m
-from kgrec.evaluation.baselines import Ranker, model_ranker
+from kgrec.evaluation.baselines import Ranker, Scorer, model_ranker
 from kgrec.evaluation.splits import EvalCase
 from kgrec.recommender.collaborative import InteractionMatrix, fit_itemknn
+from kgrec.recommender.collaborative.shopperknn import fit_shopperknn
 
 KNOWLEDGE_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 1.0)
 KNOWLEDGE_MIN_GAIN_SE = 1.0
+# kgrec's own shopper-kNN (the nodes in the shoppers' profiles): the weights docs/evaluation.md
+# (know14) measured on the tuning and validation cases.
+SHOPPERKNN_KNOWLEDGE_WEIGHTS = (0.1, 0.2, 0.4)
+# A model fitted on one group's shoppers, with the catalogue nodes at a weight (0: none).
+KnowledgeFit = Callable[[InteractionMatrix, sp.spmatrix, float], Scorer]
 
 
 @dataclass(slots=True)
@@ -75,19 +81,43 @@ def _per_case(
     data: InteractionMatrix,
     popularity: NDArray[np.float32],
     knowledge: sp.spmatrix,
-    params: Mapping[str, float],
+    fit: KnowledgeFit,
     weight: float,
     k: int,
 ) -> tuple[NDArray[np.float64], Ranker]:
-    model = fit_itemknn(
-        data,
-        shrink=float(params.get("shrink", 50.0)),
-        top_k=int(params.get("top_k", 200)),
-        knowledge=knowledge,
-        knowledge_weight=weight,
-    )
-    rank = model_ranker(model, popularity, k)
+    rank = model_ranker(fit(data, knowledge, weight), popularity, k)
     return np.array([m.ndcg_at_k(rank(case), case.hidden, k) for case in group.cases]), rank
+
+
+def itemknn_fit(params: Mapping[str, float]) -> KnowledgeFit:
+    """ItemKNN at the tuned baseline's shrink and neighbour count, with the nodes at a weight."""
+
+    def fit(data: InteractionMatrix, knowledge: sp.spmatrix, weight: float) -> Scorer:
+        return fit_itemknn(
+            data,
+            shrink=float(params.get("shrink", 50.0)),
+            top_k=int(params.get("top_k", 200)),
+            knowledge=knowledge,
+            knowledge_weight=weight,
+        )
+
+    return fit
+
+
+def shopperknn_fit(params: Mapping[str, float]) -> KnowledgeFit:
+    """Shopper-kNN at the tuned (plain) baseline's shrink and neighbours, the profiles holding
+    the nodes at a weight."""
+
+    def fit(data: InteractionMatrix, knowledge: sp.spmatrix, weight: float) -> Scorer:
+        return fit_shopperknn(
+            data,
+            shrink=float(params.get("shrink", 10.0)),
+            top_k=int(params.get("top_k", 100)),
+            knowledge=knowledge,
+            knowledge_weight=weight,
+        )
+
+    return fit
 
 
 def choose_itemknn_knowledge(
@@ -100,18 +130,32 @@ def choose_itemknn_knowledge(
     weights: Sequence[float] = KNOWLEDGE_WEIGHTS,
     k: int = 10,
 ) -> KnowledgeChoice:
-    """`groups[0]` are the tuning cases (the paired rule is read there), the others validation
-    cases. `params`: the tuned ItemKNN baseline's. The choice's `rank` serves the tuning group's
+    """`params`: the tuned ItemKNN baseline's. The choice's `rank` serves the tuning group's
     hybrid at the best weight (reported beside the baselines, which could use the same input)."""
+    return choose_knowledge(groups, items, popularity, knowledge, itemknn_fit(params), weights=weights, k=k)
+
+
+def choose_knowledge(
+    groups: Sequence[CaseGroup],
+    items: Sequence[str],
+    popularity: NDArray[np.float32],
+    knowledge: sp.spmatrix,
+    fit: KnowledgeFit,
+    *,
+    weights: Sequence[float] = KNOWLEDGE_WEIGHTS,
+    k: int = 10,
+) -> KnowledgeChoice:
+    """The catalogue-node weight of `fit`'s model against the same model without nodes (weight 0).
+    `groups[0]` are the tuning cases (the paired rule is read there), the others validation cases."""
     groups = [g for g in groups if g.cases]
-    if not groups or knowledge.shape[1] == 0:
-        return KnowledgeChoice(0.0, "no tuning cases or no catalogue nodes")
+    if not groups or knowledge.shape[1] == 0 or not weights:
+        return KnowledgeChoice(0.0, "no tuning cases, no catalogue nodes or no weights to try")
     scores: dict[float, list[NDArray[np.float64]]] = {}
     ranks: dict[float, Ranker] = {}
     inputs = [_fitted_inputs(g, items, popularity) for g in groups]
     for weight in (0.0, *weights):
         results = [
-            _per_case(g, data, ties, knowledge, params, weight, k)
+            _per_case(g, data, ties, knowledge, fit, weight, k)
             for g, (data, ties) in zip(groups, inputs, strict=True)
         ]
         scores[weight] = [per_case for per_case, _ in results]
@@ -134,7 +178,7 @@ def choose_itemknn_knowledge(
     detail = (
         f"weight {best}: {groups[0].name} {gain.mean():+.5f} (SE {se:.5f})"
         + "".join(f", {g.name} {d:+.5f}" for g, d in zip(groups[1:], others, strict=True))
-        + " against shoppers alone"
+        + " against no nodes"
     )
     kept = gain.mean() > KNOWLEDGE_MIN_GAIN_SE * se and all(d > 0 for d in others)
     if not kept:

@@ -12,7 +12,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,14 @@ from kgrec.evaluation.harness import (
     single_source_starts,
     versus,
 )
-from kgrec.evaluation.knowledge_choice import KNOWLEDGE_WEIGHTS, CaseGroup, choose_itemknn_knowledge
+from kgrec.evaluation.knowledge_choice import (
+    KNOWLEDGE_WEIGHTS,
+    SHOPPERKNN_KNOWLEDGE_WEIGHTS,
+    CaseGroup,
+    choose_itemknn_knowledge,
+    choose_knowledge,
+    shopperknn_fit,
+)
 from kgrec.evaluation.presets.base import PreparedData, PresetEntry
 from kgrec.evaluation.presets.giftcards import giftcards_preset
 from kgrec.evaluation.presets.instacart import instacart_preset
@@ -87,6 +94,8 @@ class RunOptions:
     """What every evaluation run shares, whatever its data. `baseline_grids`: the baselines'
     hyper-parameter grids (a smaller one tunes faster, e.g. in a smoke run); `knowledge_weights`:
     the catalogue-node weights tried under ItemKNN's shoppers (`choose_itemknn_knowledge`);
+    `shopperknn_knowledge_weights`: those tried in kgrec's own shopper-kNN's profiles (none:
+    shoppers only, as its baseline);
     `kg_eval_sample`: the triples the KG model's link prediction is measured on (the training
     summary's metrics); `weight_axes` and `ascent_rounds`: the values the fusion-weight ascent
     tries for each weight, and how many times it goes over them (fewer try faster, e.g. in a
@@ -102,6 +111,7 @@ class RunOptions:
     diversity_sweep: bool = True
     baseline_grids: Mapping[str, Sequence[dict[str, float]]] = field(default_factory=lambda: GRIDS)
     knowledge_weights: Sequence[float] = KNOWLEDGE_WEIGHTS
+    shopperknn_knowledge_weights: Sequence[float] = SHOPPERKNN_KNOWLEDGE_WEIGHTS
     kg_eval_sample: int = field(default_factory=lambda: TrainingConfig().eval_sample)
     weight_axes: Mapping[str, Sequence[float]] = field(default_factory=lambda: WEIGHT_AXES)
     ascent_rounds: int = 2
@@ -176,8 +186,10 @@ def tuned_recommender(
     the recommender opens them (building them at load with the defaults would be thrown away),
     and EASE's dense inverse is the tuned baseline's, not fitted again. ItemKNN over shoppers
     and catalogue nodes, measured on the tuning and `validation` cases
-    (`choose_itemknn_knowledge`), joins the baselines as `itemknn_knowledge`; kgrec's own lists
-    stay the shoppers' (docs/evaluation.md, session 11)."""
+    (`choose_itemknn_knowledge`), joins the baselines as `itemknn_knowledge`; kgrec's own ItemKNN
+    lists stay the shoppers' (docs/evaluation.md, session 11). kgrec's shopper-kNN takes the
+    catalogue nodes at the weight that passes the keep rule on the same cases (0: none), while
+    its baseline stays plain (`_shopperknn_knowledge`)."""
     projection = GraphProjection.load(store)
     items = list(projection.product_ids)
     popularity = product_popularity(projection)
@@ -201,6 +213,11 @@ def tuned_recommender(
             options.knowledge_weights,
         )
     settings = neighbour_settings(baselines)
+    own = _shopperknn_knowledge(
+        projection, items, popularity, tune_cases, validation, baselines, options.shopperknn_knowledge_weights
+    )
+    if own is not None:
+        settings = replace(settings, shopperknn_knowledge=own)
     artifact = Artifact.open_current(home)
     artifact.require_encoder(encoder.name, encoder.dim)
     ease = baselines["ease"].model if "ease" in baselines else None
@@ -232,6 +249,33 @@ def _hybrid(
     choice = choose_itemknn_knowledge(groups, items, popularity, knowledge, itemknn.params, weights=weights)
     params = {**itemknn.params, "best_weight": choice.best, "passing_weight": choice.weight}
     return TunedBaseline(HYBRID, params, choice.rank or itemknn.rank, choice.sweep, note=choice.reason)
+
+
+def _shopperknn_knowledge(
+    projection: GraphProjection,
+    items: list[str],
+    popularity: NDArray[np.float32],
+    tune_cases: Sequence[EvalCase],
+    validation: CaseGroup | None,
+    baselines: Mapping[str, TunedBaseline],
+    weights: Sequence[float],
+) -> float | None:
+    """kgrec's shopper-kNN's catalogue-node weight (`NeighbourSettings.shopperknn_knowledge`):
+    the plain tuned baseline's model with the nodes against without, on the tuning and validation
+    cases (`choose_knowledge`); the choice is recorded on the baseline. None without that
+    baseline or weights to try (the settings then keep what the baseline's grid chose)."""
+    if "shopperknn" not in baselines or not weights:
+        return None
+    groups = [
+        CaseGroup("tuning", projection.item_histories(), tune_cases),
+        *([validation] if validation else []),
+    ]
+    baseline = baselines["shopperknn"]
+    fit = shopperknn_fit(baseline.params)
+    knowledge = knowledge_nodes(projection, items)
+    choice = choose_knowledge(groups, items, popularity, knowledge, fit, weights=weights)
+    baseline.knowledge = choice.as_dict()
+    return choice.weight
 
 
 def _validation_group(inner: Split) -> CaseGroup:

@@ -71,13 +71,13 @@ def test_the_itemknn_lists_keep_each_target_items_neighbours_as_the_baseline_doe
 def test_the_shopperknn_source_alone_ranks_as_the_tuned_shopperknn_baseline(
     tmp_path: Path, top_k: int, knowledge: float
 ) -> None:
-    """The served shopper-kNN is the tuned baseline's (same shrink, neighbours, catalogue-node
-    weight), so the ascent's shopper-kNN start ranks as that baseline does."""
+    """The served shopper-kNN is the tuned baseline's (same shrink, neighbours, and, with no
+    weights to choose from, the grid's catalogue-node weight), so the ascent's shopper-kNN start
+    ranks as that baseline does."""
     loaded = build(tmp_path, shoppers())
     grid = {"shopperknn": [{"shrink": 2.0, "top_k": top_k, "knowledge_weight": knowledge}]}
-    tuned, baselines = tuned_recommender(
-        loaded.store, tmp_path / "home", ENCODER, CASES, RunOptions(baseline_grids=grid)
-    )
+    options = RunOptions(baseline_grids=grid, shopperknn_knowledge_weights=())
+    tuned, baselines = tuned_recommender(loaded.store, tmp_path / "home", ENCODER, CASES, options)
     alone = tuned.with_weights(single_source_starts(tuned.weights)[3])
     assert (alone.weights.shopperknn_weight, alone.weights.itemknn_weight) == (1, 0)
     assert tuned.collaborative.shoppers.knowledge_weight == knowledge
@@ -86,3 +86,20 @@ def test_the_shopperknn_source_alone_ranks_as_the_tuned_shopperknn_baseline(
             history=case.visible, k=10, diversity=0.0, strategy="none", explain=False
         )
         assert alone.recommend(request).ids == baselines["shopperknn"].rank(case), case.case_id
+
+
+def test_the_served_shopperknn_takes_the_knowledge_weight_the_cases_chose(tmp_path: Path) -> None:
+    """The shopper-kNN baseline stays shoppers only; kgrec's own takes the catalogue-node weight
+    that the keep rule passed on the tuning cases (recorded on the baseline), else none."""
+    loaded = build(tmp_path, shoppers())
+    grid = {"shopperknn": [{"shrink": 2.0, "top_k": 30}]}
+    options = RunOptions(baseline_grids=grid, shopperknn_knowledge_weights=(0.5, 2.0))
+    tuned, baselines = tuned_recommender(loaded.store, tmp_path / "home", ENCODER, CASES, options)
+    chosen = baselines["shopperknn"].knowledge
+    assert chosen is not None
+    assert [row["weight"] for row in chosen["sweep"]] == [0.0, 0.5, 2.0]
+    assert chosen["weight"] in (0.0, chosen["best"])
+    assert tuned.collaborative.shoppers.knowledge_weight == chosen["weight"]
+    assert tuned.collaborative.shoppers.shrink == 2.0 and tuned.collaborative.shoppers.top_k == 30
+    assert baselines["shopperknn"].params == {"shrink": 2.0, "top_k": 30}
+    assert "kgrec_knowledge" in baselines["shopperknn"].as_dict()

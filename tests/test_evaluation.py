@@ -29,10 +29,7 @@ SMALL_GRIDS = {
     "itemknn": [{"shrink": 10.0, "top_k": 50}, {"shrink": 50.0, "top_k": 200}],
     "ease": [{"l2": 100.0}, {"l2": 500.0}],
     "rp3beta": [{"alpha": 0.5, "beta": 0.2}, {"alpha": 1.0, "beta": 0.6}],
-    "shopperknn": [
-        {"shrink": 10.0, "top_k": 100, "knowledge_weight": 0.0},
-        {"shrink": 50.0, "top_k": 30, "knowledge_weight": 0.2},
-    ],
+    "shopperknn": [{"shrink": 10.0, "top_k": 100}, {"shrink": 50.0, "top_k": 30}],
     "ials": [
         {"factors": 8, "l2": 10.0, "confidence": 10.0, "top_k": 50},
         {"factors": 16, "l2": 100.0, "confidence": 40.0, "top_k": 100},
@@ -59,6 +56,7 @@ def small_run(*, cases: int, epochs: int) -> RunOptions:
         weight_axes=SMALL_AXES,
         ascent_rounds=1,
         knowledge_weights=(1.0,),
+        shopperknn_knowledge_weights=(0.2,),
     )
 
 
@@ -158,6 +156,9 @@ def test_instacart_report_has_every_system_metric_and_plot(tmp_path: Path) -> No
     hybrid = report["baselines_tuned"].pop(HYBRID)
     assert [row["weight"] for row in hybrid["sweep"]] == [0.0, 1.0]
     assert hybrid["params"]["passing_weight"] in (0.0, hybrid["params"]["best_weight"])
+    own = report["baselines_tuned"]["shopperknn"]["kgrec_knowledge"]  # kgrec's, not the baseline's
+    assert [row["weight"] for row in own["sweep"]] == [0.0, 0.2] and own["weight"] in (0.0, 0.2)
+    assert all("knowledge_weight" not in point for point in GRIDS["shopperknn"])  # a plain baseline
     for name, tuned in report["baselines_tuned"].items():
         assert tuned["params"] in SMALL_GRIDS[name]
         assert [row["params"] for row in tuned["sweep"]] == SMALL_GRIDS[name]

@@ -150,8 +150,8 @@ def neighbour_settings(tuned: Mapping[str, TunedBaseline]) -> NeighbourSettings:
     """kgrec's own walk, EASE, ItemKNN and iALS lists and its shopper-kNN with the
     hyper-parameters the tuning cases chose for the baselines: ItemKNN's and iALS's lists are the
     tuned baselines' own (same settings, same neighbours per item), the others keep at least as
-    many neighbours per item; shopper-kNN is the tuned baseline itself (same shrink, neighbours
-    and knowledge weight)."""
+    many neighbours per item; shopper-kNN takes the plain baseline's shrink and neighbours (its
+    catalogue-node weight is kgrec's own choice, made after: evaluation/run.py)."""
     defaults = NeighbourSettings()
     walk = tuned["rp3beta"].params if "rp3beta" in tuned else {}
     ease = tuned["ease"].params if "ease" in tuned else {}

@@ -60,11 +60,7 @@ def _from_dict(chosen: dict[str, Any], source: str) -> TunedDefaults:
     weights = FusionWeights(**{k: float(v) for k, v in chosen["fusion_weights"].items() if k in known})
     query = chosen.get("query_diversity")
     query_strategy = chosen.get("query_strategy")
-    saved = chosen.get("neighbour_settings")
-    names = {f.name for f in fields(NeighbourSettings)}
-    neighbours = None if saved is None else NeighbourSettings(
-        **{k: v for k, v in saved.items() if k in names}
-    )
+    neighbours = _neighbour_settings(chosen.get("neighbour_settings"))
     return TunedDefaults(
         str(chosen["strategy"]),
         float(chosen["diversity"]),
@@ -74,6 +70,24 @@ def _from_dict(chosen: dict[str, Any], source: str) -> TunedDefaults:
         None if query_strategy is None else str(query_strategy),
         neighbours,
     )
+
+
+def _neighbour_settings(saved: Any) -> NeighbourSettings | None:
+    """The saved settings, each value as its field's type (unknown keys from other versions
+    left out); a value of the wrong kind is refused here, not when the lists are built."""
+    if saved is None:
+        return None
+    if not isinstance(saved, dict):
+        raise TypeError(f"neighbour_settings must be an object, not {type(saved).__name__}")
+    defaults = NeighbourSettings()
+    values: dict[str, Any] = {}
+    for f in fields(NeighbourSettings):
+        if f.name in saved:
+            value, kind = saved[f.name], type(getattr(defaults, f.name))
+            if isinstance(value, bool) or not isinstance(value, int | float) or kind(value) != value:
+                raise ValueError(f"neighbour_settings.{f.name} must be a {kind.__name__}, not {value!r}")
+            values[f.name] = kind(value)
+    return NeighbourSettings(**values)
 
 
 def from_report(report: dict[str, Any]) -> TunedDefaults:
@@ -93,7 +107,7 @@ def load_tuned(home: Path) -> TunedDefaults | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return _from_dict(data, str(data.get("source", "")))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ArtifactError(
             f"{path} is not a valid tuned-defaults file ({exc}); delete it or re-run --apply"
         ) from exc

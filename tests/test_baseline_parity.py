@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kgrec.evaluation import run as run_module
 from kgrec.evaluation.harness import single_source_starts
+from kgrec.evaluation.knowledge_choice import KnowledgeChoice
 from kgrec.evaluation.run import RunOptions, tuned_recommender
 from kgrec.evaluation.splits import EvalCase
 from kgrec.recommender.request import RecommendationRequest
@@ -103,3 +105,20 @@ def test_the_served_shopperknn_takes_the_knowledge_weight_the_cases_chose(tmp_pa
     assert tuned.collaborative.shoppers.shrink == 2.0 and tuned.collaborative.shoppers.top_k == 30
     assert baselines["shopperknn"].params == {"shrink": 2.0, "top_k": 30}
     assert "kgrec_knowledge" in baselines["shopperknn"].as_dict()
+
+
+def test_a_knowledge_weight_that_passes_is_the_one_served(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever weight the keep rule passes reaches the served shopper-kNN and the settings its
+    rebuilds (and the validation recommenders) copy. The rule is forced to pass 0.5 here: these
+    few synthetic cases leave it at 0, which would not tell a served weight from the default."""
+    passed = KnowledgeChoice(0.5, "forced for this test", 0.5)
+    monkeypatch.setattr(run_module, "choose_knowledge", lambda *args, **kwargs: passed)
+    loaded = build(tmp_path, shoppers())
+    grid = {"shopperknn": [{"shrink": 2.0, "top_k": 30}]}
+    options = RunOptions(baseline_grids=grid, shopperknn_knowledge_weights=(0.5,))
+    tuned, baselines = tuned_recommender(loaded.store, tmp_path / "home", ENCODER, CASES, options)
+    assert tuned.collaborative.shoppers.knowledge_weight == 0.5
+    assert tuned.collaborative.settings.shopperknn_knowledge == 0.5
+    assert baselines["shopperknn"].params == {"shrink": 2.0, "top_k": 30}

@@ -243,3 +243,15 @@ def test_a_rebuild_that_ran_while_ials_was_dropped_does_not_bring_it_back(
     assert "ials" not in source.lists.lists and source.settings.ials_factors == 0
     reopened = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
     assert "ials" not in reopened.lists.lists and reopened.settings.ials_factors == 0
+
+
+def test_an_unreadable_lists_file_is_rebuilt_not_a_crash(tmp_path: Path) -> None:
+    """A torn or foreign neighbours file (a crash mid-write on an old version, a disk error)
+    makes the source rebuild its lists rather than refuse to start."""
+    g = shop()
+    CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    (tmp_path / neighbours_module.FILE).write_bytes(b"PK\x03\x04 not a zip file")
+    assert NeighbourLists.load(tmp_path, ITEMS) is None
+    reopened = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    assert NeighbourLists.load(tmp_path, ITEMS) is not None and "itemknn" in reopened.lists.lists
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left nothing behind

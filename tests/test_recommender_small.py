@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -124,6 +125,12 @@ def test_tuned_defaults_round_trip_and_a_bad_file_is_named(tmp_path: Path) -> No
     path.write_text('{"strategy": "mmr"}')
     with pytest.raises(ArtifactError, match=r"tuned_defaults\.json"):
         load_tuned(tmp_path)
+    written = json.loads(json.dumps(with_lists.as_dict()))
+    malformed = (([64], "object"), ({"ials_factors": "64"}, "ials_factors"), ({"ials_l2": True}, "ials_l2"))
+    for bad, field in malformed:
+        path.write_text(json.dumps({**written, "neighbour_settings": bad}))
+        with pytest.raises(ArtifactError, match=field):
+            load_tuned(tmp_path)
     assert load_tuned(tmp_path / "elsewhere") is None
 
 

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +153,12 @@ class NeighbourLists:
             arrays[f"{name}_indptr"] = matrix.indptr
             arrays[f"{name}_indices"] = matrix.indices
             arrays[f"{name}_data"] = matrix.data.astype(np.float32)
-        np.savez_compressed(directory / FILE, **arrays)
+        # Beside the target, then renamed over it: two workers rebuilding into one artifact after
+        # an `--apply`, or a reader starting meanwhile, never see half a file.
+        tmp = directory / f".{FILE}-{os.getpid()}-{threading.get_ident()}.tmp"
+        with tmp.open("wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        os.replace(tmp, directory / FILE)
         manifest = {
             "version": VERSION,
             "items": self.items,
@@ -165,7 +173,15 @@ class NeighbourLists:
     @classmethod
     def load(cls, directory: Path, items: Sequence[str]) -> NeighbourLists | None:
         """None when the artifact has none, lacks a source, was built for another catalogue order
-        or by another version of the build."""
+        or by another version of the build, or cannot be read (the caller rebuilds)."""
+        try:
+            return cls._read(directory, items)
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+            log.warning("neighbour lists in %s unreadable (%s); rebuilding them", directory, exc)
+            return None
+
+    @classmethod
+    def _read(cls, directory: Path, items: Sequence[str]) -> NeighbourLists | None:
         if not (directory / FILE).is_file() or not (directory / MANIFEST).is_file():
             return None
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))

@@ -295,8 +295,8 @@ def rerank_swap(
         rest.remove(incoming)
         shown[int(regs[out])] -= 1
         shown[int(regs[incoming])] += 1
-    ranked = sorted(chosen, key=lambda i: (-rel[i], i))
-    return np.array(ranked, dtype=np.int64)
+    kept = set(chosen)
+    return np.array([i for i in order if i in kept], dtype=np.int64)
 
 
 RERANKERS: dict[str, Reranker] = {

@@ -162,6 +162,22 @@ def test_ndcg_share_by_hand() -> None:
     assert ndcg_share([0.2, 0.1], [0.0, 0.0]) == (1.0, 1.0)
 
 
+def test_the_share_predicted_for_a_fresh_sample_is_less_sure_than_the_pooled_one() -> None:
+    # SYNTHETIC: 100 cases, fused's hit (.5) in every fifth; the setting loses it in 2 of those 20.
+    fused = np.where(np.arange(100) % 5 == 0, 0.5, 0.0)
+    ours = fused.copy()
+    ours[[0, 5]] = 0.0
+    share, low = ndcg_share(ours, fused)
+    _, predicted = ndcg_share(ours, fused, serve=50)
+    _, predicted_more = ndcg_share(ours, fused, serve=5000)
+    assert share == pytest.approx(0.9)
+    # A sample of 50 cases varies more than the 100 pooled ones; a huge one hardly adds to it.
+    assert predicted < low < share and predicted < predicted_more <= share
+    assert low - predicted_more < predicted_more - predicted
+    # A loss spread evenly over every hit leaves no doubt either way: every draw keeps 90 %.
+    assert ndcg_share(fused * 0.9, fused, serve=50) == (pytest.approx(0.9), pytest.approx(0.9))
+
+
 # SYNTHETIC per-case NDCG@10 of 100 cases (the first 40 "tuning", the rest "validation"): fused
 # has 20 hits worth .5 each, one in every fifth case.
 FUSED_NDCG = np.where(np.arange(100) % 5 == 0, 0.5, 0.0)

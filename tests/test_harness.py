@@ -174,6 +174,9 @@ def test_the_share_predicted_for_a_fresh_sample_is_less_sure_than_the_pooled_one
     # A sample of 50 cases varies more than the 100 pooled ones; a huge one hardly adds to it.
     assert predicted < low < share and predicted < predicted_more <= share
     assert low - predicted_more < predicted_more - predicted
+    # A fresh sample never makes the share surer than the pooled cases do; serve 0 is that bound.
+    assert predicted < ndcg_share(ours, fused, serve=300)[1] <= low
+    assert predicted_more <= low and ndcg_share(ours, fused, serve=0) == (share, low)
     # A loss spread evenly over every hit leaves no doubt either way: every draw keeps 90 %.
     assert ndcg_share(fused * 0.9, fused, serve=50) == (pytest.approx(0.9), pytest.approx(0.9))
 

@@ -126,7 +126,7 @@ def tune_baselines(
 ) -> dict[str, TunedBaseline]:
     """Each model refitted for every point of its grid (`GRIDS` unless given); the best NDCG@k
     on `tune_cases` wins. `knowledge`: the item x node incidence the fits in `READS_KNOWLEDGE`
-    take (their knowledge weight is then a grid axis)."""
+    take (a grid may then give them a knowledge weight; `GRIDS` keeps every baseline plain)."""
     check_grids(grids)
     data = InteractionMatrix.from_histories(histories, items)
     out: dict[str, TunedBaseline] = {}

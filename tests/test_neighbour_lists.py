@@ -239,8 +239,10 @@ def test_a_rebuild_that_ran_while_ials_was_dropped_does_not_bring_it_back(
         return built
 
     monkeypatch.setattr(neighbours_module.NeighbourLists, "build", staticmethod(build_then_drop))
+    g.add_interaction("d", "tea", "purchase", 1, 1_700_000_001)  # the event the rebuild is for
     source.refresh()
     assert "ials" not in source.lists.lists and source.settings.ials_factors == 0
+    assert source.lists.interactions == 7  # built again with the new settings, the event in
     reopened = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
     assert "ials" not in reopened.lists.lists and reopened.settings.ials_factors == 0
 
@@ -255,3 +257,23 @@ def test_an_unreadable_lists_file_is_rebuilt_not_a_crash(tmp_path: Path) -> None
     reopened = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
     assert NeighbourLists.load(tmp_path, ITEMS) is not None and "itemknn" in reopened.lists.lists
     assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left nothing behind
+
+
+def test_a_shopper_knn_dropped_during_a_rebuild_stays_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings do not change when only shopper-kNN is dropped: the rebuild in flight must
+    still not put back the model it refitted."""
+    g = shop()
+    source = CollaborativeSource(g, ITEMS, popularity(g), tmp_path)
+    assert source.shoppers.users
+    original = NeighbourLists.build
+
+    def build_then_drop(*args: object, **kwargs: object) -> NeighbourLists:
+        built = original(*args, **kwargs)  # type: ignore[arg-type]
+        source.keep_weighted(FusionWeights())
+        return built
+
+    monkeypatch.setattr(neighbours_module.NeighbourLists, "build", staticmethod(build_then_drop))
+    source.refresh()
+    assert not source.shoppers_ready

@@ -156,9 +156,13 @@ class NeighbourLists:
         # Beside the target, then renamed over it: two workers rebuilding into one artifact after
         # an `--apply`, or a reader starting meanwhile, never see half a file.
         tmp = directory / f".{FILE}-{os.getpid()}-{threading.get_ident()}.tmp"
-        with tmp.open("wb") as handle:
-            np.savez_compressed(handle, **arrays)
-        os.replace(tmp, directory / FILE)
+        try:
+            with tmp.open("wb") as handle:
+                np.savez_compressed(handle, **arrays)
+            os.replace(tmp, directory / FILE)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         manifest = {
             "version": VERSION,
             "items": self.items,
@@ -176,7 +180,7 @@ class NeighbourLists:
         or by another version of the build, or cannot be read (the caller rebuilds)."""
         try:
             return cls._read(directory, items)
-        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
             log.warning("neighbour lists in %s unreadable (%s); rebuilding them", directory, exc)
             return None
 

@@ -66,22 +66,28 @@ class CollaborativeSource:
         self._rebuilding: threading.Thread | None = None
 
     def refresh(self, *, ease: ItemItemModel | None = None) -> None:
-        """Rebuild now from the projection as it is (the background rebuild calls this). A rebuild
-        whose settings were replaced while it ran (`keep_weighted`, `use_settings`) is dropped, so
-        it cannot bring back a list they took away."""
-        with self._lock:
-            settings = self.settings
-            in_use = self._shoppers is not None
-        lists = NeighbourLists.build(self.projection, self.items, self.popularity, settings, ease=ease)
-        shoppers = fit_shoppers(self.projection, self.items, settings) if in_use else None
-        with self._saving:
+        """Rebuild now from the projection as it is (the background rebuild calls this). A build
+        whose settings were replaced while it ran (`keep_weighted`, `use_settings`) is not
+        installed, so it cannot bring back a list they took away; the build runs again with the
+        new settings, so the events it covered still reach the lists. A shopper-kNN dropped
+        meanwhile stays dropped."""
+        while True:
             with self._lock:
-                if self.settings != settings:
-                    return
-                self.lists = lists
-                if shoppers is not None:
-                    self._shoppers = shoppers
-            lists.save(self.artifact_dir)
+                settings = self.settings
+                in_use = self._shoppers is not None
+            lists = NeighbourLists.build(self.projection, self.items, self.popularity, settings, ease=ease)
+            shoppers = fit_shoppers(self.projection, self.items, settings) if in_use else None
+            with self._saving:
+                with self._lock:
+                    if self.settings != settings:
+                        log.info("neighbour settings changed during a rebuild; building again with them")
+                        ease = None
+                        continue
+                    self.lists = lists
+                    if shoppers is not None and self._shoppers is not None:
+                        self._shoppers = shoppers
+                lists.save(self.artifact_dir)
+                return
 
     @property
     def shoppers(self) -> ShopperKNN:
@@ -98,10 +104,14 @@ class CollaborativeSource:
             with self._lock:
                 fitted = self._shoppers
             if fitted is None:
-                fitted = fit_shoppers(self.projection, self.items, self.settings)
                 with self._lock:
-                    self._shoppers = self._shoppers or fitted
-                    fitted = self._shoppers
+                    settings = self.settings
+                fitted = fit_shoppers(self.projection, self.items, settings)
+                with self._lock:
+                    # Settings replaced during the fit: this request uses it, nothing keeps it.
+                    if self.settings == settings:
+                        self._shoppers = self._shoppers or fitted
+                        fitted = self._shoppers
             return fitted
 
     @property

@@ -168,14 +168,23 @@ class Explainer:
         rarest = min(items, key=lambda i: len(self.g.item_users.get(i, [])))
         found: set[str] = set()
         for user in dict.fromkeys(reversed(self.g.item_users.get(rarest, [])[-CHAIN_SHOPPERS:])):
-            kinds: dict[str, set[str]] = {}
-            for event in self.g.user_history.get(user, []):
-                if event.item in wanted:
-                    kinds.setdefault(event.kind, set()).add(event.item)
-            found |= {kind for kind, taken in kinds.items() if taken == wanted}
+            found |= self._kinds_taking(user, wanted)
             if KIND_ORDER[0] in found:
                 break
         return next((kind for kind in KIND_ORDER if kind in found), None)
+
+    def _kind_of(self, user: str, items: Sequence[str]) -> str | None:
+        """The strongest kind in which `user` took every one of `items`; None where no one kind."""
+        found = self._kinds_taking(user, set(items))
+        return next((kind for kind in KIND_ORDER if kind in found), None)
+
+    def _kinds_taking(self, user: str, wanted: set[str]) -> set[str]:
+        """The kinds in which `user` took every item of `wanted`."""
+        kinds: dict[str, set[str]] = {}
+        for event in self.g.user_history.get(user, []):
+            if event.item in wanted:
+                kinds.setdefault(event.kind, set()).add(event.item)
+        return {kind for kind, taken in kinds.items() if taken == wanted}
 
     def _through_shopper_sentence(self, kind: str | None) -> str:
         """'Bought by shoppers who bought …' in the verb of the kind one shopper took both in."""
@@ -217,12 +226,16 @@ class Explainer:
         text = self._requested(user, past, text)
         return Explanation(nodes, rels, text, "collaborative", edge_kinds=edge_kinds)
 
-    def shopper_path(self, item: str, shared: Sequence[str], user: str | None) -> Explanation:
+    def shopper_path(
+        self, item: str, shared: Sequence[str], user: str | None, *, neighbour: str | None = None
+    ) -> Explanation:
         """Shopper-kNN's path: your item <- a shopper like you -> this item (the shopper unnamed);
         the sentence also names a second history item that shopper took, where there is one, in
-        the verb of the kind one shopper took them all in (`_shared_kind`)."""
+        the verb of the kind `neighbour` (the kNN shopper who took them all) took them in, else
+        of the kind one shopper took them all in (`_shared_kind`)."""
         named = list(shared[:2])
-        kind = self._shared_kind([item, *named])
+        wanted = [item, *named]
+        kind = self._kind_of(neighbour, wanted) if neighbour is not None else self._shared_kind(wanted)
         words = {"product": self.g.name("Product", named[0])}
         if len(named) > 1:
             words["other"] = self.g.name("Product", named[1])
@@ -477,10 +490,12 @@ class Explainer:
         promoted: tuple[str, str, int] | None,
         anchor: tuple[str, str] | None = None,
         shoppers: Sequence[str] = (),
+        neighbour: str | None = None,
     ) -> list[Explanation]:
         """Up to three paths: the region an item was promoted for (`promoted` = region id, name,
         relevance rank), the category that matches the query, the shoppers like this one who
-        took it (`shoppers` = the history items they also took, `shopper_path`), the path behind
+        took it (`shoppers` = the history items `neighbour`, the most similar of them, also
+        took: `shopper_path`), the path behind
         a neighbour list that named the item (`anchor` = history item, "shoppers" or
         "knowledge"), then links to the history; where none links it to the history, a two-step
         chain through other shoppers (`chain_path`)."""
@@ -490,7 +505,7 @@ class Explainer:
         if query and (chain := self.category_chain(item, matched, query)) is not None:
             out.append(chain)
         if shoppers:
-            out.append(self.shopper_path(item, shoppers, user))
+            out.append(self.shopper_path(item, shoppers, user, neighbour=neighbour))
         if anchor is not None and (path := self._anchor_path(item, anchor, user)):
             out.append(path)
         others = [h for h in history[:10] if anchor is None or h != anchor[0]]

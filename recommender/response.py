@@ -179,14 +179,14 @@ def collaborative_anchor(signals: Signals, score: float, row: int) -> tuple[str,
     return None
 
 
-def shopper_support(signals: Signals, score: float, row: int) -> list[str]:
-    """When shopper-kNN spoke for the item: the history items (at most two) that the most
-    similar shopper who took it also took."""
+def shopper_support(signals: Signals, score: float, row: int) -> tuple[str | None, list[str]]:
+    """When shopper-kNN spoke for the item: the most similar shopper who took it and shares
+    history items with it (their projection key, never shown), and those items (at most two)."""
     shoppers = signals.shoppers
     if shoppers is None or score <= 0 or shoppers.scores[row] <= 0:
-        return []
-    shared = shoppers.support(row, signals.history.rows)
-    return [signals.catalog.pids[r] for r in shared[:2]]
+        return None, []
+    neighbour, shared = shoppers.supporter(row, signals.history.rows)
+    return neighbour, [signals.catalog.pids[r] for r in shared[:2]]
 
 
 def explained_items(
@@ -215,6 +215,7 @@ def explained_items(
         if plan.explain:
             rank = picks.relevance_rank(index)
             promoted = rank > position + 1 and region.id not in seen_regions and plan.diversity > 0
+            neighbour, shared = shopper_support(signals, float(scores.components.collaborative[index]), row)
             item.explanations = explainer.explain(
                 pid,
                 query=query.text if query is not None else "",
@@ -223,7 +224,8 @@ def explained_items(
                 user=history.user,
                 promoted=(region.id, region.name, rank) if promoted else None,
                 anchor=collaborative_anchor(signals, float(scores.components.collaborative[index]), row),
-                shoppers=shopper_support(signals, float(scores.components.collaborative[index]), row),
+                shoppers=shared,
+                neighbour=neighbour,
             )
             item.promoted_from_rank = rank if promoted else None
         seen_regions.add(region.id)

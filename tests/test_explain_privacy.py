@@ -101,6 +101,25 @@ def test_a_path_through_shoppers_says_and_matches_the_kind_of_their_edges(
 
 
 @pytest.mark.neo4j
+def test_shopper_knns_verb_is_the_kind_of_the_neighbour_it_names(
+    neo4j_store: Neo4jGraphStore, tmp_path: Path
+) -> None:
+    """SYNTHETIC events: bob bought p2 and p3, carol viewed them. Where carol is the kNN neighbour
+    behind p3 the sentence says viewed, where bob is it says bought; the path holds either way."""
+    events = (
+        "user_id,item_id,kind,timestamp\n"
+        "bob,p2,purchase,1\nbob,p3,purchase,2\ncarol,p2,view,3\ncarol,p3,view,4\n"
+    )
+    explainer = shop(neo4j_store, tmp_path, events)
+    by_carol = explainer.shopper_path("p3", ["p2"], None, neighbour=pseudonymise("carol", KEY))
+    by_bob = explainer.shopper_path("p3", ["p2"], None, neighbour=pseudonymise("bob", KEY))
+    assert by_carol.text.startswith("Shoppers whose histories are like yours viewed it")
+    assert by_bob.text.startswith("Shoppers whose baskets are like yours bought it")
+    for path in (by_carol, by_bob):
+        assert len(neo4j_store.run(*path.cypher())) == 1, path.cypher()
+
+
+@pytest.mark.neo4j
 def test_you_lead_a_path_only_through_your_stored_edge(neo4j_store: Neo4jGraphStore, tmp_path: Path) -> None:
     """erin's stored events hold p1 only; a request naming p2 in its history gets p2's path without
     a `you -> p2` edge (Neo4j has none), and its sentence says where p2 came from."""

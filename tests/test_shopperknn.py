@@ -112,6 +112,10 @@ def test_support_names_the_history_items_the_closest_shopper_who_took_it_shares(
     assert found.support(ITEMS.index("c"), rows("a", "b")) == [ITEMS.index("a")]  # u2 before u3
     assert found.support(ITEMS.index("d"), rows("a", "b")) == [ITEMS.index("b")]
     assert found.support(ITEMS.index("a"), rows("b")) == []  # its one taker, u2, shares nothing with b
+    # The shopper an explanation's verb is about: the neighbour whose items `support` names.
+    assert found.supporter(ITEMS.index("c"), rows("a", "b")) == ("u2", [ITEMS.index("a")])
+    assert found.supporter(ITEMS.index("d"), rows("a", "b")) == ("u3", [ITEMS.index("b")])
+    assert found.supporter(ITEMS.index("a"), rows("b")) == (None, [])
 
 
 def test_bad_settings_are_refused() -> None:

@@ -45,14 +45,19 @@ class ShopperNeighbours:
         """The history items (in the history's order) that the most similar neighbour who took
         `item` and shares any of them also took: what an explanation names. Empty when no
         neighbour took it, or those who did share only catalogue nodes with the history."""
+        return self.supporter(item, history)[1]
+
+    def supporter(self, item: int, history: NDArray[np.int64]) -> tuple[str | None, list[int]]:
+        """`support`'s neighbour (their key in the projection) with the items: the shopper an
+        explanation's verb is about. (None, []) where `support` is empty."""
         taken = self.model.taken
         took = np.asarray(taken[self.rows, item].toarray()).ravel() > 0
         for row in self.rows[took].tolist():
             mine = set(taken.indices[taken.indptr[row] : taken.indptr[row + 1]].tolist())
             shared = [int(h) for h in history.tolist() if h in mine]
             if shared:
-                return shared
-        return []
+                return self.model.users[row], shared
+        return None, []
 
 
 @dataclass(frozen=True, slots=True)

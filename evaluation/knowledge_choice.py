@@ -89,35 +89,32 @@ def _per_case(
     return np.array([m.ndcg_at_k(rank(case), case.hidden, k) for case in group.cases]), rank
 
 
-def itemknn_fit(params: Mapping[str, float]) -> KnowledgeFit:
-    """ItemKNN at the tuned baseline's shrink and neighbour count, with the nodes at a weight."""
+def _fit_at(
+    fit_model: Callable[..., Scorer], params: Mapping[str, float], shrink: float, top_k: int
+) -> KnowledgeFit:
+    """`fit_model` at the tuned baseline's shrink and neighbour count (`shrink`, `top_k` where
+    the baseline has none), with the nodes at a weight."""
 
     def fit(data: InteractionMatrix, knowledge: sp.spmatrix, weight: float) -> Scorer:
-        return fit_itemknn(
+        return fit_model(
             data,
-            shrink=float(params.get("shrink", 50.0)),
-            top_k=int(params.get("top_k", 200)),
+            shrink=float(params.get("shrink", shrink)),
+            top_k=int(params.get("top_k", top_k)),
             knowledge=knowledge,
             knowledge_weight=weight,
         )
 
     return fit
+
+
+def itemknn_fit(params: Mapping[str, float]) -> KnowledgeFit:
+    """ItemKNN over shoppers and catalogue nodes."""
+    return _fit_at(fit_itemknn, params, 50.0, 200)
 
 
 def shopperknn_fit(params: Mapping[str, float]) -> KnowledgeFit:
-    """Shopper-kNN at the tuned (plain) baseline's shrink and neighbours, the profiles holding
-    the nodes at a weight."""
-
-    def fit(data: InteractionMatrix, knowledge: sp.spmatrix, weight: float) -> Scorer:
-        return fit_shopperknn(
-            data,
-            shrink=float(params.get("shrink", 10.0)),
-            top_k=int(params.get("top_k", 100)),
-            knowledge=knowledge,
-            knowledge_weight=weight,
-        )
-
-    return fit
+    """Shopper-kNN, the profiles holding the nodes."""
+    return _fit_at(fit_shopperknn, params, 10.0, 100)
 
 
 def choose_itemknn_knowledge(

@@ -107,14 +107,12 @@ def test_catalogue_nodes_make_shoppers_of_the_same_aisles_neighbours() -> None:
     assert np.allclose(near.scores[ITEMS.index("d")], expected[2])
 
 
-def test_support_names_the_history_items_the_closest_shopper_who_took_it_shares() -> None:
+def test_supporter_names_the_closest_shopper_who_took_it_and_the_history_items_they_share() -> None:
     found = fit_shopperknn(data(), shrink=1.0, top_k=3).neighbours(rows("a", "b"))
-    assert found.support(ITEMS.index("c"), rows("a", "b")) == [ITEMS.index("a")]  # u2 before u3
-    assert found.support(ITEMS.index("d"), rows("a", "b")) == [ITEMS.index("b")]
-    assert found.support(ITEMS.index("a"), rows("b")) == []  # its one taker, u2, shares nothing with b
-    # The shopper an explanation's verb is about: the neighbour whose items `support` names.
-    assert found.supporter(ITEMS.index("c"), rows("a", "b")) == ("u2", [ITEMS.index("a")])
+    # With the neighbour the items come from: the shopper an explanation's verb is about.
+    assert found.supporter(ITEMS.index("c"), rows("a", "b")) == ("u2", [ITEMS.index("a")])  # u2 before u3
     assert found.supporter(ITEMS.index("d"), rows("a", "b")) == ("u3", [ITEMS.index("b")])
+    # Its one taker, u2, shares nothing with b.
     assert found.supporter(ITEMS.index("a"), rows("b")) == (None, [])
 
 

@@ -41,15 +41,11 @@ class ShopperNeighbours:
         best = float(self.scores.max()) if self.scores.size else 0.0
         return self.scores / best if best > 0 else self.scores
 
-    def support(self, item: int, history: NDArray[np.int64]) -> list[int]:
-        """The history items (in the history's order) that the most similar neighbour who took
-        `item` and shares any of them also took: what an explanation names. Empty when no
-        neighbour took it, or those who did share only catalogue nodes with the history."""
-        return self.supporter(item, history)[1]
-
     def supporter(self, item: int, history: NDArray[np.int64]) -> tuple[str | None, list[int]]:
-        """`support`'s neighbour (their key in the projection) with the items: the shopper an
-        explanation's verb is about. (None, []) where `support` is empty."""
+        """The most similar neighbour who took `item` and shares any history items (their key in
+        the projection: the shopper an explanation's verb is about), and those items in the
+        history's order: what an explanation names. (None, []) where no neighbour took it, or
+        those who did share only catalogue nodes with the history."""
         taken = self.model.taken
         took = np.asarray(taken[self.rows, item].toarray()).ravel() > 0
         for row in self.rows[took].tolist():

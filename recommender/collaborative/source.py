@@ -102,10 +102,8 @@ class CollaborativeSource:
             return fitted
         with self._fitting:
             with self._lock:
-                fitted = self._shoppers
+                fitted, settings = self._shoppers, self.settings
             if fitted is None:
-                with self._lock:
-                    settings = self.settings
                 fitted = fit_shoppers(self.projection, self.items, settings)
                 with self._lock:
                     # Settings replaced during the fit: this request uses it, nothing keeps it.

@@ -132,12 +132,13 @@ class Explainer:
                 continue
             nodes, rels, why = found
             words = {"product": g.name("Product", past), "reason": why}
-            if self._stored(user, past) and len(rels) < MAX_HOPS:
+            stored = self._stored(user, past)
+            if stored and len(rels) < MAX_HOPS:
                 nodes, rels = self._from_you(user, nodes, rels)
                 why = self._("You interacted with '%(product)s'; %(reason)s") % words
             else:
                 why = self._("Like '%(product)s' in your history: %(reason)s") % words
-                why = self._requested(user, past, why)
+                why = self._requested(user, past, why, stored)
             out.append(Explanation(nodes, rels, why, "history"))
         return out
 
@@ -152,9 +153,10 @@ class Explainer:
         """The path led by the shopper's own edge to its first node (`_stored` said it exists)."""
         return [PathNode("User", user, self._("you")), *nodes], [("INTERACTED", "out"), *rels]
 
-    def _requested(self, user: str | None, past: str, text: str) -> str:
-        """`text`, marked where a known shopper's request named `past` without a stored edge to it."""
-        if user is None or self._stored(user, past):
+    def _requested(self, user: str | None, past: str, text: str, stored: bool) -> str:
+        """`text`, marked where a known shopper's request named `past` without a stored edge to it
+        (`stored`: `_stored(user, past)`, which the caller has already read)."""
+        if user is None or stored:
             return text
         marked = self._("%(text)s ('%(product)s' is in this request's history, not among your stored events)")
         return marked % {"text": text, "product": self.g.name("Product", past)}
@@ -218,13 +220,7 @@ class Explainer:
             return None
         nodes, rels, detail = found
         text = sentence % {"product": self.g.name("Product", past), "detail": detail}
-        lead = 0
-        if self._stored(user, past) and len(rels) < MAX_HOPS:
-            nodes, rels = self._from_you(user, nodes, rels)
-            lead = 1
-        edge_kinds = {lead: kind, lead + 1: kind} if kind is not None else {}
-        text = self._requested(user, past, text)
-        return Explanation(nodes, rels, text, "collaborative", edge_kinds=edge_kinds)
+        return self._through_shopper(nodes, rels, text, user, past, kind)
 
     def shopper_path(
         self, item: str, shared: Sequence[str], user: str | None, *, neighbour: str | None = None
@@ -246,12 +242,27 @@ class Explainer:
             self._node("Product", item),
         ]
         rels = [("INTERACTED", "in"), ("INTERACTED", "out")]
+        return self._through_shopper(nodes, rels, text, user, named[0], kind)
+
+    def _through_shopper(
+        self,
+        nodes: list[PathNode],
+        rels: list[tuple[str, str]],
+        text: str,
+        user: str | None,
+        past: str,
+        kind: str | None,
+    ) -> Explanation:
+        """A collaborative path from `past`, led by the shopper's own stored edge to it where
+        there is one (else its text says `past` came with the request), the edges through the
+        other shopper matching `kind` where there is one."""
+        stored = self._stored(user, past)
         lead = 0
-        if self._stored(user, named[0]):
+        if stored and len(rels) < MAX_HOPS:
             nodes, rels = self._from_you(user, nodes, rels)
             lead = 1
         edge_kinds = {lead: kind, lead + 1: kind} if kind is not None else {}
-        text = self._requested(user, named[0], text)
+        text = self._requested(user, past, text, stored)
         return Explanation(nodes, rels, text, "collaborative", edge_kinds=edge_kinds)
 
     def _shopper_sentence(self, kind: str | None, two: bool) -> str:
